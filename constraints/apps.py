@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ConstraintsConfig(AppConfig):
+    name = "constraints"
+    verbose_name = "Constraints"

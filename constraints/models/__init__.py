@@ -1,0 +1,5 @@
+from constraints.models.alerts import Alert
+from constraints.models.constraint import Constraint, Metric
+from constraints.models.rules import Condition, Decision, Rule
+
+__all__ = ["Alert", "Condition", "Constraint", "Decision", "Metric", "Rule"]

@@ -1,0 +1,157 @@
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from sources.days import today
+
+DRIVERS_PER_CONSTRAINT = 3
+
+
+class ConstraintQuerySet(models.QuerySet):
+    def active(self) -> "Constraint | None":
+        return self.filter(status=Constraint.Status.ACTIVE).first()
+
+
+class Constraint(models.Model):
+    """The one thing that limits growth right now, and the question asked of it each day."""
+
+    class Cadence(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        ACTIVE = "active", "Active"
+        ARCHIVED = "archived", "Archived"
+
+    name = models.CharField(max_length=200)
+    question = models.CharField(max_length=300, help_text="The question it answers each day.")
+    cadence = models.CharField(max_length=10, choices=Cadence.choices, default=Cadence.DAILY)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.DRAFT)
+    template = models.CharField(max_length=100, blank=True)
+    started_on = models.DateField(null=True, blank=True)
+    ended_on = models.DateField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ConstraintQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=Q(status="active"), name="one_active_constraint"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def headline(self) -> "Metric | None":
+        return self.metrics.filter(role=Metric.Role.HEADLINE).first()
+
+    @property
+    def drivers(self) -> models.QuerySet["Metric"]:
+        return self.metrics.filter(role=Metric.Role.DRIVER).order_by("position", "pk")
+
+    def metric_errors(self) -> list[str]:
+        """What stops this constraint's metrics from being one headline and three drivers."""
+        roles = list(self.metrics.values_list("role", flat=True))
+        errors = []
+        if roles.count(Metric.Role.HEADLINE) != 1:
+            errors.append(f"needs exactly one headline metric, has {roles.count('headline')}")
+        if roles.count(Metric.Role.DRIVER) != DRIVERS_PER_CONSTRAINT:
+            errors.append(f"needs exactly three driver metrics, has {roles.count('driver')}")
+        return errors
+
+    @transaction.atomic
+    def activate(self) -> None:
+        """Make this the one active constraint, archiving the previous one with its history."""
+        if errors := self.metric_errors():
+            raise ValidationError(f"{self.name} cannot be activated: {'; '.join(errors)}.")
+        previous = Constraint.objects.select_for_update().filter(status=self.Status.ACTIVE)
+        previous.exclude(pk=self.pk).update(status=self.Status.ARCHIVED, ended_on=today())
+        self.status = self.Status.ACTIVE
+        self.started_on = self.started_on or today()
+        self.ended_on = None
+        self.save()
+
+
+class Metric(models.Model):
+    """A ratio of sums over measures: Σnumerator / Σdenominator × scale, over any window.
+
+    The formula is data, never code: measure names joined with '+', optionally restricted to
+    some source kinds. An empty denominator makes the metric a plain sum.
+    """
+
+    class Role(models.TextChoices):
+        HEADLINE = "headline", "Headline"
+        DRIVER = "driver", "Driver"
+
+    class Unit(models.TextChoices):
+        CURRENCY = "currency", "Currency"
+        PERCENT = "percent", "Percent"
+        COUNT = "count", "Count"
+        SCORE = "score", "Score"
+
+    class Direction(models.TextChoices):
+        LOWER = "lower", "Lower is better"
+        HIGHER = "higher", "Higher is better"
+
+    constraint = models.ForeignKey(Constraint, on_delete=models.CASCADE, related_name="metrics")
+    key = models.SlugField(max_length=50)
+    label = models.CharField(max_length=100)
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.DRIVER)
+    unit = models.CharField(max_length=10, choices=Unit.choices)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    target = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    numerator = models.CharField(max_length=200, help_text="Measures to add up, e.g. spend")
+    denominator = models.CharField(
+        max_length=200, blank=True, help_text="Measures to divide by, e.g. conversions"
+    )
+    scale = models.DecimalField(
+        max_digits=10, decimal_places=4, default=1, help_text="100 for a percentage"
+    )
+    source_kinds = models.JSONField(
+        default=list, blank=True, help_text="Only count measures from these source kinds"
+    )
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["constraint", "position", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["constraint", "key"], name="metric_key_once"),
+            models.UniqueConstraint(
+                fields=["constraint"], condition=Q(role="headline"), name="one_headline_metric"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def numerator_measures(self) -> list[str]:
+        return [m.strip() for m in self.numerator.split("+") if m.strip()]
+
+    @property
+    def denominator_measures(self) -> list[str]:
+        return [m.strip() for m in self.denominator.split("+") if m.strip()]
+
+    def clean(self) -> None:
+        if not self.numerator_measures:
+            raise ValidationError({"numerator": "Name at least one measure."})
+        if self.unit == self.Unit.PERCENT and self.target is not None and self.target < 0:
+            raise ValidationError({"target": "A percentage target cannot be negative."})
+        if self.unit in (self.Unit.CURRENCY, self.Unit.COUNT) and (self.target or 0) < 0:
+            raise ValidationError({"target": "This unit cannot be negative."})
+        if self.scale <= 0:
+            raise ValidationError({"scale": "Scale must be positive."})
+
+    def is_on_target(self, value: float | None) -> bool | None:
+        """True when value meets the target in this metric's direction; None when unknown."""
+        if value is None or self.target is None:
+            return None
+        if self.direction == self.Direction.LOWER:
+            return value <= float(self.target)
+        return value >= float(self.target)

@@ -1,0 +1,210 @@
+import datetime as dt
+
+import pandas as pd
+from django.db import models
+from django.utils import timezone
+from django.utils.text import slugify
+
+MEASURE_COLUMNS = ["date", "source", "source_kind", "channel", "campaign", "measure", "value"]
+
+
+def normalise_alias(raw: str) -> str:
+    """'Paid  Search', 'paid_search' and 'PAID SEARCH' are the same alias."""
+    return " ".join(str(raw).lower().replace("_", " ").split())
+
+
+class ChannelQuerySet(models.QuerySet):
+    def resolve(self, raw: str) -> "Channel":
+        """The channel a platform's channel name maps to, created when nobody mapped it yet.
+
+        An unknown name becomes its own channel rather than being dropped, so no number is
+        lost; the operator can later add it as an alias of an existing channel.
+        """
+        alias = normalise_alias(raw) or "unknown"
+        found = self.filter(aliases__alias=alias).first()
+        if found:
+            return found
+        key = slugify(alias) or "unknown"
+        channel, _ = self.get_or_create(key=key, defaults={"name": str(raw).strip() or "Unknown"})
+        ChannelAlias.objects.get_or_create(alias=alias, defaults={"channel": channel})
+        return channel
+
+
+class Channel(models.Model):
+    key = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+
+    objects = ChannelQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ChannelAlias(models.Model):
+    """A name a platform uses for a channel: 'google / cpc', 'Paid Search', 'Google Ads'."""
+
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="aliases")
+    alias = models.CharField(max_length=200, unique=True)
+
+    class Meta:
+        ordering = ["alias"]
+        verbose_name_plural = "channel aliases"
+
+    def __str__(self) -> str:
+        return f"{self.alias} → {self.channel}"
+
+    def save(self, *args, **kwargs) -> None:
+        self.alias = normalise_alias(self.alias)
+        super().save(*args, **kwargs)
+
+
+class Source(models.Model):
+    class Kind(models.TextChoices):
+        DEMO = "demo", "Demo data"
+        GOOGLE_ADS = "google_ads", "Google Ads"
+        META_ADS = "meta_ads", "Meta Ads"
+        GA4 = "ga4", "Google Analytics 4"
+        HUBSPOT = "hubspot", "HubSpot"
+        STRIPE = "stripe", "Stripe"
+        CSV = "csv", "CSV file or URL"
+
+    key = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=100)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    enabled = models.BooleanField(default=True)
+    channel = models.ForeignKey(
+        Channel,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text="For ad platforms: the channel every row of this source belongs to.",
+    )
+    measures = models.JSONField(
+        default=list, blank=True, help_text="Measures to keep; empty keeps all it delivers."
+    )
+    options = models.JSONField(default=dict, blank=True, help_text="Platform options, no secrets.")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def last_success(self) -> "SyncRun | None":
+        return self.runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-finished_at").first()
+
+
+class Campaign(models.Model):
+    """A platform's campaign (or ad set), named for display and targeted by actions."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="campaigns")
+    external_id = models.CharField(max_length=64)
+    name = models.CharField(max_length=255, blank=True)
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="campaigns")
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "external_id"], name="campaign_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.external_id
+
+
+class MeasureQuerySet(models.QuerySet):
+    def for_window(self, since: dt.date, until: dt.date) -> "MeasureQuerySet":
+        return self.filter(date__gte=since, date__lte=until)
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long frame with MEASURE_COLUMNS; values as floats; empty frame, never None."""
+        rows = self.values_list(
+            "date", "source__key", "source__kind", "channel__key", "campaign", "name", "value"
+        )
+        frame = pd.DataFrame.from_records(list(rows), columns=MEASURE_COLUMNS)
+        frame["date"] = pd.to_datetime(frame["date"])
+        frame["value"] = frame["value"].astype(float)
+        return frame
+
+
+class Measure(models.Model):
+    """One raw daily number a source delivered: stored once per (source, channel, campaign,
+    date, measure). `campaign` is the platform's campaign id, empty where there is none."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="measures_set")
+    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="measures")
+    campaign = models.CharField(max_length=64, blank=True, default="")
+    date = models.DateField()
+    name = models.CharField(max_length=40)
+    value = models.DecimalField(max_digits=20, decimal_places=6)
+
+    objects = MeasureQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "channel", "campaign", "date", "name"], name="measure_once"
+            ),
+        ]
+        indexes = [models.Index(fields=["date", "name"], name="measure_date_name")]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.channel_id} {self.name}={self.value}"
+
+
+class SyncRun(models.Model):
+    """One pull of one source over one window: what was asked, what came back, what happened."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="runs")
+    since = models.DateField()
+    until = models.DateField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    pages = models.PositiveIntegerField(default=0)
+    rows_received = models.PositiveIntegerField(default=0)
+    rows_stored = models.PositiveIntegerField(default=0)
+    rows_rejected = models.PositiveIntegerField(default=0)
+    attempts = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["source", "status", "-finished_at"], name="run_latest")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.since}…{self.until} {self.status}"
+
+    def finish(self, *, status: str, error: str = "") -> None:
+        self.status = status
+        self.error = error
+        self.finished_at = timezone.now()
+        self.save()
+
+
+class DeadLetter(models.Model):
+    """A record a source sent that could not be stored, kept with the reason."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="dead_letters")
+    run = models.ForeignKey(SyncRun, null=True, on_delete=models.SET_NULL, related_name="rejects")
+    line = models.PositiveIntegerField(null=True, blank=True)
+    raw = models.JSONField()
+    reason = models.CharField(max_length=500)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.reason}"
+

@@ -1,0 +1,60 @@
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from constraints import metrics
+from constraints.models import Metric
+
+D1, D2 = dt.date(2026, 3, 1), dt.date(2026, 3, 2)
+
+
+def frame(rows):
+    f = pd.DataFrame(rows, columns=["date", "channel", "measure", "value"])
+    f["date"] = pd.to_datetime(f["date"])
+    f["source"] = "s"
+    f["source_kind"] = "demo"
+    f["campaign"] = ""
+    return f
+
+
+def cpa(**kwargs) -> Metric:
+    return Metric(key="cpa", numerator="spend", denominator="conversions", **kwargs)
+
+
+def test_it_divides_sums_not_averages_daily_ratios():
+    f = frame([(D1, "g", "spend", 100), (D1, "g", "conversions", 1),
+               (D2, "g", "spend", 100), (D2, "g", "conversions", 9)])
+    assert metrics.total(f, cpa(), since=D1, until=D2) == pytest.approx(20.0)
+
+
+def test_it_gives_no_value_for_a_zero_denominator():
+    f = frame([(D1, "g", "spend", 100), (D1, "g", "conversions", 0)])
+    assert metrics.total(f, cpa(), since=D1, until=D1) is None
+
+
+def test_it_gives_no_value_for_a_missing_denominator():
+    f = frame([(D1, "g", "spend", 100)])
+    assert metrics.total(f, cpa(), since=D1, until=D1) is None
+
+
+def test_it_does_not_read_a_missing_day_as_zero():
+    f = frame([(D1, "g", "spend", 100), (D1, "g", "conversions", 4)])
+    assert metrics.total(f, cpa(), since=D1, until=D2) == pytest.approx(25.0)
+    assert list(metrics.daily(f, cpa(), by_channel=False)["date"].dt.date) == [D1]
+
+
+def test_it_splits_by_channel():
+    f = frame([(D1, "g", "spend", 100), (D1, "g", "conversions", 4),
+               (D1, "m", "spend", 90), (D1, "m", "conversions", 0)])
+    values = metrics.window_value(f, cpa(), since=D1, until=D1, by=["channel"])
+    assert values["g"] == pytest.approx(25.0)
+    assert pd.isna(values["m"])
+
+
+def test_it_scales_percentages_and_filters_source_kinds():
+    f = frame([(D1, "g", "key_events", 3), (D1, "g", "sessions", 100)])
+    rate = Metric(key="cr", numerator="key_events", denominator="sessions", scale=100)
+    assert metrics.total(f, rate, since=D1, until=D1) == pytest.approx(3.0)
+    rate.source_kinds = ["ga4"]
+    assert metrics.total(f, rate, since=D1, until=D1) is None
