@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from constraints.models import Metric
-from sources.models import MEASURE_COLUMNS, Measure
+from sources.models import Measure
 
 
 def measures_of(metrics: Iterable[Metric]) -> set[str]:
@@ -73,4 +73,3 @@ def daily(frame: pd.DataFrame, metric: Metric, *, by_channel: bool) -> pd.DataFr
     by = ["date", "channel"] if by_channel else ["date"]
     series = ratio_of_sums(frame, metric, by=by).dropna()
     return series.rename("value").reset_index()
-

@@ -164,3 +164,14 @@ LOGGING = {
         "urllib3": {"level": "WARNING"},
     },
 }
+
+# Platform addresses: overridable for proxies, sandboxes and tests. Secrets are read where used.
+GOOGLE_OAUTH_TOKEN_URL = env.str(
+    "GOOGLE_OAUTH_TOKEN_URL", default="https://oauth2.googleapis.com/token"
+)
+GOOGLE_ADS_API_URL = env.str("GOOGLE_ADS_API_URL", default="https://googleads.googleapis.com")
+GOOGLE_ADS_API_VERSION = env.str("GOOGLE_ADS_API_VERSION", default="v22")
+META_GRAPH_API_URL = env.str("META_GRAPH_API_URL", default="https://graph.facebook.com/v24.0")
+GA4_API_URL = env.str("GA4_API_URL", default="https://analyticsdata.googleapis.com/v1beta")
+HUBSPOT_API_URL = env.str("HUBSPOT_API_URL", default="https://api.hubapi.com")
+STRIPE_API_URL = env.str("STRIPE_API_URL", default="https://api.stripe.com")

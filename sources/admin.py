@@ -29,7 +29,15 @@ class CampaignAdmin(admin.ModelAdmin):
 
 @admin.register(SyncRun)
 class SyncRunAdmin(admin.ModelAdmin):
-    list_display = ["source", "since", "until", "status", "rows_stored", "rows_rejected", "started_at"]
+    list_display = [
+        "source",
+        "since",
+        "until",
+        "status",
+        "rows_stored",
+        "rows_rejected",
+        "started_at",
+    ]
     list_filter = ["status", "source"]
     readonly_fields = [f.name for f in SyncRun._meta.fields]
 

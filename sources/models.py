@@ -207,4 +207,3 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}: {self.reason}"
-

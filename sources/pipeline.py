@@ -39,7 +39,11 @@ def pull(*, source: Source, since: dt.date, until: dt.date) -> SyncRun:
         run.finish(status=SyncRun.Status.SUCCEEDED)
     log.info(
         "pull %s %s..%s stored=%d rejected=%d",
-        source.key, since, until, run.rows_stored, run.rows_rejected,
+        source.key,
+        since,
+        until,
+        run.rows_stored,
+        run.rows_rejected,
     )
     return run
 
@@ -82,7 +86,9 @@ def store(*, source: Source, frame: pd.DataFrame, since: dt.date, until: dt.date
     remember_campaigns(source=source, frame=frame)
     # An exact repeat of a row (same raw channel, campaign, day, measure) is one row; two raw
     # channel names that map to one channel add up.
-    frame = frame.drop_duplicates(subset=["raw_channel", "campaign", "date", "measure"], keep="last")
+    frame = frame.drop_duplicates(
+        subset=["raw_channel", "campaign", "date", "measure"], keep="last"
+    )
     totals = frame.groupby(KEY, as_index=False)["value"].sum()
     Measure.objects.filter(source=source, date__gte=since, date__lte=until).delete()
     Measure.objects.bulk_create(

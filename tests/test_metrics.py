@@ -23,8 +23,14 @@ def cpa(**kwargs) -> Metric:
 
 
 def test_it_divides_sums_not_averages_daily_ratios():
-    f = frame([(D1, "g", "spend", 100), (D1, "g", "conversions", 1),
-               (D2, "g", "spend", 100), (D2, "g", "conversions", 9)])
+    f = frame(
+        [
+            (D1, "g", "spend", 100),
+            (D1, "g", "conversions", 1),
+            (D2, "g", "spend", 100),
+            (D2, "g", "conversions", 9),
+        ]
+    )
     assert metrics.total(f, cpa(), since=D1, until=D2) == pytest.approx(20.0)
 
 
@@ -45,8 +51,14 @@ def test_it_does_not_read_a_missing_day_as_zero():
 
 
 def test_it_splits_by_channel():
-    f = frame([(D1, "g", "spend", 100), (D1, "g", "conversions", 4),
-               (D1, "m", "spend", 90), (D1, "m", "conversions", 0)])
+    f = frame(
+        [
+            (D1, "g", "spend", 100),
+            (D1, "g", "conversions", 4),
+            (D1, "m", "spend", 90),
+            (D1, "m", "conversions", 0),
+        ]
+    )
     values = metrics.window_value(f, cpa(), since=D1, until=D1, by=["channel"])
     assert values["g"] == pytest.approx(25.0)
     assert pd.isna(values["m"])

@@ -1,0 +1,54 @@
+"""OAuth2 refresh-token exchange for Google APIs (Ads and GA4), access tokens cached until they
+expire. https://developers.google.com/identity/protocols/oauth2/web-server#offline"""
+
+import hashlib
+import time
+
+from django.conf import settings
+
+from sources import http
+
+_cache: dict[str, tuple[str, float]] = {}
+EARLY = 60  # refresh a minute before Google says the token expires
+
+
+def access_token(*, client_id: str, client_secret: str, refresh_token: str) -> str:
+    key = hashlib.sha256(f"{client_id}:{refresh_token}".encode()).hexdigest()
+    token, expires = _cache.get(key, ("", 0.0))
+    if token and time.monotonic() < expires:
+        return token
+    response = http.request(
+        "POST",
+        settings.GOOGLE_OAUTH_TOKEN_URL,
+        data={
+            "grant_type": "refresh_token",
+            "client_id": client_id,
+            "client_secret": client_secret,
+            "refresh_token": refresh_token,
+        },
+        classify=_classify,
+    )
+    body = response.json()
+    _cache[key] = (
+        body["access_token"],
+        time.monotonic() + int(body.get("expires_in", 3600)) - EARLY,
+    )
+    return body["access_token"]
+
+
+def _classify(response) -> http.Verdict | None:
+    # {"error": "invalid_grant", "error_description": "Token has been expired or revoked."}
+    if response.status_code in (400, 401):
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        reason = body.get("error_description") or body.get("error") or "refused"
+        return http.Verdict(
+            retry=False, permanent=True, message=f"Google OAuth refused the refresh token: {reason}"
+        )
+    return None
+
+
+def forget_tokens() -> None:
+    _cache.clear()
