@@ -60,6 +60,11 @@ class ChannelAlias(models.Model):
         self.alias = normalise_alias(self.alias)
         super().save(*args, **kwargs)
 
+    def clean(self) -> None:
+        # Normalised before the uniqueness check, so "Paid Search" next to an existing
+        # "paid search" is a form error rather than a database error.
+        self.alias = normalise_alias(self.alias)
+
 
 class Source(models.Model):
     class Kind(models.TextChoices):
