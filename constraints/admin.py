@@ -1,5 +1,7 @@
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import models
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
@@ -31,6 +33,10 @@ class MetricInline(admin.TabularInline):
     model = Metric
     formset = MetricFormSet
     extra = 0
+    formfield_overrides = {
+        models.JSONField: {"widget": forms.Textarea(attrs={"rows": 1, "cols": 28})},
+        models.CharField: {"widget": forms.TextInput(attrs={"size": 16})},
+    }
     fields = [
         "position",
         "key",
