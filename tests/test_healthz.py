@@ -104,3 +104,10 @@ def test_the_heartbeat_schedule_exists_once():
     ensure_schedules()
     names = list(Schedule.objects.filter(name__in=SCHEDULES).values_list("func", flat=True))
     assert names == ["constraints.tasks.beat"]
+
+
+def test_monitors_can_probe_it_over_plain_http(client, settings):
+    settings.SECURE_SSL_REDIRECT = True
+    beat()
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/").status_code == 301
