@@ -159,3 +159,14 @@ def test_the_command_reports_broken_json(tmp_path):
     path.write_text('{"format": ')
     with pytest.raises(CommandError, match="not valid JSON"):
         call_command("apply_template", str(path))
+
+
+def test_the_export_command_writes_to_stdout(capsys):
+    call_command("apply_template", "cac-efficiency")
+    call_command("export_template")
+    assert json.loads(capsys.readouterr().out)["constraint"]["name"] == "CAC efficiency"
+
+
+def test_the_export_command_needs_an_active_constraint():
+    with pytest.raises(CommandError, match="no active constraint"):
+        call_command("export_template")
