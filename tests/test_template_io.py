@@ -162,7 +162,7 @@ def test_the_command_reports_broken_json(tmp_path):
 
 
 def test_the_export_command_writes_to_stdout(capsys):
-    call_command("apply_template", "cac-efficiency")
+    apply_template(data=load_template("cac-efficiency"))
     call_command("export_template")
     assert json.loads(capsys.readouterr().out)["constraint"]["name"] == "CAC efficiency"
 
