@@ -170,6 +170,17 @@ class Measure(models.Model):
         return f"{self.date} {self.channel_id} {self.name}={self.value}"
 
 
+class SyncRunQuerySet(models.QuerySet):
+    def abandon_stuck(self, *, started_before: dt.datetime) -> int:
+        """Mark runs still 'running' since before the cutoff as failed: their worker died.
+        Their data never landed (a run stores in one transaction), so nothing is partial."""
+        return self.filter(status=SyncRun.Status.RUNNING, started_at__lt=started_before).update(
+            status=SyncRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error="abandoned: the worker stopped mid-run; the missing days are pulled again",
+        )
+
+
 class SyncRun(models.Model):
     """One pull of one source over one window: what was asked, what came back, what happened."""
 
@@ -192,6 +203,8 @@ class SyncRun(models.Model):
     rows_rejected = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+
+    objects = SyncRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at"]

@@ -8,7 +8,9 @@ import datetime as dt
 import logging
 
 import pandas as pd
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from sources import checks, http, signals, storage
 from sources.connectors import ConnectorError, Rejected, connector_for
@@ -18,6 +20,7 @@ from sources.models import DeadLetter, Source, SyncRun, SyncSchedule
 
 log = logging.getLogger(__name__)
 SPEND_MEASURES = {"spend"}
+RETRY_PAUSE = dt.timedelta(hours=3)  # the hourly watch leaves a source this long after a run
 NEGATIVE_SPEND = "negative spend"
 
 
@@ -218,4 +221,26 @@ def pull_enabled(*, until: dt.date | None = None) -> list[SyncRun]:
     runs = []
     for source in Source.objects.filter(enabled=True).order_by("pk"):
         runs += catch_up(source=source, until=until)
+    return runs
+
+
+def reconcile(*, now: dt.datetime | None = None) -> list[SyncRun]:
+    """The hourly watch, independent of the queue: close runs whose worker died, pull the days
+    of the catch-up period that no run stored (the daily task may have been lost), and check
+    every source's freshness. A source that failed in the last RETRY_PAUSE is left alone."""
+    now = now or timezone.now()
+    SyncRun.objects.abandon_stuck(
+        started_before=now - dt.timedelta(seconds=settings.Q_CLUSTER["timeout"])
+    )
+    schedule = SyncSchedule.current()
+    until = yesterday()
+    since = until - dt.timedelta(days=max(schedule.catch_up_days, 1) - 1)
+    runs: list[SyncRun] = []
+    for source in Source.objects.filter(enabled=True).order_by("pk"):
+        recent = source.runs.filter(started_at__gte=now - RETRY_PAUSE)
+        if connector_for(source).missing_settings() or recent.exists():
+            continue
+        for start, end in missing_windows(source=source, since=since, until=until):
+            runs += sync(source=source, since=start, until=end, chunk_days=schedule.chunk_days)
+        checks.check_stale(source=source, now=now)
     return runs
