@@ -47,7 +47,7 @@ def normalise(pages: list[dict]) -> pd.DataFrame:
                 zip(dimensions, (v.get("value") for v in row["dimensionValues"]), strict=False)
             )
             channel = next((v for k, v in dims.items() if k != "date"), "")
-            for name, value in zip(metrics, row["metricValues"], strict=False):
+            for name, value in zip(metrics, row.get("metricValues", []), strict=False):
                 if name in METRICS:
                     records.append(
                         (dims.get("date"), channel, "", "", METRICS[name], value.get("value"))

@@ -50,7 +50,7 @@ def normalise(batches: list[dict]) -> pd.DataFrame:
     for field in MEASURES:
         records[field] = [r.get("metrics", {}).get(field, 0) for r in results]
     frame = long_frame(records, MEASURES)
-    frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
+    frame["value"] = pd.to_numeric(frame["value"], errors="coerce").astype(float)
     spend = frame["measure"] == "spend"
     frame.loc[spend, "value"] = frame.loc[spend, "value"] / 1_000_000
     return frame
