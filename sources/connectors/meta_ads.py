@@ -89,7 +89,8 @@ def classify(response) -> http.Verdict | None:
             return http.Verdict(
                 retry=False, message=f"rate limited for {minutes} more minutes: {message}"
             )
-        return http.Verdict(retry=True, delay=max(60.0 * minutes, 0) or None, message=message)
+        delay = 60.0 * minutes if minutes else http.retry_after(response)
+        return http.Verdict(retry=True, delay=delay, message=message or "rate limited")
     return None
 
 
