@@ -53,5 +53,5 @@ class Command(BaseCommand):
         elif last.status == SyncRun.Status.NOT_CONFIGURED:
             self.stdout.write(self.style.WARNING(f"{source.key}: not configured: {last.error}"))
         else:
-            self.stdout.write(self.style.ERROR(f"{source.key}: failed {last.summary()}"))
+            self.stdout.write(self.style.ERROR(f"{source.key}: {last.summary()}"))
         return last.failed
