@@ -133,8 +133,8 @@ def _copy_upsert(rows: list[tuple]) -> None:
 def resolve_channels(*, source: Source, frame: pd.DataFrame) -> pd.DataFrame:
     """Add channel_id (the source's fixed channel, or each raw name's mapped channel)."""
     frame = frame.rename(columns={"channel": "raw_channel"})
-    frame["campaign"] = frame["campaign"].fillna("").astype(str)
-    frame["raw_channel"] = frame["raw_channel"].fillna("").astype(str)
+    for column in ("campaign", "raw_channel"):
+        frame[column] = frame[column].astype(object).where(frame[column].notna(), "").astype(str)
     if source.channel_id:
         frame["channel_id"] = source.channel_id
         return frame

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from sources import signals
 from sources.models import DataCheck, DeadLetter, Measure, SyncRun, SyncSchedule
-from sources.pipeline import catch_up, pull, sync, windows
+from sources.pipeline import catch_up, pull, reconcile, sync, windows
 from tests.conftest import make_source
 from tests.test_meta_ads import INSIGHTS, NEXT, error, page, row
 
@@ -198,3 +198,21 @@ def test_a_run_whose_worker_died_is_marked_abandoned(demo_source):
     stuck.refresh_from_db()
     assert stuck.status == SyncRun.Status.FAILED and "abandoned" in stuck.error
     assert demo_source.missing_days(DAY, DAY) == [DAY]
+
+
+def test_the_hourly_watch_catches_up_what_a_lost_task_left_out(demo_source, monkeypatch):
+    SyncSchedule.objects.update_or_create(pk=1, defaults={"catch_up_days": 3})
+    monkeypatch.setattr("sources.pipeline.yesterday", lambda: DAY)
+    stuck = SyncRun.objects.create(
+        source=demo_source, since=DAY, until=DAY, started_at=timezone.now() - dt.timedelta(hours=4)
+    )
+    runs = reconcile()
+    stuck.refresh_from_db()
+    assert stuck.status == SyncRun.Status.FAILED
+    assert [(r.since, r.until) for r in runs] == [(DAY - dt.timedelta(days=2), DAY)]
+    assert reconcile() == []  # a source that just ran is left alone
+
+
+def test_the_hourly_watch_leaves_unconfigured_sources_alone(db, monkeypatch):
+    make_source("stripe")
+    assert reconcile() == [] and not SyncRun.objects.exists()
