@@ -70,36 +70,34 @@ def find_problems(frame: pd.DataFrame, *, since: dt.date, until: dt.date) -> lis
     """Pure: missing days and spikes in since..until of one source's daily totals
     (DAILY_COLUMNS: date, name, value, rows), each day judged against the trailing
     BASELINE_DAYS before it."""
-    frame = frame.assign(day=pd.to_datetime(frame["date"]).dt.date)
-    frame["value"] = frame["value"].astype(float)
-    by_day = frame.groupby("day")["rows"].sum()
-    totals = frame.groupby(["name", "day"])["value"].sum()
-    problems = []
-    for day in pd.date_range(since, until).date:
-        baseline = [d for d in by_day.index if day - dt.timedelta(days=BASELINE_DAYS) <= d < day]
-        if day not in by_day.index:
-            if baseline:
-                problems.append(Problem(DataCheck.Kind.MISSING_DAY, day, f"no data for {day}"))
-            continue
-        problems += _spikes(by_day, totals, day=day, baseline=baseline)
+    frame = frame.assign(day=pd.to_datetime(frame["date"]), value=frame["value"].astype(float))
+    days = pd.date_range(pd.Timestamp(since) - pd.Timedelta(days=BASELINE_DAYS), until)
+    rows = frame.groupby("day")["rows"].sum().reindex(days)
+    had_data = rows.shift(1).rolling(BASELINE_DAYS, min_periods=1).count() > 0
+    in_window = days >= pd.Timestamp(since)
+    problems = [
+        Problem(DataCheck.Kind.MISSING_DAY, day.date(), f"no data for {day.date()}")
+        for day in days[in_window & rows.isna().to_numpy() & had_data.to_numpy()]
+    ]
+    for day, count, usual in _spikes(rows, in_window):
+        message = f"{count:.0f} rows on {day}, usually {usual:.0f}"
+        problems.append(Problem(DataCheck.Kind.ROW_COUNT_SPIKE, day, message))
+    for measure, group in frame.groupby("name"):
+        totals = group.groupby("day")["value"].sum().reindex(days)
+        for day, value, usual in _spikes(totals, in_window):
+            message = f"{measure} was {value:,.2f} on {day}, usually {usual:,.2f}"
+            problems.append(Problem(DataCheck.Kind.VALUE_SPIKE, day, message, subject=measure))
     return problems
 
 
-def _spikes(by_day: pd.Series, totals: pd.Series, *, day, baseline: list) -> list[Problem]:
-    if len(baseline) < MIN_BASELINE_DAYS:
-        return []
+def _spikes(series: pd.Series, in_window) -> list[tuple[dt.date, float, float]]:
+    """(day, value, trailing median) of the days in the window far off their median."""
+    usual = series.shift(1).rolling(BASELINE_DAYS, min_periods=MIN_BASELINE_DAYS).median()
+    spike = in_window & series.notna().to_numpy() & usual.notna().to_numpy()
     found = []
-    if _is_spike(by_day[day], by_day[baseline].median()):
-        message = f"{by_day[day]} rows on {day}, usually {by_day[baseline].median():.0f}"
-        found.append(Problem(DataCheck.Kind.ROW_COUNT_SPIKE, day, message))
-    for measure in totals.index.get_level_values("name").unique():
-        series = totals[measure]
-        if day not in series.index:
-            continue
-        usual = series.reindex(baseline).dropna()
-        if len(usual) >= MIN_BASELINE_DAYS and _is_spike(series[day], usual.median()):
-            message = f"{measure} was {series[day]:,.2f} on {day}, usually {usual.median():,.2f}"
-            found.append(Problem(DataCheck.Kind.VALUE_SPIKE, day, message, subject=measure))
+    for day in series.index[spike]:
+        if _is_spike(series[day], usual[day]):
+            found.append((day.date(), float(series[day]), float(usual[day])))
     return found
 
 

@@ -37,7 +37,7 @@ def replace_window(*, source: Source, frame: pd.DataFrame, since: dt.date, until
     )
     changed = merged[(merged["_merge"] != "right_only") & ~same]
     for start in range(0, len(stale), DELETE_CHUNK):
-        Measure.objects.filter(pk__in=stale[start : start + DELETE_CHUNK])._raw_delete("default")
+        Measure.objects.filter(pk__in=stale[start : start + DELETE_CHUNK]).delete()
     _upsert(source_id=source.pk, frame=changed)
     return len(wanted)
 
