@@ -242,6 +242,8 @@ class DeadLetter(models.Model):
     line = models.PositiveIntegerField(null=True, blank=True)
     raw = models.JSONField()
     reason = models.CharField(max_length=500)
+    # The same bad record sent again by a later pull of its day is kept once.
+    fingerprint = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 

@@ -5,6 +5,8 @@ so `catch_up` finds every day a lost task, a dead worker or an outage left out.
 """
 
 import datetime as dt
+import hashlib
+import json
 import logging
 
 import pandas as pd
@@ -42,7 +44,14 @@ def pull(*, source: Source, since: dt.date, until: dt.date) -> SyncRun:
         signals.sync_failed.send(sender=Source, source=source, run=run)
         checks.check_stale(source=source)
         return run
-    rejected = _store(run=run, batch=batch)
+    try:
+        rejected = _store(run=run, batch=batch)
+    except Exception as exc:  # nothing was stored (one transaction); say why
+        log.exception("pull %s could not store", source.key)
+        run.rows_stored = run.rows_rejected = 0
+        run.finish(status=SyncRun.Status.FAILED, error=f"could not store: {exc}"[:2000])
+        signals.sync_failed.send(sender=Source, source=source, run=run)
+        return run
     signals.sync_succeeded.send(sender=Source, source=source, run=run)
     negative_days = {_day_of(r) for r in rejected if r.reason == NEGATIVE_SPEND}
     checks.check_window(source=source, since=since, until=until, negative_days=negative_days)
@@ -137,10 +146,28 @@ def _jsonable(value):
 
 
 def record_rejects(*, run: SyncRun, rejected: list[Rejected]) -> None:
-    DeadLetter.objects.bulk_create(
-        DeadLetter(source=run.source, run=run, raw=r.raw, reason=r.reason[:500], line=r.line)
+    """Keep each refused record once: one a later pull refuses again is not added twice."""
+    letters = {
+        _fingerprint(run.source, r): DeadLetter(
+            source=run.source, run=run, raw=r.raw, reason=r.reason[:500], line=r.line
+        )
         for r in rejected
+    }
+    known = set(
+        DeadLetter.objects.filter(
+            source=run.source, resolved_at__isnull=True, fingerprint__in=list(letters)
+        ).values_list("fingerprint", flat=True)
     )
+    for fingerprint, letter in letters.items():
+        letter.fingerprint = fingerprint
+    DeadLetter.objects.bulk_create(
+        letter for fingerprint, letter in letters.items() if fingerprint not in known
+    )
+
+
+def _fingerprint(source: Source, rejected: Rejected) -> str:
+    raw = json.dumps(rejected.raw, sort_keys=True, default=str)
+    return hashlib.sha256(f"{source.pk}|{rejected.reason}|{raw}".encode()).hexdigest()
 
 
 def retry_dead_letter(*, letter: DeadLetter) -> bool:
@@ -237,10 +264,10 @@ def reconcile(*, now: dt.datetime | None = None) -> list[SyncRun]:
     since = until - dt.timedelta(days=max(schedule.catch_up_days, 1) - 1)
     runs: list[SyncRun] = []
     for source in Source.objects.filter(enabled=True).order_by("pk"):
-        recent = source.runs.filter(started_at__gte=now - RETRY_PAUSE)
-        if connector_for(source).missing_settings() or recent.exists():
+        if connector_for(source).missing_settings():
             continue
-        for start, end in missing_windows(source=source, since=since, until=until):
-            runs += sync(source=source, since=start, until=end, chunk_days=schedule.chunk_days)
+        if not source.runs.filter(started_at__gte=now - RETRY_PAUSE).exists():
+            for start, end in missing_windows(source=source, since=since, until=until):
+                runs += sync(source=source, since=start, until=end, chunk_days=schedule.chunk_days)
         checks.check_stale(source=source, now=now)
     return runs

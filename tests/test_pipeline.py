@@ -216,3 +216,28 @@ def test_the_hourly_watch_catches_up_what_a_lost_task_left_out(demo_source, monk
 def test_the_hourly_watch_leaves_unconfigured_sources_alone(db, monkeypatch):
     make_source("stripe")
     assert reconcile() == [] and not SyncRun.objects.exists()
+
+
+def test_a_bad_row_sent_again_is_one_dead_letter(meta, mocked):
+    incomplete = row("c2")
+    del incomplete["spend"]
+    mocked.get(INSIGHTS, json=page([row("c1"), incomplete]))
+    first = pull(source=meta, since=DAY, until=DAY)
+    second = pull(source=meta, since=DAY, until=DAY)
+    assert first.rows_rejected == second.rows_rejected == 1
+    assert DeadLetter.objects.count() == 1
+
+
+def test_a_storage_failure_fails_the_run_and_keeps_what_was_stored(
+    meta, mocked, stored, monkeypatch, received
+):
+    def broken(**kwargs):
+        raise RuntimeError("disk full")
+
+    mocked.get(INSIGHTS, json=page([row("c1", "55.00")]))
+    monkeypatch.setattr("sources.storage._upsert", broken)
+    run = pull(source=meta, since=DAY, until=DAY)
+    run.refresh_from_db()
+    assert (run.status, run.error) == (SyncRun.Status.FAILED, "could not store: disk full")
+    assert snapshot() == stored
+    assert [signal for signal, _ in received] == ["sync_failed"]
