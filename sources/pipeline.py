@@ -40,21 +40,13 @@ def pull(*, source: Source, since: dt.date, until: dt.date) -> SyncRun:
         run.finish(status=SyncRun.Status.NOT_CONFIGURED, error="missing " + ", ".join(missing))
         return run
     batch = _fetch(run=run, connector=connector)
-    if batch is None:
+    rejected = None if batch is None else _store(run=run, batch=batch)
+    if rejected is None:
         signals.sync_failed.send(sender=Source, source=source, run=run)
-        checks.check_stale(source=source)
-        return run
-    try:
-        rejected = _store(run=run, batch=batch)
-    except Exception as exc:  # nothing was stored (one transaction); say why
-        log.exception("pull %s could not store", source.key)
-        run.rows_stored = run.rows_rejected = 0
-        run.finish(status=SyncRun.Status.FAILED, error=f"could not store: {exc}"[:2000])
-        signals.sync_failed.send(sender=Source, source=source, run=run)
-        return run
-    signals.sync_succeeded.send(sender=Source, source=source, run=run)
-    negative_days = {_day_of(r) for r in rejected if r.reason == NEGATIVE_SPEND}
-    checks.check_window(source=source, since=since, until=until, negative_days=negative_days)
+    else:
+        signals.sync_succeeded.send(sender=Source, source=source, run=run)
+        negative_days = {_day_of(r) for r in rejected if r.reason == NEGATIVE_SPEND}
+        checks.check_window(source=source, since=since, until=until, negative_days=negative_days)
     checks.check_stale(source=source)
     return run
 
@@ -78,22 +70,29 @@ def _fetch(*, run: SyncRun, connector) -> Batch | None:
     return None
 
 
-def _store(*, run: SyncRun, batch: Batch) -> list[Rejected]:
-    """Store the batch in one transaction; return the rows refused."""
+def _store(*, run: SyncRun, batch: Batch) -> list[Rejected] | None:
+    """Store the batch in one transaction; return the rows refused, or None with the failure
+    recorded on the run (then nothing was stored)."""
     source = run.source
     run.pages = batch.pages
     run.rows_received = len(batch.frame) + len(batch.rejected)
-    frame, rejected = validate(
-        batch.frame, since=run.since, until=run.until, measures=source.measures
-    )
-    rejected = batch.rejected + rejected
-    with transaction.atomic():
-        run.rows_stored = storage.replace_window(
-            source=source, frame=frame, since=run.since, until=run.until
+    try:
+        frame, rejected = validate(
+            batch.frame, since=run.since, until=run.until, measures=source.measures
         )
-        record_rejects(run=run, rejected=rejected)
-        run.rows_rejected = len(rejected)
-        run.finish(status=SyncRun.Status.SUCCEEDED)
+        rejected = batch.rejected + rejected
+        with transaction.atomic():
+            run.rows_stored = storage.replace_window(
+                source=source, frame=frame, since=run.since, until=run.until
+            )
+            record_rejects(run=run, rejected=rejected)
+            run.rows_rejected = len(rejected)
+            run.finish(status=SyncRun.Status.SUCCEEDED)
+    except Exception as exc:  # the transaction left the data as it was
+        log.exception("pull %s could not store", source.key)
+        run.rows_stored = run.rows_rejected = 0
+        run.finish(status=SyncRun.Status.FAILED, error=f"could not store: {exc}"[:2000])
+        return None
     log.info("pull %s %s", source.key, run.summary())
     return rejected
 
