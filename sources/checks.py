@@ -14,6 +14,7 @@ from django.db.models import Count, Sum
 from django.utils import timezone
 
 from sources import signals
+from sources.connectors import connector_for
 from sources.models import DataCheck, Measure, Source, SyncRun
 
 BASELINE_DAYS = 28  # trailing days a day is compared with
@@ -56,6 +57,8 @@ def check_window(
     )
     frame = pd.DataFrame.from_records(list(daily), columns=DAILY_COLUMNS)
     problems = find_problems(frame, since=since, until=until)
+    if not connector_for(source).expects_daily_rows:
+        problems = [p for p in problems if p.kind != DataCheck.Kind.MISSING_DAY]
     problems += [
         Problem(DataCheck.Kind.NEGATIVE_SPEND, day, f"{source.name}: negative spend on {day}")
         for day in sorted(d for d in negative_days or set() if d)

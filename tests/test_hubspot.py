@@ -151,3 +151,16 @@ def test_it_adds_closed_won_deals_as_revenue(hubspot_env, mocked):
     run = pull(source=make_source("hubspot", options={"deals": True}), since=DAY, until=DAY)
     assert run.status == SyncRun.Status.SUCCEEDED
     assert float(Measure.objects.get(name="revenue", channel__key="paid-social").value) == 1500.5
+
+
+@pytest.mark.django_db
+def test_a_day_without_new_contacts_is_zero_leads_not_a_gap(hubspot_env, mocked):
+    mocked.post(CONTACTS, json=search([contact(1)]))
+    run = pull(source=make_source("hubspot"), since=DAY, until=DAY + dt.timedelta(days=1))
+    assert run.status == SyncRun.Status.SUCCEEDED
+    next_day = Measure.objects.filter(date=DAY + dt.timedelta(days=1))
+    assert {(m.name, m.value) for m in next_day} == {
+        ("leads", 0),
+        ("qualified_leads", 0),
+        ("customers", 0),
+    }

@@ -117,3 +117,14 @@ def test_it_keeps_rejected_charges_as_dead_letters(stripe_env, mocked):
     run = pull(source=make_source("stripe", options={"currency": "usd"}), since=DAY, until=DAY)
     assert (run.rows_rejected, run.rows_received) == (1, 3)
     assert DeadLetter.objects.get().raw["id"] == "ch_2"
+
+
+@pytest.mark.django_db
+def test_a_day_without_charges_is_zero_revenue(stripe_env, mocked):
+    mocked.get(CHARGES, json=listing([]))
+    run = pull(source=make_source("stripe"), since=DAY, until=DAY)
+    assert run.status == SyncRun.Status.SUCCEEDED
+    assert {(m.name, m.value) for m in Measure.objects.all()} == {
+        ("revenue", 0),
+        ("new_customers", 0),
+    }

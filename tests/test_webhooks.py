@@ -113,3 +113,14 @@ def test_an_event_counts_on_its_own_day(client, source):
     post(client, event(when=yesterday))
     stored = Measure.objects.get(name="revenue")
     assert stored.date == dt.datetime.fromtimestamp(yesterday, dt.UTC).date()
+
+
+def test_a_quiet_day_is_not_called_missing(client, source):
+    from sources.models import DataCheck
+    from sources.pipeline import pull
+
+    yesterday = int((dt.datetime.now(dt.UTC) - dt.timedelta(days=1)).timestamp())
+    post(client, event(when=yesterday))
+    today = dt.datetime.now(dt.UTC).date()
+    pull(source=source, since=today, until=today)
+    assert not DataCheck.objects.filter(kind=DataCheck.Kind.MISSING_DAY).exists()

@@ -45,6 +45,9 @@ class Connector:
     """One platform. Subclasses set `kind` and implement `fetch`."""
 
     kind: ClassVar[str]
+    # False for sources that only speak when something happens (pushed events): a day
+    # without rows is then no sign of a gap.
+    expects_daily_rows: ClassVar[bool] = True
     # Environment variables the connector needs; missing ones mean "not configured".
     required_settings: ClassVar[tuple[str, ...]] = ()
 
@@ -108,3 +111,19 @@ def long_frame(records: dict[str, list], measures: dict[str, str]) -> pd.DataFra
     )
     frame["measure"] = frame["measure"].map(measures)
     return frame[BATCH_COLUMNS]
+
+
+def fill_days(
+    frame: pd.DataFrame, *, since: dt.date, until: dt.date, measures: list[str], channel: str
+) -> pd.DataFrame:
+    """Pure: add a 0 for each measure on each day of the window the frame has no row for.
+
+    For counts read from a complete listing (contacts, charges) a successful pull that found
+    nothing on a day is a true zero, not a gap; saying so keeps the data checks from calling
+    that day missing."""
+    seen = set(pd.to_datetime(frame["date"], errors="coerce").dt.date.dropna())
+    days = pd.date_range(since, until).date
+    zeros = [(day, channel, "", "", m, 0) for day in days if day not in seen for m in measures]
+    if not zeros:
+        return frame
+    return pd.concat([frame, pd.DataFrame(zeros, columns=BATCH_COLUMNS)], ignore_index=True)

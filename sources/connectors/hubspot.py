@@ -23,6 +23,7 @@ from sources.connectors.base import (
     ConnectorError,
     error_body,
     fetch_json,
+    fill_days,
     secret,
 )
 from sources.days import business_tz, local_day
@@ -151,10 +152,19 @@ class HubSpotConnector(Connector):
                 score_threshold=options.get("qualified_score"),
             )
         ]
+        measures = ["leads", "qualified_leads", "customers"]
         if options.get("deals"):
             deals = self._search("deals", "closedate", DEAL_PROPERTIES, start, end, won=True)
             frames.append(normalise_deals(deals))
-        return Batch(frame=pd.concat(frames, ignore_index=True), pages=self.pages)
+            measures.append("revenue")
+        frame = fill_days(
+            pd.concat(frames, ignore_index=True),
+            since=since,
+            until=until,
+            measures=measures,
+            channel=UNKNOWN,
+        )
+        return Batch(frame=frame, pages=self.pages)
 
     def _search(
         self, kind: str, field: str, properties: list, start: int, end: int, won: bool = False

@@ -23,6 +23,7 @@ from sources.connectors.base import (
     Rejected,
     error_body,
     fetch_json,
+    fill_days,
     secret,
 )
 from sources.connectors.hubspot import window_ms
@@ -121,6 +122,9 @@ class StripeConnector(Connector):
             after = body["data"][-1]["id"]
         currency = (self.source.options or {}).get("currency")
         frame, rejected = normalise(charges, currency=currency, since=since, until=until)
+        frame = fill_days(
+            frame, since=since, until=until, measures=["revenue", "new_customers"], channel=CHANNEL
+        )
         return Batch(frame=frame, rejected=rejected, pages=pages)
 
     def _page(self, start: int, end: int, after: str | None) -> dict:

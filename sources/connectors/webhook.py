@@ -46,6 +46,7 @@ def normalise(events: list[tuple[dt.datetime, str, dict]], *, measures: dict) ->
 @register
 class WebhookConnector(Connector):
     kind = "webhook"
+    expects_daily_rows = False
 
     def missing_settings(self) -> list[str]:
         names = secret_names(self.source.key)
