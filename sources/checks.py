@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from sources import signals
 from sources.connectors import connector_for
-from sources.models import DataCheck, Measure, Source, SyncRun
+from sources.models import DataCheck, Measure, Source
 
 BASELINE_DAYS = 28  # trailing days a day is compared with
 MIN_BASELINE_DAYS = 7  # fewer days with data than this: no spike check
@@ -111,14 +111,14 @@ def _is_spike(value: float, usual: float) -> bool:
 
 
 def check_stale(*, source: Source, now: dt.datetime | None = None) -> list[DataCheck]:
-    """A configured, enabled source with no succeeded pull for more than a day."""
+    """A configured, enabled source with no succeeded pull for more than a day. A source
+    that is not configured is shown as such, not as stale."""
     now = now or timezone.now()
     last = source.last_success()
     since = last.finished_at if last else source.created_at
-    unconfigured = source.runs.order_by("-started_at").values_list("status", flat=True)[:1]
+    configured = not connector_for(source).missing_settings()
     problems = []
-    stale = source.enabled and now - since > STALE_AFTER
-    if stale and list(unconfigured) != [SyncRun.Status.NOT_CONFIGURED]:
+    if source.enabled and configured and now - since > STALE_AFTER:
         when = f"since {since:%Y-%m-%d %H:%M} UTC" if last else "ever"
         problems.append(Problem(DataCheck.Kind.STALE, None, f"{source.name}: no success {when}"))
     in_scope = DataCheck.objects.filter(source=source, kind=DataCheck.Kind.STALE)

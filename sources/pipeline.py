@@ -172,22 +172,27 @@ def _fingerprint(source: Source, rejected: Rejected) -> str:
 def retry_dead_letter(*, letter: DeadLetter) -> bool:
     """Validate the letter's raw row again and store it; on failure record why it still
     fails. Returns whether it is stored now."""
+    if "measure" not in letter.raw:
+        return _still_fails(letter, "a platform record, not a row: fix the source, pull again")
     frame = pd.DataFrame([letter.raw]).reindex(columns=storage.BATCH_COLUMNS)
     day = _day_of(Rejected(raw=letter.raw, reason=""))
     if day is None:
-        letter.reason = "still fails: date is not a date"
-        letter.save(update_fields=["reason"])
-        return False
+        return _still_fails(letter, "date is not a date")
     good, rejected = validate(frame, since=day, until=day, measures=letter.source.measures)
     if rejected or good.empty:
-        why = rejected[0].reason if rejected else "measure not kept by this source"
-        letter.reason = f"still fails: {why}"[:500]
-        letter.save(update_fields=["reason"])
-        return False
+        return _still_fails(
+            letter, rejected[0].reason if rejected else "measure not kept by this source"
+        )
     with transaction.atomic():
         storage.upsert_rows(source=letter.source, frame=good)
         letter.resolve()
     return True
+
+
+def _still_fails(letter: DeadLetter, why: str) -> bool:
+    letter.reason = f"still fails: {why}"[:500]
+    letter.save(update_fields=["reason"])
+    return False
 
 
 def windows(since: dt.date, until: dt.date, *, chunk_days: int) -> list[tuple[dt.date, dt.date]]:

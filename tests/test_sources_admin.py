@@ -84,3 +84,13 @@ def test_pull_now_queues_a_task(admin_client, demo_source, settings):
     assert "Queued 1 pull" in response.content.decode()
     if "orm" in settings.Q_CLUSTER:
         assert OrmQ.objects.count() == 1
+
+
+def test_retry_of_a_platform_record_says_what_to_do(admin_client, db):
+    source = make_source("stripe")
+    letter = DeadLetter.objects.create(
+        source=source, raw={"id": "ch_2", "currency": "eur"}, reason="currency eur"
+    )
+    retry(admin_client, letter)
+    letter.refresh_from_db()
+    assert letter.reason.startswith("still fails: a platform record")
