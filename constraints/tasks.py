@@ -9,6 +9,7 @@ django-q records the task as failed.
 import logging
 from collections.abc import Callable
 
+from constraints.schedules import ensure_schedules
 from sources.pipeline import pull_enabled
 
 log = logging.getLogger(__name__)
@@ -26,8 +27,6 @@ DAILY_STEPS: list[Callable[[], object]] = [pull_sources]
 
 def daily_chain() -> list[str]:
     """Run DAILY_STEPS in order; return the names of the steps that ran."""
-    from constraints.schedules import ensure_schedules
-
     ran, errors = [], []
     for step in DAILY_STEPS:
         try:
