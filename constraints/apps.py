@@ -7,6 +7,12 @@ class ConstraintsConfig(AppConfig):
     verbose_name = "Constraints"
 
     def ready(self) -> None:
-        from constraints.schedules import ensure_schedules
+        import constraints.schedules  # noqa: F401  (connects its receivers)
 
-        post_migrate.connect(ensure_schedules, sender=self)
+        post_migrate.connect(_ensure_schedules, sender=self)
+
+
+def _ensure_schedules(**kwargs) -> None:
+    from constraints.schedules import ensure_schedules
+
+    ensure_schedules()

@@ -1,10 +1,49 @@
-"""django-q2 tasks: thin, they load and call. Schedules are declared in constraints.schedules."""
+"""django-q2 jobs of decisionhub: thin, they load and call workflow functions.
+
+The daily chain runs its steps in order: pull every source (catching up missed days), then
+evaluate the rules, then send the alerts. Each step runs even when an earlier one raised (a
+failed pull is recorded, never silently skipped); the first error is raised at the end so
+django-q records the task as failed.
+"""
+
+import logging
+from collections.abc import Callable
 
 from constraints.models import Heartbeat
+from constraints.schedules import ensure_schedules
+from sources.pipeline import pull_enabled
 
+log = logging.getLogger(__name__)
 WORKER = "worker"
 
 
 def beat() -> None:
     """Stamp the worker heartbeat that /healthz reads."""
     Heartbeat.objects.stamp(WORKER)
+
+
+def pull_sources() -> None:
+    pull_enabled()
+
+
+# Steps in order. After merging, the lead adds, in this order after pull_sources:
+#   evaluate_rules: constraints.evaluation.evaluate(day=sources.days.yesterday())
+#   send_alerts:    constraints.delivery.send_alerts(...)
+DAILY_STEPS: list[Callable[[], object]] = [pull_sources]
+
+
+def daily_chain() -> list[str]:
+    """Run DAILY_STEPS in order; return the names of the steps that ran."""
+    ran, errors = [], []
+    for step in DAILY_STEPS:
+        try:
+            step()
+        except Exception as exc:  # the later steps must still run (alerts above all)
+            log.exception("daily chain step %s failed", step.__name__)
+            errors.append(exc)
+        ran.append(step.__name__)
+    # Re-anchor tomorrow's run on the local time of day (DST moves it otherwise).
+    ensure_schedules()
+    if errors:
+        raise errors[0]
+    return ran

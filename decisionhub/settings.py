@@ -167,7 +167,7 @@ Q_CLUSTER = {
     "workers": env.int("Q_WORKERS", default=2),
     "timeout": env.int("Q_TIMEOUT", default=1800),
     # Must be longer than timeout, or the ORM broker hands a running task out again.
-    "retry": env.int("Q_RETRY", default=2400),  # checked by sources.checks
+    "retry": env.int("Q_RETRY", default=2400),  # checked by sources.system_checks
     "max_attempts": 3,
     "catch_up": False,
     "save_limit": 500,

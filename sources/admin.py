@@ -1,6 +1,31 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
+from django_q.tasks import async_task
 
-from sources.models import Campaign, Channel, ChannelAlias, DeadLetter, Source, SyncRun
+from sources.connectors import connector_for
+from sources.models import (
+    Campaign,
+    Channel,
+    ChannelAlias,
+    DataCheck,
+    DeadLetter,
+    Source,
+    SyncRun,
+    SyncSchedule,
+    WebhookEvent,
+)
+from sources.pipeline import retry_dead_letter
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Records the system keeps: visible, never edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
 
 
 class ChannelAliasInline(admin.TabularInline):
@@ -17,32 +42,97 @@ class ChannelAdmin(admin.ModelAdmin):
 
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):
-    list_display = ["name", "kind", "enabled", "channel"]
+    list_display = ["name", "key", "kind", "enabled", "channel", "configuration", "last_run"]
     list_filter = ["kind", "enabled"]
+    list_editable = ["enabled"]
+    search_fields = ["name", "key"]
+    actions = ["pull_now"]
+
+    @admin.display(description="Configuration")
+    def configuration(self, source: Source) -> str:
+        missing = connector_for(source).missing_settings()
+        return f"not configured: missing {', '.join(missing)}" if missing else "configured"
+
+    @admin.display(description="Last run")
+    def last_run(self, source: Source) -> str:
+        run = source.runs.order_by("-started_at").first()
+        return run.summary() if run else "never"
+
+    @admin.action(description="Pull now (yesterday and every missing day)")
+    def pull_now(self, request: HttpRequest, queryset: QuerySet) -> None:
+        for source in queryset:
+            async_task("sources.tasks.pull_source", source.pk, task_name=f"pull {source.key}")
+        self.message_user(
+            request,
+            f"Queued {len(queryset)} pull(s); their results appear under Sync runs.",
+            messages.SUCCESS,
+        )
 
 
 @admin.register(Campaign)
 class CampaignAdmin(admin.ModelAdmin):
     list_display = ["name", "external_id", "source", "channel"]
     list_filter = ["source", "channel"]
+    search_fields = ["name", "external_id"]
 
 
 @admin.register(SyncRun)
-class SyncRunAdmin(admin.ModelAdmin):
+class SyncRunAdmin(ReadOnlyAdmin):
     list_display = [
         "source",
         "since",
         "until",
         "status",
+        "pages",
+        "attempts",
+        "rows_received",
         "rows_stored",
         "rows_rejected",
         "started_at",
+        "finished_at",
+        "error",
     ]
     list_filter = ["status", "source"]
-    readonly_fields = [f.name for f in SyncRun._meta.fields]
+    date_hierarchy = "started_at"
+
+
+@admin.register(DataCheck)
+class DataCheckAdmin(ReadOnlyAdmin):
+    list_display = ["source", "kind", "day", "message", "status", "found_at", "last_seen_at"]
+    list_filter = ["status", "kind", "source"]
 
 
 @admin.register(DeadLetter)
 class DeadLetterAdmin(admin.ModelAdmin):
-    list_display = ["source", "reason", "line", "created_at", "resolved_at"]
-    list_filter = ["source"]
+    """Rows a source sent that could not be stored. Fix `raw` if needed, then retry."""
+
+    list_display = ["source", "reason", "line", "raw", "created_at", "resolved_at"]
+    list_filter = ["source", ("resolved_at", admin.EmptyFieldListFilter)]
+    readonly_fields = ["source", "run", "line", "reason", "created_at", "resolved_at"]
+    fields = ["source", "run", "line", "reason", "raw", "created_at", "resolved_at"]
+    actions = ["retry"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    @admin.action(description="Retry: validate again and store")
+    def retry(self, request: HttpRequest, queryset: QuerySet) -> None:
+        letters = queryset.filter(resolved_at__isnull=True).select_related("source")
+        stored = sum(retry_dead_letter(letter=letter) for letter in letters)
+        failed = len(letters) - stored
+        self.message_user(request, f"{stored} stored, {failed} still failing (see reason).")
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ["source", "event", "event_id", "occurred_at", "received_at"]
+    list_filter = ["source", "event"]
+    search_fields = ["event_id"]
+
+
+@admin.register(SyncSchedule)
+class SyncScheduleAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "catch_up_days", "chunk_days"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not SyncSchedule.objects.exists()

@@ -6,4 +6,4 @@ class SourcesConfig(AppConfig):
     verbose_name = "Sources"
 
     def ready(self) -> None:
-        from sources import checks  # noqa: F401  (registers the system checks)
+        from sources import system_checks  # noqa: F401  (registers the system checks)

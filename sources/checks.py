@@ -1,40 +1,170 @@
-"""System checks for the configuration the pulls depend on: the task queue and the time zone."""
+"""Data checks after each pull: what looks wrong in the numbers is recorded as a DataCheck and
+announced with `signals.data_problem`; a problem no longer found is cleared and announced with
+`signals.data_problem_cleared`. Nothing here turns a gap into a zero.
 
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+The finding is pure pandas (`find_problems`), tested without the database.
+"""
 
-from django.conf import settings
-from django.core.checks import Error, register
+import datetime as dt
+from dataclasses import dataclass
+
+import pandas as pd
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Sum
+from django.utils import timezone
+
+from sources import signals
+from sources.connectors import connector_for
+from sources.models import DataCheck, Measure, Source
+
+BASELINE_DAYS = 28  # trailing days a day is compared with
+MIN_BASELINE_DAYS = 7  # fewer days with data than this: no spike check
+SPIKE_FACTOR = 3.0  # a day above 3× or below a third of the trailing median is a spike
+MIN_SPIKE_BASE = 10.0  # medians below this swing too much to call a spike
+STALE_AFTER = dt.timedelta(days=1)
+DAILY_COLUMNS = ["date", "name", "value", "rows"]
+WINDOW_KINDS = [
+    DataCheck.Kind.MISSING_DAY,
+    DataCheck.Kind.NEGATIVE_SPEND,
+    DataCheck.Kind.VALUE_SPIKE,
+    DataCheck.Kind.ROW_COUNT_SPIKE,
+]
 
 
-@register()
-def check_task_queue(app_configs=None, **kwargs) -> list[Error]:
-    """django-q2 hands a task out again once `retry` seconds pass without an acknowledgement;
-    if that is not longer than `timeout`, a slow pull runs twice at once."""
-    cluster = getattr(settings, "Q_CLUSTER", {})
-    timeout, retry = cluster.get("timeout"), cluster.get("retry")
-    if timeout is None or retry is None or retry > timeout:
-        return []
-    return [
-        Error(
-            f"Q_CLUSTER retry ({retry}s) must be longer than its timeout ({timeout}s).",
-            hint="Set Q_RETRY above Q_TIMEOUT, e.g. Q_TIMEOUT=1800 and Q_RETRY=2400.",
-            id="sources.E001",
+@dataclass(frozen=True)
+class Problem:
+    kind: str
+    day: dt.date | None
+    message: str
+    subject: str = ""  # e.g. the measure, so two spikes on one day are two problems
+
+    def fingerprint(self, source: Source) -> str:
+        parts = ["data", source.key, self.kind, str(self.day or ""), self.subject]
+        return ":".join(part for part in parts if part)
+
+
+def check_window(
+    *, source: Source, since: dt.date, until: dt.date, negative_days: set | None = None
+) -> list[DataCheck]:
+    """Check the days a pull just stored; return the checks open for them now."""
+    daily = (
+        Measure.objects.filter(
+            source=source, date__gte=since - dt.timedelta(days=BASELINE_DAYS), date__lte=until
         )
+        .values("date", "name")
+        .annotate(value=Sum("value"), rows=Count("id"))
+        .order_by()
+    )
+    frame = pd.DataFrame.from_records(list(daily), columns=DAILY_COLUMNS)
+    problems = find_problems(frame, since=since, until=until)
+    if not connector_for(source).expects_daily_rows:
+        problems = [p for p in problems if p.kind != DataCheck.Kind.MISSING_DAY]
+    problems += [
+        Problem(DataCheck.Kind.NEGATIVE_SPEND, day, f"{source.name}: negative spend on {day}")
+        for day in sorted(d for d in negative_days or set() if d)
     ]
+    in_scope = DataCheck.objects.filter(
+        source=source, kind__in=WINDOW_KINDS, day__gte=since, day__lte=until
+    )
+    return record(source=source, problems=problems, in_scope=in_scope)
 
 
-@register()
-def check_business_timezone(app_configs=None, **kwargs) -> list[Error]:
-    """Every daily window is a day in BUSINESS_TIMEZONE, so it must be a real zone."""
-    name = getattr(settings, "BUSINESS_TIMEZONE", "UTC")
-    try:
-        ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return [
-            Error(
-                f"BUSINESS_TIMEZONE {name!r} is not a time zone.",
-                hint="Use an IANA name such as Europe/Paris or America/New_York.",
-                id="sources.E002",
+def find_problems(frame: pd.DataFrame, *, since: dt.date, until: dt.date) -> list[Problem]:
+    """Pure: missing days and spikes in since..until of one source's daily totals
+    (DAILY_COLUMNS: date, name, value, rows), each day judged against the trailing
+    BASELINE_DAYS before it."""
+    frame = frame.assign(day=pd.to_datetime(frame["date"]), value=frame["value"].astype(float))
+    days = pd.date_range(pd.Timestamp(since) - pd.Timedelta(days=BASELINE_DAYS), until)
+    rows = frame.groupby("day")["rows"].sum().reindex(days)
+    had_data = rows.shift(1).rolling(BASELINE_DAYS, min_periods=1).count() > 0
+    in_window = days >= pd.Timestamp(since)
+    problems = [
+        Problem(DataCheck.Kind.MISSING_DAY, day.date(), f"no data for {day.date()}")
+        for day in days[in_window & rows.isna().to_numpy() & had_data.to_numpy()]
+    ]
+    for day, count, usual in _spikes(rows, in_window):
+        message = f"{count:.0f} rows on {day}, usually {usual:.0f}"
+        problems.append(Problem(DataCheck.Kind.ROW_COUNT_SPIKE, day, message))
+    for measure, group in frame.groupby("name"):
+        totals = group.groupby("day")["value"].sum().reindex(days)
+        for day, value, usual in _spikes(totals, in_window):
+            message = f"{measure} was {value:,.2f} on {day}, usually {usual:,.2f}"
+            problems.append(Problem(DataCheck.Kind.VALUE_SPIKE, day, message, subject=measure))
+    return problems
+
+
+def _spikes(series: pd.Series, in_window) -> list[tuple[dt.date, float, float]]:
+    """(day, value, trailing median) of the days in the window far off their median."""
+    usual = series.shift(1).rolling(BASELINE_DAYS, min_periods=MIN_BASELINE_DAYS).median()
+    spike = in_window & series.notna().to_numpy() & usual.notna().to_numpy()
+    found = []
+    for day in series.index[spike]:
+        if _is_spike(series[day], usual[day]):
+            found.append((day.date(), float(series[day]), float(usual[day])))
+    return found
+
+
+def _is_spike(value: float, usual: float) -> bool:
+    if usual < MIN_SPIKE_BASE:
+        return False
+    return value > usual * SPIKE_FACTOR or value < usual / SPIKE_FACTOR
+
+
+def check_stale(*, source: Source, now: dt.datetime | None = None) -> list[DataCheck]:
+    """A configured, enabled source with no succeeded pull for more than a day. A source
+    that is not configured is shown as such, not as stale."""
+    now = now or timezone.now()
+    last = source.last_success()
+    since = last.finished_at if last else source.created_at
+    configured = not connector_for(source).missing_settings()
+    problems = []
+    if source.enabled and configured and now - since > STALE_AFTER:
+        when = f"since {since:%Y-%m-%d %H:%M} UTC" if last else "ever"
+        problems.append(Problem(DataCheck.Kind.STALE, None, f"{source.name}: no success {when}"))
+    in_scope = DataCheck.objects.filter(source=source, kind=DataCheck.Kind.STALE)
+    return record(source=source, problems=problems, in_scope=in_scope)
+
+
+def record(*, source: Source, problems: list[Problem], in_scope) -> list[DataCheck]:
+    """Open (or refresh) a check per problem and announce it; clear the open checks in scope
+    that were not found again and announce that too."""
+    found = [_open(source=source, problem=problem) for problem in problems]
+    fingerprints = {check.fingerprint for check in found}
+    for check in in_scope.filter(status=DataCheck.Status.OPEN).exclude(
+        fingerprint__in=fingerprints
+    ):
+        updated = DataCheck.objects.filter(pk=check.pk, status=DataCheck.Status.OPEN).update(
+            status=DataCheck.Status.CLEARED, cleared_at=timezone.now()
+        )
+        if updated:
+            signals.data_problem_cleared.send(
+                sender=Source, source=source, fingerprint=check.fingerprint
             )
-        ]
-    return []
+    return found
+
+
+def _open(*, source: Source, problem: Problem) -> DataCheck:
+    fingerprint = problem.fingerprint(source)
+    fields = {"message": problem.message[:500], "last_seen_at": timezone.now()}
+    open_checks = DataCheck.objects.filter(fingerprint=fingerprint, status=DataCheck.Status.OPEN)
+    if not open_checks.update(**fields):
+        try:
+            with transaction.atomic():
+                DataCheck.objects.create(
+                    source=source,
+                    kind=problem.kind,
+                    day=problem.day,
+                    fingerprint=fingerprint,
+                    **fields,
+                )
+        except IntegrityError:  # another worker opened it first
+            open_checks.update(**fields)
+    signals.data_problem.send(
+        sender=Source,
+        source=source,
+        kind=problem.kind,
+        day=problem.day,
+        message=problem.message,
+        fingerprint=fingerprint,
+    )
+    return open_checks.get()

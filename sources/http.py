@@ -7,10 +7,12 @@ call, bounded retries with exponential backoff and full jitter on connection err
 Logs carry the method, host and path, never query strings, headers or bodies (tokens live there).
 """
 
+import contextlib
+import contextvars
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -64,6 +66,33 @@ Classify = Callable[[requests.Response], Verdict | None]
 sleep = time.sleep
 
 
+@dataclass
+class Tally:
+    """Requests sent (retries included) while a `counting()` block was open."""
+
+    attempts: int = 0
+
+
+_tally: contextvars.ContextVar[Tally | None] = contextvars.ContextVar("http_tally", default=None)
+
+
+@contextlib.contextmanager
+def counting() -> Iterator[Tally]:
+    """Count every request sent inside the block, so a run can record its attempts."""
+    tally = Tally()
+    token = _tally.set(tally)
+    try:
+        yield tally
+    finally:
+        _tally.reset(token)
+
+
+def _count() -> None:
+    tally = _tally.get()
+    if tally is not None:
+        tally.attempts += 1
+
+
 def request(
     method: str,
     url: str,
@@ -76,6 +105,7 @@ def request(
     """Send one request, retrying what is worth retrying; return a 2xx response or raise."""
     where = _where(method, url)
     for attempt in range(1, max_attempts + 1):
+        _count()
         try:
             response = _session.request(method, url, timeout=timeout, **kwargs)
         except (requests.ConnectionError, requests.Timeout) as exc:

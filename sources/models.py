@@ -75,6 +75,7 @@ class Source(models.Model):
         HUBSPOT = "hubspot", "HubSpot"
         STRIPE = "stripe", "Stripe"
         CSV = "csv", "CSV file or URL"
+        WEBHOOK = "webhook", "Inbound webhook events"
 
     key = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=100)
@@ -101,6 +102,19 @@ class Source(models.Model):
 
     def last_success(self) -> "SyncRun | None":
         return self.runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-finished_at").first()
+
+    def missing_days(self, since: dt.date, until: dt.date) -> list[dt.date]:
+        """Days of since..until that no succeeded run covered: the database is the ledger,
+        not the task queue, so these are exactly the days still to pull."""
+        covered: set[dt.date] = set()
+        runs = self.runs.filter(status=SyncRun.Status.SUCCEEDED, since__lte=until, until__gte=since)
+        for run_since, run_until in runs.values_list("since", "until"):
+            day = max(run_since, since)
+            while day <= min(run_until, until):
+                covered.add(day)
+                day += dt.timedelta(days=1)
+        days = [since + dt.timedelta(days=n) for n in range((until - since).days + 1)]
+        return [day for day in days if day not in covered]
 
 
 class Campaign(models.Model):
@@ -161,6 +175,17 @@ class Measure(models.Model):
         return f"{self.date} {self.channel_id} {self.name}={self.value}"
 
 
+class SyncRunQuerySet(models.QuerySet):
+    def abandon_stuck(self, *, started_before: dt.datetime) -> int:
+        """Mark runs still 'running' since before the cutoff as failed: their worker died.
+        Their data never landed (a run stores in one transaction), so nothing is partial."""
+        return self.filter(status=SyncRun.Status.RUNNING, started_at__lt=started_before).update(
+            status=SyncRun.Status.FAILED,
+            finished_at=timezone.now(),
+            error="abandoned: the worker stopped mid-run; the missing days are pulled again",
+        )
+
+
 class SyncRun(models.Model):
     """One pull of one source over one window: what was asked, what came back, what happened."""
 
@@ -168,11 +193,13 @@ class SyncRun(models.Model):
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
         FAILED = "failed", "Failed"
+        # The source lacks its secrets: shown to the operator, not a failure, no alert.
+        NOT_CONFIGURED = "not_configured", "Not configured"
 
     source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="runs")
     since = models.DateField()
     until = models.DateField()
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.RUNNING)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
     pages = models.PositiveIntegerField(default=0)
@@ -181,6 +208,8 @@ class SyncRun(models.Model):
     rows_rejected = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+
+    objects = SyncRunQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_at"]
@@ -195,6 +224,20 @@ class SyncRun(models.Model):
         self.finished_at = timezone.now()
         self.save()
 
+    @property
+    def failed(self) -> bool:
+        return self.status == self.Status.FAILED
+
+    def summary(self) -> str:
+        """One line for the operator: what the run did or why it did not."""
+        window = f"{self.since}..{self.until}"
+        if self.status == self.Status.SUCCEEDED:
+            return (
+                f"{window}: {self.rows_stored} rows stored, {self.rows_rejected} rejected, "
+                f"{self.pages} pages, {self.attempts} attempts"
+            )
+        return f"{window}: {self.get_status_display().lower()}: {self.error}"
+
 
 class DeadLetter(models.Model):
     """A record a source sent that could not be stored, kept with the reason."""
@@ -204,6 +247,8 @@ class DeadLetter(models.Model):
     line = models.PositiveIntegerField(null=True, blank=True)
     raw = models.JSONField()
     reason = models.CharField(max_length=500)
+    # The same bad record sent again by a later pull of its day is kept once.
+    fingerprint = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
 
@@ -212,3 +257,93 @@ class DeadLetter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}: {self.reason}"
+
+    def resolve(self) -> None:
+        self.resolved_at = timezone.now()
+        self.save(update_fields=["resolved_at"])
+
+
+class DataCheck(models.Model):
+    """A problem a data check found in a source's numbers, kept until a later check no longer
+    finds it. One open check per fingerprint."""
+
+    class Kind(models.TextChoices):
+        MISSING_DAY = "missing_day", "Missing day"
+        NEGATIVE_SPEND = "negative_spend", "Negative spend"
+        VALUE_SPIKE = "value_spike", "Value spike"
+        ROW_COUNT_SPIKE = "row_count_spike", "Row-count spike"
+        STALE = "stale", "No success for more than a day"
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        CLEARED = "cleared", "Cleared"
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="checks")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    day = models.DateField(null=True, blank=True)
+    message = models.CharField(max_length=500)
+    fingerprint = models.CharField(max_length=200)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    found_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-found_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["fingerprint"],
+                condition=models.Q(status="open"),
+                name="data_check_open_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.message}"
+
+
+class WebhookEvent(models.Model):
+    """An event a platform pushed to /webhooks/<source>/, stored once per event id."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="webhook_events")
+    event_id = models.CharField(max_length=200)
+    event = models.CharField(max_length=100)
+    occurred_at = models.DateTimeField()
+    payload = models.JSONField()
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["source", "event_id"], name="webhook_event_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.event} {self.event_id}"
+
+
+class SyncSchedule(models.Model):
+    """When the daily chain (pull, evaluate rules, alerts) runs. One row, edited in the admin."""
+
+    time_of_day = models.TimeField(
+        default=dt.time(6, 0), help_text="In the business time zone (BUSINESS_TIMEZONE)."
+    )
+    catch_up_days = models.PositiveIntegerField(
+        default=30,
+        help_text="How far back each run looks for days no run stored (a dead worker, an "
+        "outage) and pulls them.",
+    )
+    chunk_days = models.PositiveIntegerField(
+        default=31, help_text="Long backfills are pulled this many days at a time."
+    )
+
+    class Meta:
+        verbose_name = "sync schedule"
+
+    def __str__(self) -> str:
+        return f"Daily at {self.time_of_day:%H:%M}"
+
+    @classmethod
+    def current(cls) -> "SyncSchedule":
+        schedule, _ = cls.objects.get_or_create(pk=1)
+        return schedule

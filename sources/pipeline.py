@@ -1,64 +1,126 @@
-"""Pull one source over one window into Measure rows: record, fetch, validate, store."""
+"""Pull one source over one window into Measure rows: record, fetch, validate, store, check.
+
+The database is the ledger: a window counts as pulled only when a SyncRun for it succeeded,
+so `catch_up` finds every day a lost task, a dead worker or an outage left out.
+"""
 
 import datetime as dt
+import hashlib
+import json
 import logging
-from decimal import Decimal
 
 import pandas as pd
+from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
+from sources import checks, http, signals, storage
 from sources.connectors import ConnectorError, Rejected, connector_for
-from sources.models import Campaign, Channel, DeadLetter, Measure, Source, SyncRun
+from sources.connectors.base import Batch
+from sources.days import yesterday
+from sources.models import DeadLetter, Source, SyncRun, SyncSchedule
 
 log = logging.getLogger(__name__)
-KEY = ["date", "channel_id", "campaign", "measure"]
+SPEND_MEASURES = {"spend"}
+RETRY_PAUSE = dt.timedelta(hours=3)  # the hourly watch leaves a source this long after a run
+NEGATIVE_SPEND = "negative spend"
 
 
 def pull(*, source: Source, since: dt.date, until: dt.date) -> SyncRun:
     """Replace the source's measures for since..until with what the platform says now.
 
     All or nothing: the run either stores every valid row of the window or leaves the stored
-    data exactly as it was. The returned run says what happened; it never raises for a
-    platform failure.
+    data exactly as it was. The returned run says what happened (succeeded, failed, not
+    configured); it never raises for a platform failure.
     """
-    run = SyncRun.objects.create(source=source, since=since, until=until, attempts=1)
-    try:
-        batch = connector_for(source).fetch(since=since, until=until)
-    except ConnectorError as exc:
-        log.warning("pull %s %s..%s failed: %s", source.key, since, until, exc)
-        run.finish(status=SyncRun.Status.FAILED, error=str(exc))
+    run = SyncRun.objects.create(source=source, since=since, until=until)
+    connector = connector_for(source)
+    missing = connector.missing_settings()
+    if missing:
+        run.finish(status=SyncRun.Status.NOT_CONFIGURED, error="missing " + ", ".join(missing))
         return run
-    run.pages = batch.pages
-    run.rows_received = len(batch.frame)
-    frame, rejected = validate(batch.frame, since=since, until=until, measures=source.measures)
-    rejected = batch.rejected + rejected
-    with transaction.atomic():
-        run.rows_stored = store(source=source, frame=frame, since=since, until=until)
-        record_rejects(run=run, rejected=rejected)
-        run.rows_rejected = len(rejected)
-        run.finish(status=SyncRun.Status.SUCCEEDED)
-    log.info(
-        "pull %s %s..%s stored=%d rejected=%d",
-        source.key,
-        since,
-        until,
-        run.rows_stored,
-        run.rows_rejected,
-    )
+    batch = _fetch(run=run, connector=connector)
+    rejected = None if batch is None else _store(run=run, batch=batch)
+    if rejected is None:
+        signals.sync_failed.send(sender=Source, source=source, run=run)
+    else:
+        signals.sync_succeeded.send(sender=Source, source=source, run=run)
+        negative_days = {_day_of(r) for r in rejected if r.reason == NEGATIVE_SPEND}
+        checks.check_window(source=source, since=since, until=until, negative_days=negative_days)
+    checks.check_stale(source=source)
     return run
+
+
+def _fetch(*, run: SyncRun, connector) -> Batch | None:
+    """The connector's batch, or None with the failure recorded on the run."""
+    with http.counting() as tally:
+        try:
+            batch = connector.fetch(since=run.since, until=run.until)
+        except ConnectorError as exc:
+            error = str(exc)
+        except Exception as exc:  # a bug or an unexpected body must still be recorded
+            log.exception("pull %s crashed", run.source.key)
+            error = f"unexpected error: {type(exc).__name__}: {exc}"
+        else:
+            run.attempts = max(tally.attempts, 1)
+            return batch
+    run.attempts = tally.attempts
+    log.warning("pull %s %s..%s failed: %s", run.source.key, run.since, run.until, error)
+    run.finish(status=SyncRun.Status.FAILED, error=error[:2000])
+    return None
+
+
+def _store(*, run: SyncRun, batch: Batch) -> list[Rejected] | None:
+    """Store the batch in one transaction; return the rows refused, or None with the failure
+    recorded on the run (then nothing was stored)."""
+    source = run.source
+    run.pages = batch.pages
+    run.rows_received = len(batch.frame) + len(batch.rejected)
+    try:
+        frame, rejected = validate(
+            batch.frame, since=run.since, until=run.until, measures=source.measures
+        )
+        rejected = batch.rejected + rejected
+        with transaction.atomic():
+            run.rows_stored = storage.replace_window(
+                source=source, frame=frame, since=run.since, until=run.until
+            )
+            record_rejects(run=run, rejected=rejected)
+            run.rows_rejected = len(rejected)
+            run.finish(status=SyncRun.Status.SUCCEEDED)
+    except Exception as exc:  # the transaction left the data as it was
+        log.exception("pull %s could not store", source.key)
+        run.rows_stored = run.rows_rejected = 0
+        run.finish(status=SyncRun.Status.FAILED, error=f"could not store: {exc}"[:2000])
+        return None
+    log.info("pull %s %s", source.key, run.summary())
+    return rejected
+
+
+def _day_of(rejected: Rejected) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(rejected.raw.get("date"))[:10])
+    except ValueError:
+        return None
 
 
 def validate(
     frame: pd.DataFrame, *, since: dt.date, until: dt.date, measures: list[str]
 ) -> tuple[pd.DataFrame, list[Rejected]]:
-    """Pure: split a batch into storable rows and rejects with a reason each."""
+    """Pure: split a batch into storable rows and rejects with a reason each.
+
+    Rows of measures the source does not keep are dropped, not rejected. Negative spend is
+    rejected (and reported by the checks): it is never passed on as a number.
+    """
     frame = frame.copy()
     if measures:
         frame = frame[frame["measure"].isin(measures)]
     frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
-    dates = pd.to_datetime(frame["date"], errors="coerce")
+    dates = pd.to_datetime(frame["date"], errors="coerce", format="mixed")
     reasons = pd.Series("", index=frame.index, dtype=object)
+    reasons[frame["measure"].isna() | (frame["measure"].astype(str) == "")] = "no measure name"
     reasons[frame["value"].isna()] = "value is not a number"
+    reasons[frame["measure"].isin(SPEND_MEASURES) & (frame["value"] < 0)] = NEGATIVE_SPEND
     reasons[dates.isna()] = "date is not a date"
     outside = dates.notna() & ((dates.dt.date < since) | (dates.dt.date > until))
     reasons[outside] = f"date outside the window {since}..{until}"
@@ -74,64 +136,142 @@ def validate(
 
 def _jsonable(value):
     if isinstance(value, dt.date):
-        return value.isoformat()
+        return value.isoformat()[:10]
     if isinstance(value, float) and pd.isna(value):
         return None
-    return value if isinstance(value, str | int | float | bool | None) else str(value)
-
-
-def store(*, source: Source, frame: pd.DataFrame, since: dt.date, until: dt.date) -> int:
-    """Replace the window's measures of this source with `frame`; return rows stored."""
-    frame = resolve_channels(source=source, frame=frame)
-    remember_campaigns(source=source, frame=frame)
-    # An exact repeat of a row (same raw channel, campaign, day, measure) is one row; two raw
-    # channel names that map to one channel add up.
-    frame = frame.drop_duplicates(
-        subset=["raw_channel", "campaign", "date", "measure"], keep="last"
-    )
-    totals = frame.groupby(KEY, as_index=False)["value"].sum()
-    Measure.objects.filter(source=source, date__gte=since, date__lte=until).delete()
-    Measure.objects.bulk_create(
-        [
-            Measure(
-                source=source,
-                channel_id=row.channel_id,
-                campaign=row.campaign,
-                date=row.date,
-                name=row.measure,
-                value=Decimal(str(round(row.value, 6))),
-            )
-            for row in totals.itertuples(index=False)
-        ],
-        batch_size=2000,
-    )
-    return len(totals)
-
-
-def resolve_channels(*, source: Source, frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.rename(columns={"channel": "raw_channel"})
-    frame["campaign"] = frame["campaign"].fillna("").astype(str)
-    if source.channel_id:
-        frame["channel_id"] = source.channel_id
-        return frame
-    names = frame["raw_channel"].fillna("").astype(str)
-    ids = {raw: Channel.objects.resolve(raw).pk for raw in names.unique()}
-    frame["channel_id"] = names.map(ids)
-    return frame
-
-
-def remember_campaigns(*, source: Source, frame: pd.DataFrame) -> None:
-    named = frame[frame["campaign"] != ""].drop_duplicates("campaign", keep="last")
-    for row in named.itertuples(index=False):
-        Campaign.objects.update_or_create(
-            source=source,
-            external_id=row.campaign,
-            defaults={"name": row.campaign_name or "", "channel_id": row.channel_id},
-        )
+    if value is None or value is pd.NaT:
+        return None
+    return value if isinstance(value, str | int | float | bool) else str(value)
 
 
 def record_rejects(*, run: SyncRun, rejected: list[Rejected]) -> None:
-    DeadLetter.objects.bulk_create(
-        DeadLetter(source=run.source, run=run, raw=r.raw, reason=r.reason[:500], line=r.line)
+    """Keep each refused record once: one a later pull refuses again is not added twice."""
+    letters = {
+        _fingerprint(run.source, r): DeadLetter(
+            source=run.source, run=run, raw=r.raw, reason=r.reason[:500], line=r.line
+        )
         for r in rejected
+    }
+    known = set(
+        DeadLetter.objects.filter(
+            source=run.source, resolved_at__isnull=True, fingerprint__in=list(letters)
+        ).values_list("fingerprint", flat=True)
     )
+    for fingerprint, letter in letters.items():
+        letter.fingerprint = fingerprint
+    DeadLetter.objects.bulk_create(
+        letter for fingerprint, letter in letters.items() if fingerprint not in known
+    )
+
+
+def _fingerprint(source: Source, rejected: Rejected) -> str:
+    raw = json.dumps(rejected.raw, sort_keys=True, default=str)
+    return hashlib.sha256(f"{source.pk}|{rejected.reason}|{raw}".encode()).hexdigest()
+
+
+def retry_dead_letter(*, letter: DeadLetter) -> bool:
+    """Validate the letter's raw row again and store it; on failure record why it still
+    fails. Returns whether it is stored now."""
+    if "measure" not in letter.raw:
+        return _still_fails(letter, "a platform record, not a row: fix the source, pull again")
+    frame = pd.DataFrame([letter.raw]).reindex(columns=storage.BATCH_COLUMNS)
+    day = _day_of(Rejected(raw=letter.raw, reason=""))
+    if day is None:
+        return _still_fails(letter, "date is not a date")
+    good, rejected = validate(frame, since=day, until=day, measures=letter.source.measures)
+    if rejected or good.empty:
+        return _still_fails(
+            letter, rejected[0].reason if rejected else "measure not kept by this source"
+        )
+    with transaction.atomic():
+        storage.upsert_rows(source=letter.source, frame=good)
+        letter.resolve()
+    return True
+
+
+def _still_fails(letter: DeadLetter, why: str) -> bool:
+    letter.reason = f"still fails: {why}"[:500]
+    letter.save(update_fields=["reason"])
+    return False
+
+
+def windows(since: dt.date, until: dt.date, *, chunk_days: int) -> list[tuple[dt.date, dt.date]]:
+    """since..until cut into consecutive windows of at most chunk_days days."""
+    chunk = dt.timedelta(days=max(1, chunk_days))
+    result = []
+    while since <= until:
+        end = min(until, since + chunk - dt.timedelta(days=1))
+        result.append((since, end))
+        since = end + dt.timedelta(days=1)
+    return result
+
+
+def sync(
+    *, source: Source, since: dt.date, until: dt.date, chunk_days: int | None = None
+) -> list[SyncRun]:
+    """Pull a long window chunk by chunk (each chunk all or nothing); stop at the first
+    chunk that does not succeed, since the next would fail the same way."""
+    chunk_days = chunk_days or SyncSchedule.current().chunk_days
+    runs = []
+    for start, end in windows(since, until, chunk_days=chunk_days):
+        runs.append(pull(source=source, since=start, until=end))
+        if runs[-1].status != SyncRun.Status.SUCCEEDED:
+            break
+    return runs
+
+
+def missing_windows(*, source: Source, since: dt.date, until: dt.date) -> list[tuple]:
+    """Consecutive runs of days in since..until that no succeeded run covered."""
+    result: list[list[dt.date]] = []
+    for day in source.missing_days(since, until):
+        if result and day - result[-1][1] == dt.timedelta(days=1):
+            result[-1][1] = day
+        else:
+            result.append([day, day])
+    return [tuple(pair) for pair in result]
+
+
+def catch_up(*, source: Source, until: dt.date | None = None) -> list[SyncRun]:
+    """Pull every day of the catch-up period that is not stored yet, plus `until` itself
+    (default yesterday), which is always pulled again so a revised number wins."""
+    until = until or yesterday()
+    if connector_for(source).missing_settings():
+        return [pull(source=source, since=until, until=until)]
+    schedule = SyncSchedule.current()
+    since = until - dt.timedelta(days=max(schedule.catch_up_days, 1) - 1)
+    gaps = missing_windows(source=source, since=since, until=until - dt.timedelta(days=1))
+    runs = []
+    for start, end in [*gaps, (until, until)]:
+        runs += sync(source=source, since=start, until=end, chunk_days=schedule.chunk_days)
+    return runs
+
+
+def pull_enabled(*, until: dt.date | None = None) -> list[SyncRun]:
+    """The daily pull: catch up every enabled source. One source failing never stops the
+    others."""
+    runs = []
+    for source in Source.objects.filter(enabled=True).order_by("pk"):
+        runs += catch_up(source=source, until=until)
+    return runs
+
+
+def reconcile(*, now: dt.datetime | None = None) -> list[SyncRun]:
+    """The hourly watch, independent of the queue: close runs whose worker died, pull the days
+    of the catch-up period that no run stored (the daily task may have been lost), and check
+    every source's freshness. A source that failed in the last RETRY_PAUSE is left alone."""
+    now = now or timezone.now()
+    SyncRun.objects.abandon_stuck(
+        started_before=now - dt.timedelta(seconds=settings.Q_CLUSTER["timeout"])
+    )
+    schedule = SyncSchedule.current()
+    until = yesterday()
+    since = until - dt.timedelta(days=max(schedule.catch_up_days, 1) - 1)
+    runs: list[SyncRun] = []
+    for source in Source.objects.filter(enabled=True).order_by("pk"):
+        if connector_for(source).missing_settings():
+            continue
+        if not source.runs.filter(started_at__gte=now - RETRY_PAUSE).exists():
+            for start, end in missing_windows(source=source, since=since, until=until):
+                runs += sync(source=source, since=start, until=end, chunk_days=schedule.chunk_days)
+        checks.check_stale(source=source, now=now)
+    return runs

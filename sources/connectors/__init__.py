@@ -17,6 +17,16 @@ def connector_for(source) -> Connector:
         raise ConnectorError(f"No connector for kind {source.kind!r}", permanent=True) from None
 
 
-from sources.connectors import demo  # noqa: E402, F401  (registers itself)
+# Each module registers itself.
+from sources.connectors import (  # noqa: E402, F401
+    csv,
+    demo,
+    ga4,
+    google_ads,
+    hubspot,
+    meta_ads,
+    stripe,
+    webhook,
+)
 
 __all__ = ["Batch", "Connector", "ConnectorError", "REGISTRY", "Rejected", "connector_for"]

@@ -1,0 +1,149 @@
+"""Stripe: net revenue and new paying customers per day, from the charges of the window.
+
+`GET /v1/charges` with `created[gte]`/`created[lt]`, paged with `starting_after` while
+`has_more` (https://docs.stripe.com/api/pagination). Amounts are in the currency's minor unit,
+except zero-decimal currencies such as JPY (https://docs.stripe.com/currencies#zero-decimal).
+Refunds are subtracted on the charge's day, so a later refund revises that day when it is
+pulled again. Charges in another currency than the source's (option `currency`, default the
+first one seen) are rejected, never added up with the rest.
+"""
+
+import datetime as dt
+
+import pandas as pd
+from django.conf import settings
+
+from sources import http
+from sources.connectors import register
+from sources.connectors.base import (
+    BATCH_COLUMNS,
+    Batch,
+    Connector,
+    ConnectorError,
+    Rejected,
+    error_body,
+    fetch_json,
+    fill_days,
+    secret,
+)
+from sources.connectors.hubspot import window_ms
+from sources.days import local_day
+
+PLATFORM = "Stripe"
+CHANNEL = "stripe"
+PAGE_SIZE = 100
+ZERO_DECIMAL = {
+    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga",
+    "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
+}  # fmt: skip
+
+
+def minor_to_major(amount: int, currency: str) -> float:
+    return float(amount) if currency.lower() in ZERO_DECIMAL else amount / 100
+
+
+def normalise(
+    charges: list[dict], *, currency: str | None, since: dt.date, until: dt.date
+) -> tuple[pd.DataFrame, list[Rejected]]:
+    """Pure: charges → revenue (paid minus refunded) and new_customers per day, plus the
+    charges refused (another currency). Failed or unpaid charges are ignored."""
+    paid = [c for c in charges if c.get("paid") and c.get("status") == "succeeded"]
+    currency = (currency or (paid[0]["currency"] if paid else "")).lower()
+    rows, rejected = [], []
+    for charge in paid:
+        if charge.get("currency", "").lower() != currency:
+            reason = f"currency {charge.get('currency')} is not the source's {currency}"
+            rejected.append(Rejected(raw=charge, reason=reason))
+            continue
+        day = local_day(dt.datetime.fromtimestamp(charge["created"], tz=dt.UTC))
+        net = charge.get("amount", 0) - charge.get("amount_refunded", 0)
+        rows.append((day, _customer(charge), minor_to_major(net, currency)))
+    frame = pd.DataFrame(rows, columns=["date", "customer", "revenue"])
+    return _per_day(frame, new=_new_customers(paid, since=since, until=until)), rejected
+
+
+def _customer(charge: dict) -> str:
+    customer = charge.get("customer")
+    return customer.get("id", "") if isinstance(customer, dict) else customer or ""
+
+
+def _new_customers(charges: list[dict], *, since: dt.date, until: dt.date) -> dict:
+    """Day → customers created in the window who paid in it (customer expanded)."""
+    first_paid: dict[str, dt.date] = {}
+    for charge in sorted(charges, key=lambda c: c["created"]):
+        customer = charge.get("customer")
+        if not isinstance(customer, dict) or not customer.get("created"):
+            continue
+        created = local_day(dt.datetime.fromtimestamp(customer["created"], tz=dt.UTC))
+        if since <= created <= until:
+            first_paid.setdefault(customer["id"], local_day(_stamp(charge)))
+    counts: dict[dt.date, int] = {}
+    for day in first_paid.values():
+        counts[day] = counts.get(day, 0) + 1
+    return counts
+
+
+def _stamp(charge: dict) -> dt.datetime:
+    return dt.datetime.fromtimestamp(charge["created"], tz=dt.UTC)
+
+
+def _per_day(frame: pd.DataFrame, *, new: dict) -> pd.DataFrame:
+    revenue = frame.groupby("date")["revenue"].sum()
+    days = sorted(set(revenue.index) | set(new))
+    rows = [(d, CHANNEL, "", "", "revenue", float(revenue.get(d, 0.0))) for d in days]
+    rows += [(d, CHANNEL, "", "", "new_customers", new.get(d, 0)) for d in days]
+    return pd.DataFrame(rows, columns=BATCH_COLUMNS)
+
+
+def classify(response) -> http.Verdict | None:
+    error = error_body(response).get("error", {})
+    kind, message = error.get("type", ""), error.get("message", "")
+    if response.status_code == 429 or error.get("code") == "rate_limit":
+        return http.Verdict(retry=True, delay=http.retry_after(response), message=message)
+    if kind in ("authentication_error", "invalid_request_error", "permission_error"):
+        return http.Verdict(retry=False, permanent=True, message=f"{kind}: {message}")
+    return None
+
+
+@register
+class StripeConnector(Connector):
+    kind = "stripe"
+    required_settings = ("STRIPE_API_KEY",)
+
+    def fetch(self, *, since: dt.date, until: dt.date) -> Batch:
+        start, end = (ms // 1000 for ms in window_ms(since, until))
+        charges, pages, after = [], 0, None
+        while True:
+            body = self._page(start, end, after)
+            charges += body["data"]
+            pages += 1
+            if not body.get("has_more") or not body["data"]:
+                break
+            after = body["data"][-1]["id"]
+        currency = (self.source.options or {}).get("currency")
+        frame, rejected = normalise(charges, currency=currency, since=since, until=until)
+        frame = fill_days(
+            frame, since=since, until=until, measures=["revenue", "new_customers"], channel=CHANNEL
+        )
+        return Batch(frame=frame, rejected=rejected, pages=pages)
+
+    def _page(self, start: int, end: int, after: str | None) -> dict:
+        params = {
+            "created[gte]": start,
+            "created[lt]": end,
+            "limit": PAGE_SIZE,
+            "expand[]": "data.customer",
+        }
+        if after:
+            params["starting_after"] = after
+        body = fetch_json(
+            "GET",
+            f"{settings.STRIPE_API_URL}/v1/charges",
+            platform=PLATFORM,
+            params=params,
+            headers={"Authorization": f"Bearer {secret('STRIPE_API_KEY')}"},
+            classify=classify,
+        )
+        if not isinstance(body, dict) or body.get("object") != "list":
+            raise ConnectorError(f"{PLATFORM}: expected a list object")
+        return body

@@ -1,0 +1,31 @@
+import logging
+
+import pytest
+
+from sources import http
+
+URL = "https://graph.example.com/v24.0/act_1/insights?access_token=SECRET-TOKEN&after=x"
+
+
+def test_it_never_logs_or_reports_a_token(mocked, caplog):
+    mocked.get(URL, status=503, body="busy")
+    with caplog.at_level(logging.DEBUG), pytest.raises(http.HTTPError) as raised:
+        http.request("GET", URL, headers={"Authorization": "Bearer SECRET-TOKEN"})
+    assert "SECRET-TOKEN" not in caplog.text
+    assert "SECRET-TOKEN" not in str(raised.value)
+    assert "graph.example.com/v24.0/act_1/insights" in str(raised.value)
+
+
+def test_it_counts_every_attempt_inside_a_block(mocked):
+    mocked.get(URL, status=500, body="")
+    mocked.get(URL, body="{}")
+    with http.counting() as tally:
+        http.request("GET", URL)
+    assert tally.attempts == 2
+
+
+def test_it_does_not_retry_a_permanent_error(mocked, slept):
+    mocked.get(URL, status=401, body="")
+    with pytest.raises(http.HTTPError) as raised:
+        http.request("GET", URL)
+    assert raised.value.permanent and slept == []
