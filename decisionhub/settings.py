@@ -175,3 +175,8 @@ META_GRAPH_API_URL = env.str("META_GRAPH_API_URL", default="https://graph.facebo
 GA4_API_URL = env.str("GA4_API_URL", default="https://analyticsdata.googleapis.com/v1beta")
 HUBSPOT_API_URL = env.str("HUBSPOT_API_URL", default="https://api.hubapi.com")
 STRIPE_API_URL = env.str("STRIPE_API_URL", default="https://api.stripe.com")
+
+# Automated actions: true stops every budget change, pause, resume and webhook (the admin has
+# a toggle too). Webhook payloads are signed (HMAC-SHA256) when a secret is set.
+ACTIONS_KILL_SWITCH = env.bool("ACTIONS_KILL_SWITCH", default=False)
+ACTIONS_WEBHOOK_SECRET = env.str("ACTIONS_WEBHOOK_SECRET", default="")

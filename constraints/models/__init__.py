@@ -1,5 +1,5 @@
 from constraints.models.alerts import Alert
 from constraints.models.constraint import Constraint, Metric
-from constraints.models.rules import Condition, Decision, Rule
+from constraints.models.rules import ActionSwitch, Condition, Decision, Rule
 
-__all__ = ["Alert", "Condition", "Constraint", "Decision", "Metric", "Rule"]
+__all__ = ["ActionSwitch", "Alert", "Condition", "Constraint", "Decision", "Metric", "Rule"]
