@@ -13,3 +13,7 @@ def demo_source(db) -> Source:
 @pytest.fixture
 def day() -> dt.date:
     return dt.date(2026, 3, 10)
+
+
+# Fixtures of the rules tests (constraint, google, pulled) live in their own module.
+pytest_plugins = ["tests.rules_support"]
