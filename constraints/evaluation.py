@@ -18,6 +18,7 @@ from constraints import approval, execution
 from constraints.alerting import clear_alert, raise_alert
 from constraints.judging import Finding, Judge, measures_of, span_days
 from constraints.models import Alert, Constraint, Decision, Rule
+from constraints.models.rules import plain_number
 from sources.days import business_tz, each_day
 from sources.models import Campaign, Measure, Source, SyncRun
 
@@ -190,7 +191,7 @@ def skip_fingerprint(rule: Rule) -> str:
 
 
 def describe(rule: Rule) -> str:
-    value = rule.action_value.normalize() if rule.action_value is not None else ""
+    value = plain_number(rule.action_value) or ""
     return {
         Rule.Action.RAISE_BUDGET: f"raise the daily budget by {value}%",
         Rule.Action.LOWER_BUDGET: f"lower the daily budget by {value}%",

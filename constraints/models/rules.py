@@ -118,12 +118,12 @@ class Rule(models.Model):
         """What this rule would do, as stored on each decision; a change refuses a reused key."""
         return {
             "action": self.action,
-            "action_value": _str_or_none(self.action_value),
+            "action_value": plain_number(self.action_value),
             "mode": self.mode,
             "webhook_url": self.webhook_url,
-            "budget_floor": _str_or_none(self.budget_floor),
-            "budget_ceiling": _str_or_none(self.budget_ceiling),
-            "max_weekly_change_pct": _str_or_none(self.max_weekly_change_pct),
+            "budget_floor": plain_number(self.budget_floor),
+            "budget_ceiling": plain_number(self.budget_ceiling),
+            "max_weekly_change_pct": plain_number(self.max_weekly_change_pct),
         }
 
     def clean(self) -> None:
@@ -156,8 +156,9 @@ class Rule(models.Model):
         return {}
 
 
-def _str_or_none(value: Decimal | None) -> str | None:
-    return None if value is None else str(value.normalize())
+def plain_number(value: Decimal | None) -> str | None:
+    """'20' for 20, 20.0000 and Decimal('2E+1') alike, so edits that change nothing match."""
+    return None if value is None else format(Decimal(str(value)).normalize(), "f")
 
 
 class Condition(models.Model):
