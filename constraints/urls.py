@@ -4,4 +4,14 @@ from constraints import views
 
 urlpatterns = [
     path("", views.dashboard, name="constraints-dashboard"),
+    path(
+        "decisions/<int:pk>/approve/",
+        views.approve_decision,
+        name="constraints-decision-approve",
+    ),
+    path(
+        "decisions/<int:pk>/reject/",
+        views.reject_decision,
+        name="constraints-decision-reject",
+    ),
 ]
