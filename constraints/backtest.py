@@ -35,12 +35,16 @@ def backtest(*, rule: Rule, days: int = DAYS) -> list[BacktestDay]:
     frame = Measure.objects.for_window(since - dt.timedelta(days=span), until)
     frame = frame.filter(name__in=names).to_frame()
     judge, targets = Judge(frame, metrics), Targets()
-    return [_day(rule, day, judge, targets, frame, span, names) for day in each_day(since, until)]
+    coverage = Coverage(frame=frame, day=until, check_runs=False)
+    return [
+        _day(rule, day, judge=judge, targets=targets, coverage=coverage, span=span, names=names)
+        for day in each_day(since, until)
+    ]
 
 
-def _day(rule, day, judge, targets, frame, span, names) -> BacktestDay:
-    coverage = Coverage(frame=frame, day=day, check_runs=False)
-    problem = coverage.problem(measures=names, since=day - dt.timedelta(days=span - 1))
+def _day(rule, day, *, judge, targets, coverage, span, names) -> BacktestDay:
+    since = day - dt.timedelta(days=span - 1)
+    problem = coverage.problem(measures=names, since=since, until=day)
     if problem:
         return BacktestDay(day=day, skipped=problem)
     findings = judge.findings(rule, day=day)

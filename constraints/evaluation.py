@@ -23,6 +23,7 @@ from sources.days import business_tz, each_day
 from sources.models import Campaign, Measure, Source, SyncRun
 
 log = logging.getLogger(__name__)
+SKIP_FINGERPRINT = "rule-skipped-{pk}"
 RULE_TARGET = "*"  # the target of a decision about the rule as a whole (a skipped day)
 
 
@@ -54,16 +55,10 @@ def evaluate(*, day: dt.date) -> Report:
     rules = enabled_rules(constraint)
     if not rules:
         return report
-    metrics = {m.key: m for m in constraint.metrics.all()}
-    since = day - dt.timedelta(days=max(span_days(r) for r in rules) - 1)
-    names = set().union(*(measures_of(r, metrics) for r in rules))
-    frame = Measure.objects.for_window(since, day).filter(name__in=names).to_frame()
-    judge, coverage = Judge(frame, metrics), Coverage(frame=frame, day=day)
-    targets = Targets()
+    run = Run.load(constraint=constraint, rules=rules, day=day)
     for rule in rules:
-        evaluate_rule(
-            rule=rule, day=day, judge=judge, coverage=coverage, targets=targets, report=report
-        )
+        evaluate_rule(rule=rule, day=day, run=run, report=report)
+    report.judged = run.judge.judged
     log.info("evaluate %s", report.summary())
     return report
 
@@ -75,86 +70,128 @@ def enabled_rules(constraint: Constraint | None) -> list[Rule]:
     return [r for r in rules if r.conditions.all()]
 
 
-def evaluate_rule(
-    *,
-    rule: Rule,
-    day: dt.date,
-    judge: Judge,
-    coverage: "Coverage",
-    targets: "Targets",
-    report: Report,
-) -> None:
+@dataclass
+class Run:
+    """What one evaluation reads once and every rule shares."""
+
+    judge: Judge
+    coverage: "Coverage"
+    targets: "Targets"
+    known: dict[str, Decision]  # decisions already recorded for the day, by key
+    open_skips: set[str]  # fingerprints of open 'rule skipped' alerts
+
+    @classmethod
+    def load(cls, *, constraint: Constraint, rules: list[Rule], day: dt.date) -> "Run":
+        metrics = {m.key: m for m in constraint.metrics.all()}
+        since = day - dt.timedelta(days=max(span_days(r) for r in rules) - 1)
+        names = set().union(*(measures_of(r, metrics) for r in rules))
+        frame = Measure.objects.for_window(since, day).filter(name__in=names).to_frame()
+        known = Decision.objects.filter(period=day, rule__in=rules).select_related("rule")
+        skips = Alert.objects.exclude(status=Alert.Status.RESOLVED)
+        skips = skips.filter(fingerprint__startswith=SKIP_FINGERPRINT.format(pk=""))
+        return cls(
+            judge=Judge(frame, metrics),
+            coverage=Coverage(frame=frame, day=day),
+            targets=Targets(),
+            known={d.idempotency_key: d for d in known},
+            open_skips=set(skips.values_list("fingerprint", flat=True)),
+        )
+
+
+def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None:
     since = day - dt.timedelta(days=span_days(rule) - 1)
-    problem = coverage.problem(measures=measures_of(rule, judge.metrics), since=since)
+    problem = run.coverage.problem(measures=measures_of(rule, run.judge.metrics), since=since)
     if problem:
         report.skipped[rule.name] = problem
         report.decisions.append(record_skip(rule=rule, day=day, reason=problem))
         return
-    clear_alert(fingerprint=skip_fingerprint(rule))
-    findings = judge.findings(rule, day=day)
-    report.judged += len(findings)
-    for finding in findings:
-        if finding.fired:
-            for target, label in targets.of(rule, finding):
-                decide(
-                    rule=rule, target=target, label=label, day=day, seen=finding.seen, report=report
-                )
+    if skip_fingerprint(rule) in run.open_skips:
+        clear_alert(fingerprint=skip_fingerprint(rule))
+    for finding in run.judge.findings(rule, day=day, fired_only=True):
+        for target, label in run.targets.of(rule, finding):
+            decide(
+                rule=rule,
+                target=target,
+                label=label,
+                day=day,
+                seen=finding.seen,
+                report=report,
+                known=run.known,
+            )
 
 
 def decide(
-    *, rule: Rule, target: str, label: str, day: dt.date, seen: dict, report: Report
+    *,
+    rule: Rule,
+    target: str,
+    label: str,
+    day: dt.date,
+    seen: dict,
+    report: Report,
+    known: dict[str, Decision] | None = None,
 ) -> Decision:
-    """Record the decision (once per rule, target and period), then act on it per the mode."""
-    decision, created = record(rule=rule, target=target, label=label, day=day, seen=seen)
-    if not created:
-        if decision.params != rule.params():
-            return refuse(decision=decision, rule=rule, report=report)
-        if not reopen(decision, seen=seen):
-            if decision.status == Decision.Status.SENT:  # a send interrupted by a crash
-                decision = execution.execute(decision=decision)
-            report.decisions.append(decision)
-            return decision
-    decision = act(decision=decision, rule=rule)
+    """Record the decision (once per rule, target and period), then act on it per the mode.
+
+    `known` holds decisions already recorded for the day (read once, to spare a query each).
+    """
+    key = Decision.key_for(rule=rule, target=target, period=day)
+    decision = (known or {}).get(key)
+    if decision is None:
+        fields = {"target_label": label, "seen": seen, **first_phase(rule, day)}
+        decision, created = record(rule=rule, target=target, day=day, **fields)
+        if created and rule.mode == Rule.Mode.AUTOMATIC:
+            decision = execution.execute(decision=decision)
+        elif not created:
+            decision = revisit(decision, rule=rule, seen=seen, report=report)
+    else:
+        decision = revisit(decision, rule=rule, seen=seen, report=report)
     report.decisions.append(decision)
     return decision
 
 
-def record(
-    *, rule: Rule, target: str, label: str, day: dt.date, seen: dict
-) -> tuple[Decision, bool]:
+def first_phase(rule: Rule, day: dt.date) -> dict:
+    """A dry run or a proposal is recorded in its final phase at once: nothing leaves the
+    process. An automatic decision starts as decided and is executed after it is committed."""
+    if rule.mode == Rule.Mode.DRY_RUN:
+        return {"status": Decision.Status.DRY_RUN, "reason": f"Would {describe(rule)}."}
+    if rule.mode == Rule.Mode.APPROVAL:
+        return {"status": Decision.Status.PROPOSED, "expires_at": end_of_next_day(day)}
+    return {"status": Decision.Status.DECIDED}
+
+
+def record(*, rule: Rule, target: str, day: dt.date, **fields) -> tuple[Decision, bool]:
     key = Decision.key_for(rule=rule, target=target, period=day)
     try:
         with transaction.atomic():
             decision = Decision.objects.create(
                 rule=rule,
                 target=target,
-                target_label=label,
                 period=day,
                 idempotency_key=key,
                 params=rule.params(),
-                seen=seen,
+                **fields,
             )
             return decision, True
     except IntegrityError:  # decided before, or by a worker racing this one
         return Decision.objects.select_related("rule").get(idempotency_key=key), False
 
 
-def reopen(decision: Decision, *, seen: dict) -> bool:
-    """A skipped decision (kill switch, guardrail) may be decided again on a later run."""
+def revisit(decision: Decision, *, rule: Rule, seen: dict, report: Report) -> Decision:
+    """A key decided before: refuse if the rule changed, finish an interrupted send, decide a
+    skipped one again (the kill switch is off now, a guardrail passed); else leave it be."""
+    if decision.params != rule.params():
+        return refuse(decision=decision, rule=rule, report=report)
+    if decision.status == Decision.Status.SENT:
+        return execution.execute(decision=decision)
+    if decision.status != Decision.Status.SKIPPED:
+        return decision
+    phase = {"reason": "", **first_phase(rule, decision.period)}
     reopened = Decision.objects.filter(pk=decision.pk, status=Decision.Status.SKIPPED).update(
-        status=Decision.Status.DECIDED, seen=seen, reason="", updated_at=timezone.now()
+        seen=seen, updated_at=timezone.now(), **phase
     )
     decision.refresh_from_db()
-    return reopened == 1
-
-
-def act(*, decision: Decision, rule: Rule) -> Decision:
-    if rule.mode == Rule.Mode.DRY_RUN:
-        decision.move(Decision.Status.DRY_RUN, reason=f"Would {describe(rule)}.")
-    elif rule.mode == Rule.Mode.APPROVAL:
-        decision.move(Decision.Status.PROPOSED, expires_at=end_of_next_day(decision.period))
-    else:
-        decision = execution.execute(decision=decision)
+    if reopened and decision.status == Decision.Status.DECIDED:
+        return execution.execute(decision=decision)
     return decision
 
 
@@ -173,8 +210,15 @@ def refuse(*, decision: Decision, rule: Rule, report: Report) -> Decision:
 
 
 def record_skip(*, rule: Rule, day: dt.date, reason: str) -> Decision:
-    decision, created = record(rule=rule, target=RULE_TARGET, label="whole rule", day=day, seen={})
-    if created or decision.status in (Decision.Status.DECIDED, Decision.Status.SKIPPED):
+    decision, created = record(
+        rule=rule,
+        target=RULE_TARGET,
+        day=day,
+        target_label="whole rule",
+        status="skipped",
+        reason=reason,
+    )
+    if not created and decision.status == Decision.Status.SKIPPED and decision.reason != reason:
         decision.move(Decision.Status.SKIPPED, reason=reason)
     raise_alert(
         kind=Alert.Kind.ACTION,
@@ -187,7 +231,7 @@ def record_skip(*, rule: Rule, day: dt.date, reason: str) -> Decision:
 
 
 def skip_fingerprint(rule: Rule) -> str:
-    return f"rule-skipped-{rule.pk}"
+    return SKIP_FINGERPRINT.format(pk=rule.pk)
 
 
 def describe(rule: Rule) -> str:
@@ -227,15 +271,17 @@ class Coverage:
         )
         self.covered = set(covering)
 
-    def problem(self, *, measures: set[str], since: dt.date) -> str:
-        """Why the data for these measures over since..day is incomplete; '' when it is not."""
+    def problem(self, *, measures: set[str], since: dt.date, until: dt.date | None = None) -> str:
+        """Why the data for these measures over since..until (the day by default) is
+        incomplete; '' when it is not."""
+        until = until or self.day
         needed = [k for k in self.enabled if self.measures.get(k, set()) & measures]
         if not needed:
-            return f"No source delivered {', '.join(sorted(measures))} from {since} to {self.day}."
+            return f"No source delivered {', '.join(sorted(measures))} from {since} to {until}."
         for key in needed:
             if self.check_runs and key not in self.covered:
-                return f"Source '{key}' is stale: no successful pull covers {self.day}."
-            missing = [d for d in each_day(since, self.day) if d not in self.days.get(key, set())]
+                return f"Source '{key}' is stale: no successful pull covers {until}."
+            missing = [d for d in each_day(since, until) if d not in self.days.get(key, set())]
             if missing:
                 shown = ", ".join(d.isoformat() for d in missing[:5])
                 return f"Source '{key}' has no data for {shown}{'…' if len(missing) > 5 else ''}."

@@ -14,6 +14,7 @@ import pandas as pd
 
 from constraints import metrics as metric_maths
 from constraints.models import Condition, Metric, Rule
+from constraints.models.rules import plain_number
 
 CHANNEL, CAMPAIGN = "channel", "campaign"
 TESTS = {
@@ -66,33 +67,50 @@ class Judge:
         campaigns = campaigns.assign(
             target="campaign:" + campaigns["source"] + ":" + campaigns["campaign"]
         )
-        self.frames = {CHANNEL: frame, CAMPAIGN: campaigns}
+        # Categories make the many group-bys below factorise once, not on every window.
+        self.frames = {
+            CHANNEL: frame.assign(target=frame["target"].astype("category")),
+            CAMPAIGN: campaigns.assign(target=campaigns["target"].astype("category")),
+        }
         self.channel_of = {
             level: dict(zip(f["target"], f["channel"], strict=True))
             for level, f in self.frames.items()
         }
         self._cache: dict[tuple, pd.Series] = {}
+        self.judged = 0  # (rule, target) pairs judged so far
 
-    def findings(self, rule: Rule, *, day: dt.date) -> list[Finding]:
-        """Every target in the rule's scope with data, fired or not, with what was seen."""
+    def findings(self, rule: Rule, *, day: dt.date, fired_only: bool = False) -> list[Finding]:
+        """Every target in the rule's scope with data (only those it fires on if asked),
+        with what was seen."""
         level = level_of(rule)
         checks = [self.check(c, day=day, level=level) for c in rule.conditions.all()]
         if not checks:
             return []
-        targets = sorted(set().union(*(set(c["breach"].index) for c in checks)))
-        chosen = {ch.key for ch in rule.channels.all()}
-        if rule.scope != Rule.Scope.ALL_CHANNELS and (chosen or rule.scope == Rule.Scope.CHANNELS):
-            targets = [t for t in targets if self.channel_of[level].get(t) in chosen]
-        combine = all if rule.match == Rule.Match.ALL else any
+        breaches = pd.concat([c["breach"] for c in checks], axis=1).fillna(False).astype(bool)
+        fired = breaches.all(axis=1) if rule.match == Rule.Match.ALL else breaches.any(axis=1)
+        targets = self._in_scope(rule, level, fired.index)
+        self.judged += len(targets)
+        if fired_only:
+            targets = [t for t in targets if fired[t]]
+        for check in checks:  # plain dicts: a lookup per target is much cheaper than Series.get
+            check["lookup"] = {k: check[k].to_dict() for k in NUMBERS if check[k] is not None}
         return [
             Finding(
                 target=t,
                 channel=self.channel_of[level].get(t, ""),
-                fired=combine(bool(c["breach"].get(t, False)) for c in checks),
+                fired=bool(fired[t]),
                 seen={"conditions": [seen_of(c, t) for c in checks]},
             )
             for t in targets
         ]
+
+    def _in_scope(self, rule: Rule, level: str, targets: pd.Index) -> list[str]:
+        chosen = {ch.key for ch in rule.channels.all()}
+        if rule.scope == Rule.Scope.ALL_CHANNELS or not (
+            chosen or rule.scope == Rule.Scope.CHANNELS
+        ):
+            return sorted(targets)
+        return sorted(t for t in targets if self.channel_of[level].get(t) in chosen)
 
     def check(self, condition: Condition, *, day: dt.date, level: str) -> dict:
         """The condition on `day` and the periods before it: breach per target and details."""
@@ -102,13 +120,19 @@ class Judge:
             for k in range(periods)
         ]
         today = streaks[0]
-        in_a_row = pd.concat([s["breach"] for s in streaks], axis=1).fillna(False).astype(bool)
+        if periods == 1:  # the common case, without building a frame
+            breach = today["breach"].astype(bool)
+            streak = breach.astype(int)
+        else:
+            in_a_row = pd.concat([s["breach"] for s in streaks], axis=1).fillna(False).astype(bool)
+            breach, streak = in_a_row.all(axis=1), in_a_row.cumprod(axis=1).sum(axis=1)
         return {
             **today,
-            "breach": in_a_row.all(axis=1),
-            "streak": in_a_row.cumprod(axis=1).sum(axis=1),
+            "breach": breach,
+            "streak": streak,
             "periods": periods,
             "condition": condition,
+            "test": f"{condition.get_comparator_display()} {plain_number(condition.threshold)}",
         }
 
     def breach(self, condition: Condition, *, end: dt.date, level: str) -> dict:
@@ -170,28 +194,30 @@ class Judge:
         return self._cache[key]
 
 
+NUMBERS = ("value", "previous", "change", "sample", "streak", "breach")
+
+
 def seen_of(check: dict, target: str) -> dict:
     """JSON-ready numbers one condition saw for one target."""
     condition: Condition = check["condition"]
+    lookup = check["lookup"]
     return {
         "metric": condition.metric_key,
-        "test": f"{condition.get_comparator_display()} {condition.threshold.normalize()}",
+        "test": check["test"],
         "window_days": condition.window_days,
-        "value": _number(check["value"], target),
-        "previous": _number(check["previous"], target),
-        "change_pct": _number(check["change"], target),
-        "sample": _number(check["sample"], target),
+        "value": _number(lookup, "value", target),
+        "previous": _number(lookup, "previous", target),
+        "change_pct": _number(lookup, "change", target),
+        "sample": _number(lookup, "sample", target),
         "min_sample": float(condition.min_sample) if condition.min_sample else None,
-        "periods_in_breach": int(check["streak"].get(target, 0)),
+        "periods_in_breach": int(lookup["streak"].get(target, 0)),
         "periods_required": check["periods"],
-        "breach": bool(check["breach"].get(target, False)),
+        "breach": bool(lookup["breach"].get(target, False)),
     }
 
 
-def _number(series: pd.Series | None, target: str) -> float | None:
-    if series is None:
-        return None
-    value = series.get(target)
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+def _number(lookup: dict, name: str, target: str) -> float | None:
+    value = lookup.get(name, {}).get(target)
+    if value is None or math.isnan(value):
         return None
     return round(float(value), 6)

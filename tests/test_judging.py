@@ -12,6 +12,7 @@ DAY = dt.date(2026, 3, 10)
 METRICS = {
     "cpa": Metric(key="cpa", numerator="spend", denominator="conversions", unit="currency"),
     "rate": Metric(key="rate", numerator="conversions", denominator="clicks", scale=100),
+    "spend": Metric(key="spend", numerator="spend", unit="currency"),
 }
 
 
@@ -165,3 +166,9 @@ def test_it_reads_as_many_days_as_its_widest_condition(constraint):
         {"metric_key": "cpa", "comparator": "gt", "threshold": 5, "consecutive_periods": 3},
     )
     assert span_days(rule) == 14
+
+
+def test_it_never_reads_a_target_without_rows_in_the_window_as_zero():
+    rows = cpa_rows(0, "g", 500, 10) + cpa_rows(1, "m", 100, 1)  # m has no row today
+    checked = breach(rows, condition("lt", 1, metric_key="spend"))
+    assert checked.get("channel:m", False) is False
