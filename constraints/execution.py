@@ -103,6 +103,8 @@ def _deliver(decision: Decision, executor: Executor, state: State, plan: Plan) -
                 continue
             if reached(decision, state):
                 return _applied_on_read_back(decision, error)
+            if moved := changed_elsewhere(decision, state):
+                return _fail(decision, moved, error.response if error else {})
             Decision.objects.filter(pk=decision.pk).update(attempts=attempt)
         try:
             response = executor.change(state, budget=plan.budget, status=plan.status)
@@ -133,6 +135,8 @@ def _resume(decision: Decision, executor: Executor) -> Decision:
         )
     if reached(decision, state):
         return _applied_on_read_back(decision, None)
+    if moved := changed_elsewhere(decision, state):
+        return _fail(decision, moved, {})
     plan = Plan(budget=decision.after_value, status=decision.after_status or None)
     return _deliver(decision, executor, state, plan)
 
@@ -152,6 +156,16 @@ def reached(decision: Decision, state: State) -> bool:
     budget_ok = decision.after_value is None or state.budget == decision.after_value
     status_ok = not decision.after_status or state.status == decision.after_status
     return budget_ok and status_ok
+
+
+def changed_elsewhere(decision: Decision, state: State) -> str:
+    """Why not to send again: someone changed the budget since it was read ('' if nobody)."""
+    if decision.after_value is None or state.budget in (decision.before_value, None):
+        return ""
+    return (
+        f"The budget is now {state.budget}, neither {decision.before_value} (before) nor "
+        f"{decision.after_value} (this decision): changed outside decisionhub, not sent again."
+    )
 
 
 def plan_change(*, decision: Decision, state: State, executor: Executor) -> Plan:

@@ -282,3 +282,29 @@ def test_it_fails_clearly_without_credentials(constraint, campaign, day, rsps, m
     decision = act(constraint, day)
     assert decision.status == Decision.Status.FAILED
     assert "GOOGLE_ADS_DEVELOPER_TOKEN is not set" in decision.reason
+
+
+def test_it_does_not_overwrite_a_budget_changed_by_someone_else(constraint, campaign, day, rsps):
+    fake = FakeGoogleAds(rsps, micros=75_000_000)  # a person set 75 after the lost send
+    rule = make_rule(
+        constraint,
+        {"metric_key": "cpa", "comparator": "gt", "threshold": 0},
+        mode=Rule.Mode.AUTOMATIC,
+        action=Rule.Action.RAISE_BUDGET,
+        action_value=20,
+    )
+    Decision.objects.create(
+        rule=rule,
+        target=TARGET,
+        period=day,
+        idempotency_key=Decision.key_for(rule=rule, target=TARGET, period=day),
+        params=rule.params(),
+        status=Decision.Status.SENT,
+        before_value=50,
+        after_value=60,
+        attempts=1,
+    )
+    decision = decide(rule=rule, target=TARGET, label="", day=day, seen={}, report=Report(day=day))
+    assert decision.status == Decision.Status.FAILED
+    assert "changed outside decisionhub" in decision.reason
+    assert fake.mutates == [] and fake.micros == 75_000_000
