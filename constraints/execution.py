@@ -24,6 +24,9 @@ from sources.models import Campaign
 
 log = logging.getLogger(__name__)
 SEND_ATTEMPTS = 3
+# Longer than a whole send (attempts × read timeout + backoff): a 'sent' decision untouched for
+# this long was interrupted, not in progress.
+SENT_IS_STALE = dt.timedelta(minutes=15)
 STARTABLE = (Decision.Status.DECIDED, Decision.Status.APPROVED)
 
 
@@ -105,7 +108,9 @@ def _deliver(decision: Decision, executor: Executor, state: State, plan: Plan) -
                 return _applied_on_read_back(decision, error)
             if moved := changed_elsewhere(decision, state):
                 return _fail(decision, moved, error.response if error else {})
-            Decision.objects.filter(pk=decision.pk).update(attempts=attempt)
+            Decision.objects.filter(pk=decision.pk).update(
+                attempts=attempt, updated_at=timezone.now()
+            )
         try:
             response = executor.change(state, budget=plan.budget, status=plan.status)
         except ActionError as exc:
@@ -122,7 +127,10 @@ def _deliver(decision: Decision, executor: Executor, state: State, plan: Plan) -
 def _resume(decision: Decision, executor: Executor) -> Decision:
     """A decision left 'sent' (a crash mid-send): read back, then confirm or send again."""
     claimed = Decision.objects.filter(
-        pk=decision.pk, status=Decision.Status.SENT, attempts=decision.attempts
+        pk=decision.pk,
+        status=Decision.Status.SENT,
+        attempts=decision.attempts,
+        updated_at__lt=timezone.now() - SENT_IS_STALE,  # else another worker is still sending
     ).update(attempts=decision.attempts + 1, updated_at=timezone.now())
     if not claimed:
         decision.refresh_from_db()

@@ -1,8 +1,10 @@
+import datetime as dt
 import json
 
 import pytest
 import requests
 import responses
+from django.utils import timezone
 
 from constraints.evaluation import Report, decide
 from constraints.models import ActionSwitch, Alert, Decision, Rule
@@ -228,6 +230,7 @@ def test_it_resumes_an_interrupted_send_by_reading_back_first(constraint, campai
         after_value=60,
         attempts=1,
     )
+    Decision.objects.update(updated_at=timezone.now() - dt.timedelta(hours=1))  # interrupted
     decision = decide(rule=rule, target=TARGET, label="", day=day, seen={}, report=Report(day=day))
     assert decision.status == Decision.Status.APPLIED
     assert fake.mutates == []
@@ -304,7 +307,33 @@ def test_it_does_not_overwrite_a_budget_changed_by_someone_else(constraint, camp
         after_value=60,
         attempts=1,
     )
+    Decision.objects.update(updated_at=timezone.now() - dt.timedelta(hours=1))  # interrupted
     decision = decide(rule=rule, target=TARGET, label="", day=day, seen={}, report=Report(day=day))
     assert decision.status == Decision.Status.FAILED
     assert "changed outside decisionhub" in decision.reason
     assert fake.mutates == [] and fake.micros == 75_000_000
+
+
+def test_it_leaves_a_send_in_progress_to_its_worker(constraint, campaign, day, rsps):
+    fake = FakeGoogleAds(rsps)
+    rule = make_rule(
+        constraint,
+        {"metric_key": "cpa", "comparator": "gt", "threshold": 0},
+        mode=Rule.Mode.AUTOMATIC,
+        action=Rule.Action.RAISE_BUDGET,
+        action_value=20,
+    )
+    Decision.objects.create(
+        rule=rule,
+        target=TARGET,
+        period=day,
+        idempotency_key=Decision.key_for(rule=rule, target=TARGET, period=day),
+        params=rule.params(),
+        status=Decision.Status.SENT,
+        before_value=50,
+        after_value=60,
+        attempts=1,
+    )
+    decision = decide(rule=rule, target=TARGET, label="", day=day, seen={}, report=Report(day=day))
+    assert decision.status == Decision.Status.SENT and decision.attempts == 1
+    assert len(rsps.calls) == 0 and fake.mutates == []
