@@ -301,9 +301,10 @@ class Targets:
             self.by_channel.setdefault(campaign.channel.key, []).append(target)
 
     def of(self, rule: Rule, finding: Finding) -> list[tuple[str, str]]:
-        if finding.target.startswith("campaign:") or not rule.acts_on_platform:
-            return [(finding.target, self.label(finding.target))]
-        return [(t, self.label(t)) for t in self.by_channel.get(finding.channel, [])]
+        campaigns = self.by_channel.get(finding.channel, [])
+        if finding.target.startswith("campaign:") or not rule.acts_on_platform or not campaigns:
+            return [(finding.target, self.label(finding.target))]  # a channel: skipped, not lost
+        return [(t, self.label(t)) for t in campaigns]
 
     def label(self, target: str) -> str:
         campaign = self.campaigns.get(target)

@@ -67,6 +67,8 @@ def _simple(decision: Decision, send) -> Decision:
 
 
 def _change_campaign(decision: Decision) -> Decision:
+    if decision.target.startswith("channel:"):
+        return _skip(decision, "No campaign of this channel is known: nothing to change.")
     try:
         executor = actions.executor_for(campaign_of(decision.target))
         if decision.status == Decision.Status.SENT:

@@ -233,3 +233,20 @@ def test_it_cools_down_between_changes(constraint, demo_source, google, day):
 def test_it_ignores_disabled_rules(constraint, pulled, day, enabled):
     make_rule(constraint, CPA_ABOVE_ZERO, enabled=enabled)
     assert evaluate(day=day).judged == 0
+
+
+def test_it_records_a_channel_without_campaigns_as_skipped(constraint, pulled, day):
+    make_rule(
+        constraint,
+        {"metric_key": "conversion_rate", "comparator": "gt", "threshold": 0},
+        mode=Rule.Mode.AUTOMATIC,
+        action=Rule.Action.RAISE_BUDGET,
+        action_value=10,
+    )
+    evaluate(day=day)
+    lonely = Decision.objects.filter(target__startswith="channel:")
+    assert lonely.exists()
+    assert {d.reason for d in lonely} == {
+        "No campaign of this channel is known: nothing to change."
+    }
+    assert set(lonely.values_list("status", flat=True)) == {Decision.Status.SKIPPED}
