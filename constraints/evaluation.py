@@ -107,17 +107,47 @@ def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None
         return
     if skip_fingerprint(rule) in run.open_skips:
         clear_alert(fingerprint=skip_fingerprint(rule))
-    for finding in run.judge.findings(rule, day=day, fired_only=True):
-        for target, label in run.targets.of(rule, finding):
-            decide(
-                rule=rule,
-                target=target,
-                label=label,
-                day=day,
-                seen=finding.seen,
-                report=report,
-                known=run.known,
-            )
+    fired = [
+        (target, label, finding.seen)
+        for finding in run.judge.findings(rule, day=day, fired_only=True)
+        for target, label in run.targets.of(rule, finding)
+    ]
+    if rule.mode != Rule.Mode.AUTOMATIC:
+        fired = record_many(rule=rule, day=day, fired=fired, run=run)
+    for target, label, seen in fired:
+        decide(
+            rule=rule,
+            target=target,
+            label=label,
+            day=day,
+            seen=seen,
+            report=report,
+            known=run.known,
+        )
+
+
+def record_many(*, rule: Rule, day: dt.date, fired: list, run: Run) -> list:
+    """Dry runs and proposals leave nothing to do after their row is written, so new ones
+    are written in one go (a racing worker's rows win); return the firings to decide one by
+    one, now all recorded and known."""
+    new = {
+        Decision.key_for(rule=rule, target=target, period=day): Decision(
+            rule=rule,
+            target=target,
+            target_label=label,
+            period=day,
+            idempotency_key=Decision.key_for(rule=rule, target=target, period=day),
+            params=rule.params(),
+            seen=seen,
+            **first_phase(rule, day),
+        )
+        for target, label, seen in fired
+        if Decision.key_for(rule=rule, target=target, period=day) not in run.known
+    }
+    Decision.objects.bulk_create(new.values(), ignore_conflicts=True, batch_size=500)
+    stored = Decision.objects.filter(idempotency_key__in=new).select_related("rule")
+    run.known.update({d.idempotency_key: d for d in stored})
+    return fired
 
 
 def decide(
