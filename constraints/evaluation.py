@@ -165,18 +165,20 @@ def decide(
     `known` holds decisions already recorded for the day (read once, to spare a query each).
     """
     key = Decision.key_for(rule=rule, target=target, period=day)
-    decision = (known or {}).get(key)
+    decision, created = (known or {}).get(key), False
     if decision is None:
         fields = {"target_label": label, "seen": seen, **first_phase(rule, day)}
         decision, created = record(rule=rule, target=target, day=day, **fields)
-        if created and rule.mode == Rule.Mode.AUTOMATIC:
-            decision = execution.execute(decision=decision)
-        elif not created:
-            decision = revisit(decision, rule=rule, seen=seen, report=report)
-    else:
+    if not created:
         decision = revisit(decision, rule=rule, seen=seen, report=report)
+    elif rule.mode == Rule.Mode.AUTOMATIC:
+        decision = execution.execute(decision=decision)
     report.decisions.append(decision)
     return decision
+
+
+def is_stale(decision: Decision) -> bool:
+    return decision.updated_at < timezone.now() - execution.SENT_IS_STALE
 
 
 def first_phase(rule: Rule, day: dt.date) -> dict:
@@ -213,6 +215,8 @@ def revisit(decision: Decision, *, rule: Rule, seen: dict, report: Report) -> De
         return refuse(decision=decision, rule=rule, report=report)
     if decision.status == Decision.Status.SENT:
         return execution.execute(decision=decision)
+    if decision.status == Decision.Status.DECIDED and is_stale(decision):
+        return execution.execute(decision=decision)  # its worker died before acting
     if decision.status != Decision.Status.SKIPPED:
         return decision
     phase = {"reason": "", **first_phase(rule, decision.period)}

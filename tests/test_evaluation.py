@@ -250,3 +250,30 @@ def test_it_records_a_channel_without_campaigns_as_skipped(constraint, pulled, d
         "No campaign of this channel is known: nothing to change."
     }
     assert set(lonely.values_list("status", flat=True)) == {Decision.Status.SKIPPED}
+
+
+def test_it_acts_on_a_decision_its_worker_left_behind(constraint, pulled, google, day):
+    from django.utils import timezone
+
+    rule = make_rule(
+        constraint,
+        CPA_ABOVE_ZERO,
+        scope=Rule.Scope.CAMPAIGNS,
+        channels=[google],
+        mode=Rule.Mode.AUTOMATIC,
+        action=Rule.Action.RAISE_BUDGET,
+        action_value=10,
+    )
+    target = "campaign:demo:1201"
+    Decision.objects.create(
+        rule=rule,
+        target=target,
+        period=day,
+        idempotency_key=Decision.key_for(rule=rule, target=target, period=day),
+        params=rule.params(),
+    )
+    evaluate(day=day)
+    assert Decision.objects.get(target=target).status == Decision.Status.DECIDED  # maybe busy
+    Decision.objects.update(updated_at=timezone.now() - dt.timedelta(hours=1))
+    evaluate(day=day)
+    assert Decision.objects.get(target=target).status == Decision.Status.SIMULATED
