@@ -6,6 +6,7 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from constraints.actions.notify import describe_seen
 from constraints.backtest import DAYS, backtest
 from constraints.models import ActionSwitch, Alert, Condition, Constraint, Decision, Metric, Rule
 
@@ -128,6 +129,34 @@ class DecisionAdmin(admin.ModelAdmin):
     ]
     list_filter = ["status", "rule", "period"]
     search_fields = ["target", "target_label", "reason", "idempotency_key"]
+    fields = [
+        "rule",
+        "target_label",
+        "target",
+        "period",
+        "status",
+        "reason",
+        "numbers_seen",
+        "before_value",
+        "after_value",
+        "before_status",
+        "after_status",
+        "response",
+        "attempts",
+        "approved_by",
+        "answered_at",
+        "expires_at",
+        "idempotency_key",
+        "params",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = ["numbers_seen"]
+
+    @admin.display(description="Numbers seen")
+    def numbers_seen(self, obj: Decision) -> str:
+        return describe_seen(obj.seen) or "—"
+
     date_hierarchy = "created_at"
     list_select_related = ["rule", "approved_by"]
 

@@ -19,7 +19,8 @@ def test_it_notifies_once_per_target_and_period(constraint, pulled, day):
     assert [d.status for d in first.decisions] == [Decision.Status.APPLIED]
     assert [d.pk for d in second.decisions] == [d.pk for d in first.decisions]
     assert Decision.objects.count() == 1
-    assert Alert.objects.filter(kind=Alert.Kind.RULE).count() == 1
+    alert = Alert.objects.get(kind=Alert.Kind.RULE)
+    assert alert.body.startswith("cpa ") and alert.body.endswith("(rule: > 0)")
 
 
 def test_it_records_what_the_rule_saw(constraint, pulled, google, day):

@@ -100,7 +100,9 @@ def test_it_shows_decisions_read_only(admin_client, constraint, pulled, day):
     decision = evaluate(day=day).decisions[0]
     assert admin_client.get(reverse("admin:constraints_decision_changelist")).status_code == 200
     page = admin_client.get(reverse("admin:constraints_decision_change", args=[decision.pk]))
-    assert page.status_code == 200 and "Would notify." in page.content.decode()
+    content = page.content.decode()
+    assert page.status_code == 200 and "Would notify." in content
+    assert "cpa " in content and "(rule: &gt; 0)" in content
     assert admin_client.get(reverse("admin:constraints_decision_add")).status_code == 403
 
 

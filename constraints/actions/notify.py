@@ -20,7 +20,11 @@ def describe_seen(seen: dict) -> str:
     """'cpa 52.1 (> 45), conversions 31' from the values a decision saw."""
     parts = []
     for condition in seen.get("conditions", []):
-        value = condition.get("value")
-        shown = "no value" if value is None else f"{value:.4g}"
-        parts.append(f"{condition['metric']} {shown} ({condition['test']})")
+        value, change = condition.get("value"), condition.get("change_pct")
+        shown = "no value" if value is None else f"{value:,.4g}"
+        if change is not None:
+            shown += f", {change:+.1f}% vs the previous {condition.get('window_days', 1)} day(s)"
+        if condition.get("sample") is not None:
+            shown += f", sample {condition['sample']:,.4g}"
+        parts.append(f"{condition['metric']} {shown} (rule: {condition['test']})")
     return "; ".join(parts)
