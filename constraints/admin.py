@@ -8,6 +8,7 @@ from django.template.response import TemplateResponse
 
 from constraints.actions.notify import describe_seen
 from constraints.backtest import DAYS, backtest
+from constraints.evaluation import describe
 from constraints.models import ActionSwitch, Alert, Condition, Constraint, Decision, Metric, Rule
 
 
@@ -102,7 +103,10 @@ class RuleAdmin(admin.ModelAdmin):
     @admin.action(description=f"Backtest: what would it have done over the last {DAYS} days?")
     def backtest(self, request: HttpRequest, queryset) -> HttpResponse:
         rules = queryset.prefetch_related("conditions", "channels").select_related("constraint")
-        results = [(rule, backtest(rule=rule)) for rule in rules]
+        results = []
+        for rule in rules:
+            rule.description = describe(rule)
+            results.append((rule, backtest(rule=rule)))
         context = {
             **self.admin_site.each_context(request),
             "title": "Backtest",

@@ -285,7 +285,7 @@ class Decision(models.Model):
 
     rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="decisions")
     target = models.CharField(
-        max_length=200, help_text="channel:<key> or campaign:<source>:<id>, '*' for the rule"
+        max_length=200, help_text="channel:KEY or campaign:SOURCE:ID; '*' for the whole rule"
     )
     target_label = models.CharField(max_length=255, blank=True)
     period = models.DateField()
