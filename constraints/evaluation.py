@@ -187,7 +187,11 @@ def first_phase(rule: Rule, day: dt.date) -> dict:
     if rule.mode == Rule.Mode.DRY_RUN:
         return {"status": Decision.Status.DRY_RUN, "reason": f"Would {describe(rule)}."}
     if rule.mode == Rule.Mode.APPROVAL:
-        return {"status": Decision.Status.PROPOSED, "expires_at": end_of_next_day(day)}
+        return {
+            "status": Decision.Status.PROPOSED,
+            "expires_at": end_of_next_day(day),
+            "reason": f"Asks to {describe(rule)}.",
+        }
     return {"status": Decision.Status.DECIDED}
 
 

@@ -137,6 +137,7 @@ def test_it_proposes_in_approval_mode_until_the_end_of_the_next_day(constraint, 
     make_rule(constraint, CPA_ABOVE_ZERO, mode=Rule.Mode.APPROVAL)
     decision = evaluate(day=day).decisions[0]
     assert decision.status == Decision.Status.PROPOSED
+    assert decision.reason == "Asks to notify."
     assert decision.expires_at.date() == day + dt.timedelta(days=2)
 
 
