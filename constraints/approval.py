@@ -12,7 +12,13 @@ def _answer(*, decision: Decision, user, status: str) -> bool:
     now = timezone.now()
     claimed = Decision.objects.filter(
         pk=decision.pk, status=Decision.Status.PROPOSED, expires_at__gt=now
-    ).update(status=status, approved_by=user, answered_at=now, updated_at=now)
+    ).update(
+        status=status,
+        approved_by=user,
+        answered_at=now,
+        updated_at=now,
+        reason=f"{Decision.Status(status).label} by {user}.",
+    )
     decision.refresh_from_db()
     return claimed == 1
 

@@ -58,6 +58,7 @@ def test_it_rejects_a_proposal(client, staff, proposals):
     post(client, "constraints-decision-reject", proposals[0], next="/admin/")
     proposals[0].refresh_from_db()
     assert proposals[0].status == Decision.Status.REJECTED
+    assert proposals[0].reason == "Rejected by founder."
     assert proposals[0].after_value is None
 
 
