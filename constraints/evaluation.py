@@ -100,7 +100,12 @@ class Run:
 
 def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None:
     since = day - dt.timedelta(days=span_days(rule) - 1)
-    problem = run.coverage.problem(measures=measures_of(rule, run.judge.metrics), since=since)
+    unknown = sorted({c.metric_key for c in rule.conditions.all()} - set(run.judge.metrics))
+    problem = (
+        f"Unknown metric {', '.join(unknown)}: not a metric of the active constraint."
+        if unknown
+        else run.coverage.problem(measures=measures_of(rule, run.judge.metrics), since=since)
+    )
     if problem:
         report.skipped[rule.name] = problem
         report.decisions.append(record_skip(rule=rule, day=day, reason=problem))
@@ -261,7 +266,7 @@ def record_skip(*, rule: Rule, day: dt.date, reason: str) -> Decision:
     raise_alert(
         kind=Alert.Kind.ACTION,
         fingerprint=skip_fingerprint(rule),
-        title=f"Rule '{rule}' did not decide for {day}: incomplete data",
+        title=f"Rule '{rule}' did not decide for {day}",
         body=reason,
         data={"rule": rule.pk, "day": day.isoformat()},
     )

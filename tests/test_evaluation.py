@@ -98,7 +98,8 @@ def test_it_skips_a_day_when_a_source_is_stale(constraint, pulled, day):
     assert "stale" in decision.reason and "demo" in decision.reason
     assert report.skipped
     alert = Alert.objects.get(kind=Alert.Kind.ACTION)
-    assert "incomplete data" in alert.title
+    assert alert.title.startswith("Rule 'rule' did not decide for")
+    assert "stale" in alert.body
 
 
 def test_it_skips_when_a_day_is_missing_and_never_reads_it_as_zero(constraint, demo_source, day):
@@ -279,3 +280,10 @@ def test_it_acts_on_a_decision_its_worker_left_behind(constraint, pulled, google
     Decision.objects.update(updated_at=timezone.now() - dt.timedelta(hours=1))
     evaluate(day=day)
     assert Decision.objects.get(target=target).status == Decision.Status.SIMULATED
+
+
+def test_it_skips_a_rule_whose_metric_is_not_in_the_constraint(constraint, pulled, day):
+    make_rule(constraint, {"metric_key": "roas", "comparator": "gt", "threshold": 0})
+    report = evaluate(day=day)
+    assert report.skipped == {"rule": "Unknown metric roas: not a metric of the active constraint."}
+    assert Alert.objects.filter(kind=Alert.Kind.ACTION, body__contains="roas").exists()
