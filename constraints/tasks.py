@@ -9,8 +9,10 @@ django-q records the task as failed.
 import logging
 from collections.abc import Callable
 
+from constraints import approval, evaluation
 from constraints.models import Heartbeat
 from constraints.schedules import ensure_schedules
+from sources.days import yesterday
 from sources.pipeline import pull_enabled
 
 log = logging.getLogger(__name__)
@@ -26,10 +28,13 @@ def pull_sources() -> None:
     pull_enabled()
 
 
-# Steps in order. After merging, the lead adds, in this order after pull_sources:
-#   evaluate_rules: constraints.evaluation.evaluate(day=sources.days.yesterday())
-#   send_alerts:    constraints.delivery.send_alerts(...)
-DAILY_STEPS: list[Callable[[], object]] = [pull_sources]
+def evaluate_rules() -> None:
+    """Expire yesterday's unanswered proposals, then judge yesterday's numbers."""
+    approval.expire_proposals()
+    log.info("evaluate %s", evaluation.evaluate(day=yesterday()).summary())
+
+
+DAILY_STEPS: list[Callable[[], object]] = [pull_sources, evaluate_rules]
 
 
 def daily_chain() -> list[str]:

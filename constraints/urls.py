@@ -5,4 +5,14 @@ from constraints import views
 urlpatterns = [
     path("", views.dashboard, name="constraints-dashboard"),
     path("healthz", views.healthz, name="constraints-healthz"),
+    path(
+        "decisions/<int:pk>/approve/",
+        views.approve_decision,
+        name="constraints-decision-approve",
+    ),
+    path(
+        "decisions/<int:pk>/reject/",
+        views.reject_decision,
+        name="constraints-decision-reject",
+    ),
 ]

@@ -1,11 +1,15 @@
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from constraints import approval
 from constraints.health import health_report
-from constraints.models import Constraint
+from constraints.models import Constraint, Decision
 
 
 @login_required
@@ -20,3 +24,39 @@ def healthz(request: HttpRequest) -> JsonResponse:
     """The one page without login: 200 when healthy, 503 when not, JSON either way."""
     report = health_report()
     return JsonResponse(report, status=200 if report["healthy"] else 503)
+
+
+def _back(request: HttpRequest) -> HttpResponseRedirect:
+    target = request.POST.get("next") or request.GET.get("next") or "/"
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return redirect(target if safe else "/")
+
+
+@require_POST
+@staff_member_required
+def approve_decision(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    decision = get_object_or_404(Decision, pk=pk)
+    if approval.approve(decision=decision, user=request.user):
+        messages.success(
+            request, f"Approved: {decision.get_status_display().lower()}. {decision.reason}"
+        )
+    else:
+        messages.warning(
+            request, f"Not approved: it is already {decision.get_status_display().lower()}."
+        )
+    return _back(request)
+
+
+@require_POST
+@staff_member_required
+def reject_decision(request: HttpRequest, pk: int) -> HttpResponseRedirect:
+    decision = get_object_or_404(Decision, pk=pk)
+    if approval.reject(decision=decision, user=request.user):
+        messages.success(request, f"Rejected: {decision}.")
+    else:
+        messages.warning(
+            request, f"Not rejected: it is already {decision.get_status_display().lower()}."
+        )
+    return _back(request)

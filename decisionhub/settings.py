@@ -218,3 +218,8 @@ STRIPE_API_URL = env.str("STRIPE_API_URL", default="https://api.stripe.com")
 # this; an enabled source is stale when its last successful pull is older than this.
 HEALTH_HEARTBEAT_MAX_AGE_SECONDS = env.int("HEALTH_HEARTBEAT_MAX_AGE_SECONDS", default=300)
 HEALTH_SOURCE_MAX_AGE_HOURS = env.int("HEALTH_SOURCE_MAX_AGE_HOURS", default=36)
+
+# Automated actions: true stops every budget change, pause, resume and webhook (the admin has
+# a toggle too). Webhook payloads are signed (HMAC-SHA256) when a secret is set.
+ACTIONS_KILL_SWITCH = env.bool("ACTIONS_KILL_SWITCH", default=False)
+ACTIONS_WEBHOOK_SECRET = env.str("ACTIONS_WEBHOOK_SECRET", default="")

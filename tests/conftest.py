@@ -60,3 +60,7 @@ def mocked():
 
 def make_source(kind: str, key: str | None = None, **fields) -> Source:
     return Source.objects.create(key=key or kind.replace("_", "-"), name=kind, kind=kind, **fields)
+
+
+# Fixtures of the rules tests (constraint, google, pulled) live in their own module.
+pytest_plugins = ["tests.rules_support"]

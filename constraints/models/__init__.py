@@ -1,6 +1,15 @@
 from constraints.models.alerts import Alert
 from constraints.models.constraint import Constraint, Metric
 from constraints.models.health import Heartbeat
-from constraints.models.rules import Condition, Decision, Rule
+from constraints.models.rules import ActionSwitch, Condition, Decision, Rule
 
-__all__ = ["Alert", "Condition", "Constraint", "Decision", "Heartbeat", "Metric", "Rule"]
+__all__ = [
+    "ActionSwitch",
+    "Alert",
+    "Condition",
+    "Constraint",
+    "Decision",
+    "Heartbeat",
+    "Metric",
+    "Rule",
+]

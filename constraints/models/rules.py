@@ -1,13 +1,40 @@
+"""Rules, their conditions, and the ledger of what they decided.
+
+A rule judges targets (channels, or campaigns) with conditions on the active constraint's
+metrics and, when they hold, acts: on a budget, a campaign's status, an alert or a webhook.
+Every firing is a Decision, unique per (rule, target, period): that row is the ledger that
+makes a second run, a retry or a racing worker harmless.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
-from constraints.models.constraint import Constraint
+from constraints.models.constraint import Constraint, Metric
 from sources.models import Channel
+
+UNIT_LIMITS = {  # (lowest, highest) threshold a unit allows; None = unbounded
+    Metric.Unit.PERCENT: (Decimal(0), Decimal(100)),
+    Metric.Unit.CURRENCY: (Decimal(0), None),
+    Metric.Unit.COUNT: (Decimal(0), None),
+    Metric.Unit.SCORE: (None, None),
+}
+BUDGET_ACTIONS = ("raise_budget", "lower_budget", "set_budget")
+PLATFORM_ACTIONS = (*BUDGET_ACTIONS, "pause", "resume")
 
 
 class Rule(models.Model):
-    """'When Google Ads CAC < $47 and conversion rate > 3.2%, raise its daily budget 20%'."""
+    """'When Google Ads CAC < $47 and conversion rate > 3.2%, raise its daily budget 20%'.
+
+    Scope: with all or chosen channels each channel is judged on its own numbers and a budget,
+    pause or resume acts on every campaign of the channel; with campaigns each campaign is
+    judged on its own numbers and acted on alone.
+    """
 
     class Mode(models.TextChoices):
         DRY_RUN = "dry_run", "Dry run (record only)"
@@ -38,16 +65,35 @@ class Rule(models.Model):
     mode = models.CharField(max_length=10, choices=Mode.choices, default=Mode.DRY_RUN)
     match = models.CharField(max_length=3, choices=Match.choices, default=Match.ALL)
     scope = models.CharField(max_length=10, choices=Scope.choices, default=Scope.ALL_CHANNELS)
-    channels = models.ManyToManyField(Channel, blank=True)
+    channels = models.ManyToManyField(
+        Channel, blank=True, help_text="For chosen channels, and to narrow campaigns."
+    )
     action = models.CharField(max_length=20, choices=Action.choices)
-    action_value = models.DecimalField(max_digits=14, decimal_places=4, null=True, blank=True)
+    action_value = models.DecimalField(
+        max_digits=14,
+        decimal_places=4,
+        null=True,
+        blank=True,
+        help_text="% for raise/lower, an amount in the account currency for set.",
+    )
     webhook_url = models.URLField(blank=True)
     budget_floor = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     budget_ceiling = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     max_weekly_change_pct = models.DecimalField(
-        max_digits=7, decimal_places=2, null=True, blank=True
+        max_digits=7,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Largest total budget change over 7 days, in % of the budget before them.",
     )
-    cooldown_days = models.PositiveSmallIntegerField(default=1)
+    cooldown_days = models.PositiveSmallIntegerField(
+        default=1, help_text="Days after a change before this rule changes the same target again."
+    )
+    once_per_day = models.BooleanField(
+        default=True,
+        help_text="Change a target at most once a day, whichever rule asks "
+        "(Meta locks an ad set's budget for an hour after its fourth change in an hour).",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -55,6 +101,64 @@ class Rule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def acts_on_platform(self) -> bool:
+        return self.action in PLATFORM_ACTIONS
+
+    @property
+    def changes_budget(self) -> bool:
+        return self.action in BUDGET_ACTIONS
+
+    def default_consecutive_periods(self) -> int:
+        """Pausing is rash: by default it needs two periods in breach; everything else one."""
+        return 2 if self.action == self.Action.PAUSE else 1
+
+    def params(self) -> dict:
+        """What this rule would do, as stored on each decision; a change refuses a reused key."""
+        return {
+            "action": self.action,
+            "action_value": plain_number(self.action_value),
+            "mode": self.mode,
+            "webhook_url": self.webhook_url,
+            "budget_floor": plain_number(self.budget_floor),
+            "budget_ceiling": plain_number(self.budget_ceiling),
+            "max_weekly_change_pct": plain_number(self.max_weekly_change_pct),
+        }
+
+    def clean(self) -> None:
+        errors = {**self._action_errors(), **self._guardrail_errors()}
+        if errors:
+            raise ValidationError(errors)
+
+    def _action_errors(self) -> dict[str, str]:
+        value = self.action_value
+        if self.changes_budget and value is None:
+            return {"action_value": "Say by how much (a % to raise or lower, or an amount)."}
+        if self.action in (self.Action.RAISE_BUDGET, self.Action.LOWER_BUDGET) and value <= 0:
+            return {"action_value": "The change must be a positive percentage."}
+        if self.action == self.Action.LOWER_BUDGET and value > 100:
+            return {"action_value": f"A budget cannot decrease by more than 100% (got {value}%)."}
+        if self.action == self.Action.SET_BUDGET and value < 0:
+            return {"action_value": "A budget cannot be negative."}
+        if self.action == self.Action.WEBHOOK and not self.webhook_url:
+            return {"webhook_url": "A webhook rule needs the URL to POST to."}
+        return {}
+
+    def _guardrail_errors(self) -> dict[str, str]:
+        floor, ceiling = self.budget_floor, self.budget_ceiling
+        if floor is not None and floor < 0:
+            return {"budget_floor": "A budget floor cannot be negative."}
+        if floor is not None and ceiling is not None and ceiling < floor:
+            return {"budget_ceiling": f"The ceiling ({ceiling}) is below the floor ({floor})."}
+        if self.max_weekly_change_pct is not None and self.max_weekly_change_pct <= 0:
+            return {"max_weekly_change_pct": "The weekly change limit must be positive."}
+        return {}
+
+
+def plain_number(value: Decimal | None) -> str | None:
+    """'20' for 20, 20.0000 and Decimal('2E+1') alike, so edits that change nothing match."""
+    return None if value is None else format(Decimal(str(value)).normalize(), "f")
 
 
 class Condition(models.Model):
@@ -69,18 +173,100 @@ class Condition(models.Model):
     rule = models.ForeignKey(Rule, on_delete=models.CASCADE, related_name="conditions")
     metric_key = models.SlugField(max_length=50, help_text="A metric of the active constraint")
     comparator = models.CharField(max_length=12, choices=Comparator.choices)
-    threshold = models.DecimalField(max_digits=14, decimal_places=4)
-    window_days = models.PositiveSmallIntegerField(default=1, help_text="1 = yesterday")
-    min_sample_measure = models.CharField(max_length=40, blank=True)
+    threshold = models.DecimalField(
+        max_digits=14, decimal_places=4, help_text="In the metric's unit; in % for a change."
+    )
+    window_days = models.PositiveSmallIntegerField(
+        default=1, help_text="1 = yesterday; N = the last N days as one ratio of sums"
+    )
+    min_sample_measure = models.CharField(
+        max_length=40, blank=True, help_text="e.g. conversions: judge only with enough of them"
+    )
     min_sample = models.DecimalField(max_digits=14, decimal_places=2, default=0)
-    consecutive_periods = models.PositiveSmallIntegerField(default=1)
+    consecutive_periods = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Periods in a row in breach before acting; empty = 2 for pauses, else 1.",
+    )
 
     def __str__(self) -> str:
         return f"{self.metric_key} {self.get_comparator_display()} {self.threshold}"
 
+    @property
+    def is_change(self) -> bool:
+        return self.comparator in (self.Comparator.CHANGE_UP, self.Comparator.CHANGE_DOWN)
+
+    def periods_required(self) -> int:
+        return self.consecutive_periods or self.rule.default_consecutive_periods()
+
+    def clean(self) -> None:
+        errors = {**self._metric_errors(), **self._sample_errors()}
+        if not self.window_days:
+            errors["window_days"] = "The window must be at least one day."
+        if self.consecutive_periods == 0:
+            errors["consecutive_periods"] = "At least one period (or leave empty)."
+        if errors:
+            raise ValidationError(errors)
+
+    def _metric_errors(self) -> dict[str, str]:
+        constraint = getattr(getattr(self, "rule", None), "constraint", None)
+        if constraint is None or self.threshold is None:
+            return {}
+        metric = constraint.metrics.filter(key=self.metric_key).first()
+        if metric is None:
+            keys = ", ".join(constraint.metrics.values_list("key", flat=True)) or "none"
+            return {"metric_key": f"Unknown metric '{self.metric_key}': {constraint} has {keys}."}
+        return self._threshold_errors(metric)
+
+    def _threshold_errors(self, metric: Metric) -> dict[str, str]:
+        if self.is_change:
+            if self.threshold < 0:
+                return {"threshold": "A change threshold is a positive %; pick rose or fell."}
+            if self.comparator == self.Comparator.CHANGE_DOWN and self.threshold > 100:
+                return {"threshold": "A value cannot fall by more than 100%."}
+            return {}
+        low, high = UNIT_LIMITS[metric.unit]
+        unit = metric.get_unit_display().lower()
+        if low is not None and self.threshold < low:
+            return {
+                "threshold": f"{metric.label} is a {unit}: the threshold cannot be below {low}."
+            }
+        if high is not None and self.threshold > high:
+            return {"threshold": f"{metric.label} is a {unit}: the threshold cannot exceed {high}."}
+        return {}
+
+    def _sample_errors(self) -> dict[str, str]:
+        if self.min_sample and self.min_sample < 0:
+            return {"min_sample": "A minimum sample cannot be negative."}
+        if self.min_sample and not self.min_sample_measure:
+            return {"min_sample_measure": "Name the measure to count (e.g. conversions)."}
+        return {}
+
+
+class DecisionQuerySet(models.QuerySet):
+    def pending(self) -> "DecisionQuerySet":
+        """Proposals still waiting for a staff user's answer."""
+        return self.filter(status=Decision.Status.PROPOSED, expires_at__gt=timezone.now())
+
+    def recent(self, days: int = 14) -> "DecisionQuerySet":
+        """Decisions of the last `days` days, newest first, with their rule."""
+        since = timezone.now() - dt.timedelta(days=days)
+        return self.filter(created_at__gte=since).select_related("rule").order_by("-created_at")
+
+    def changes_of(self, target: str) -> "DecisionQuerySet":
+        """Decisions that changed (or may have changed) this target."""
+        return self.filter(target=target, status__in=Decision.CHANGED)
+
 
 class Decision(models.Model):
-    """What a rule decided for one target in one period: the ledger of automated actions."""
+    """What a rule decided for one target in one period: the ledger of automated actions.
+
+    Phases, each committed before the next step: decided → (proposed → approved) → sent →
+    applied or failed. `before_value` is read from the platform before acting and
+    `after_value` computed once from it, so a retry sends the same absolute value.
+    `period` is the data day the rule judged; a proposal is good until the end of the next
+    day, the day it is meant for.
+    """
 
     class Status(models.TextChoices):
         DECIDED = "decided", "Decided"
@@ -90,12 +276,17 @@ class Decision(models.Model):
         EXPIRED = "expired", "Expired"
         SENT = "sent", "Sent to platform"
         APPLIED = "applied", "Applied"
+        SIMULATED = "simulated", "Applied (simulated: demo target, no platform called)"
         DRY_RUN = "dry_run", "Dry run"
         SKIPPED = "skipped", "Skipped"
         FAILED = "failed", "Failed"
 
+    CHANGED = (Status.SENT, Status.APPLIED, Status.SIMULATED)
+
     rule = models.ForeignKey(Rule, on_delete=models.PROTECT, related_name="decisions")
-    target = models.CharField(max_length=200, help_text="channel:<key> or campaign:<id>")
+    target = models.CharField(
+        max_length=200, help_text="channel:KEY or campaign:SOURCE:ID; '*' for the whole rule"
+    )
     target_label = models.CharField(max_length=255, blank=True)
     period = models.DateField()
     idempotency_key = models.CharField(max_length=200, unique=True)
@@ -105,15 +296,77 @@ class Decision(models.Model):
     reason = models.TextField(blank=True)
     before_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
     after_value = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    before_status = models.CharField(max_length=20, blank=True)
+    after_status = models.CharField(max_length=20, blank=True)
     response = models.JSONField(default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    expires_at = models.DateTimeField(null=True, blank=True)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    answered_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = DecisionQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created_at"]
+        indexes = [models.Index(fields=["target", "period"], name="decision_target_period")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["rule", "target", "period"], name="one_decision_per_rule_target_period"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.rule} → {self.target_label or self.target} ({self.status})"
+
+    @staticmethod
+    def key_for(*, rule: Rule, target: str, period: dt.date) -> str:
+        return f"rule-{rule.pk}:{target}:{period.isoformat()}"
+
+    def move(self, status: str, **fields) -> None:
+        """Commit the next phase with what was learnt in this one."""
+        for name, value in fields.items():
+            setattr(self, name, value)
+        self.status = status
+        self.save(update_fields=["status", "updated_at", *fields])
+
+
+class ActionSwitch(models.Model):
+    """The admin toggle of the global kill switch (one row). The ACTIONS_KILL_SWITCH setting
+    stops actions too, whatever this row says."""
+
+    actions_stopped = models.BooleanField(
+        default=False, help_text="Stop every automated change (budgets, pauses, webhooks)."
+    )
+    reason = models.CharField(max_length=300, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = "kill switch"
+        verbose_name_plural = "kill switch"
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="one_action_switch")]
+
+    def __str__(self) -> str:
+        return "Actions stopped" if self.actions_stopped else "Actions allowed"
+
+    def save(self, *args, **kwargs) -> None:
+        self.pk = 1
+        self.changed_at = timezone.now()
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def load(cls) -> "ActionSwitch":
+        return cls.objects.get_or_create(pk=1)[0]
+
+    @classmethod
+    def stopped_because(cls) -> str:
+        """Why actions are stopped now, '' when they are allowed."""
+        if settings.ACTIONS_KILL_SWITCH:
+            return "Kill switch on (setting ACTIONS_KILL_SWITCH)."
+        switch = cls.objects.filter(pk=1, actions_stopped=True).first()
+        if switch:
+            return f"Kill switch on (admin toggle){': ' + switch.reason if switch.reason else '.'}"
+        return ""

@@ -1,0 +1,40 @@
+"""POST a decision as JSON to the rule's URL, signed with HMAC-SHA256 when
+ACTIONS_WEBHOOK_SECRET is set (header X-Decisionhub-Signature: sha256=<hex of the body>).
+The Idempotency-Key header lets the receiver drop a repeat."""
+
+import hashlib
+import hmac
+import json
+
+from django.conf import settings
+
+from constraints.actions.base import body_of, from_http
+from sources import http
+
+
+def payload(decision) -> dict:
+    return {
+        "decision": decision.pk,
+        "idempotency_key": decision.idempotency_key,
+        "rule": {"id": decision.rule_id, "name": decision.rule.name},
+        "target": decision.target,
+        "target_label": decision.target_label,
+        "period": decision.period.isoformat(),
+        "seen": decision.seen,
+    }
+
+
+def signature(body: bytes, secret: str) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def send(decision) -> dict:
+    body = json.dumps(payload(decision), sort_keys=True).encode()
+    headers = {"Content-Type": "application/json", "Idempotency-Key": decision.idempotency_key}
+    if settings.ACTIONS_WEBHOOK_SECRET:
+        headers["X-Decisionhub-Signature"] = signature(body, settings.ACTIONS_WEBHOOK_SECRET)
+    try:
+        response = http.request("POST", decision.params["webhook_url"], data=body, headers=headers)
+    except http.HTTPError as exc:
+        raise from_http(exc) from exc
+    return {"status": response.status_code, "body": body_of(response)}

@@ -1,0 +1,356 @@
+"""Judge every enabled rule of the active constraint on one day and act on what fired.
+
+Only complete data is judged: a rule whose needed source has no successful pull covering the
+day, or misses a day of its windows, is skipped with the reason recorded (a '*' decision) and
+an alert. Each firing is recorded as a Decision unique per (rule, target, period) before
+anything is done, so running twice, retrying or racing another worker acts once.
+"""
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+import pandas as pd
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from constraints import approval, execution
+from constraints.alerting import clear_alert, raise_alert
+from constraints.judging import Finding, Judge, measures_of, span_days
+from constraints.models import Alert, Constraint, Decision, Rule
+from constraints.models.rules import plain_number
+from sources.days import business_tz, each_day
+from sources.models import Campaign, Measure, Source, SyncRun
+
+log = logging.getLogger(__name__)
+SKIP_FINGERPRINT = "rule-skipped-{pk}"
+RULE_TARGET = "*"  # the target of a decision about the rule as a whole (a skipped day)
+
+
+@dataclass
+class Report:
+    """What one evaluation did: decisions touched, rules skipped and why, keys refused."""
+
+    day: dt.date
+    judged: int = 0  # (rule, target) pairs judged
+    decisions: list[Decision] = field(default_factory=list)
+    skipped: dict[str, str] = field(default_factory=dict)
+    refused: list[str] = field(default_factory=list)
+
+    def summary(self) -> str:
+        counts = pd.Series([d.status for d in self.decisions], dtype=object).value_counts()
+        parts = [f"{n} {status}" for status, n in counts.items()]
+        return (
+            f"{self.day}: {self.judged} judged, {len(self.decisions)} decisions"
+            f"{' (' + ', '.join(parts) + ')' if parts else ''}, "
+            f"{len(self.skipped)} rules skipped, {len(self.refused)} refused"
+        )
+
+
+def evaluate(*, day: dt.date) -> Report:
+    """Judge and act for `day` (a data day, usually yesterday). Safe to run any number of times."""
+    approval.expire_proposals()
+    report = Report(day=day)
+    constraint = Constraint.objects.active()
+    rules = enabled_rules(constraint)
+    if not rules:
+        return report
+    run = Run.load(constraint=constraint, rules=rules, day=day)
+    for rule in rules:
+        evaluate_rule(rule=rule, day=day, run=run, report=report)
+    report.judged = run.judge.judged
+    log.info("evaluate %s", report.summary())
+    return report
+
+
+def enabled_rules(constraint: Constraint | None) -> list[Rule]:
+    if constraint is None:
+        return []
+    rules = constraint.rules.filter(enabled=True).prefetch_related("conditions", "channels")
+    return [r for r in rules if r.conditions.all()]
+
+
+@dataclass
+class Run:
+    """What one evaluation reads once and every rule shares."""
+
+    judge: Judge
+    coverage: "Coverage"
+    targets: "Targets"
+    known: dict[str, Decision]  # decisions already recorded for the day, by key
+    open_skips: set[str]  # fingerprints of open 'rule skipped' alerts
+
+    @classmethod
+    def load(cls, *, constraint: Constraint, rules: list[Rule], day: dt.date) -> "Run":
+        metrics = {m.key: m for m in constraint.metrics.all()}
+        since = day - dt.timedelta(days=max(span_days(r) for r in rules) - 1)
+        names = set().union(*(measures_of(r, metrics) for r in rules))
+        frame = Measure.objects.for_window(since, day).filter(name__in=names).to_frame()
+        known = Decision.objects.filter(period=day, rule__in=rules).select_related("rule")
+        skips = Alert.objects.exclude(status=Alert.Status.RESOLVED)
+        skips = skips.filter(fingerprint__startswith=SKIP_FINGERPRINT.format(pk=""))
+        return cls(
+            judge=Judge(frame, metrics),
+            coverage=Coverage(frame=frame, day=day),
+            targets=Targets(),
+            known={d.idempotency_key: d for d in known},
+            open_skips=set(skips.values_list("fingerprint", flat=True)),
+        )
+
+
+def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None:
+    since = day - dt.timedelta(days=span_days(rule) - 1)
+    unknown = sorted({c.metric_key for c in rule.conditions.all()} - set(run.judge.metrics))
+    problem = (
+        f"Unknown metric {', '.join(unknown)}: not a metric of the active constraint."
+        if unknown
+        else run.coverage.problem(measures=measures_of(rule, run.judge.metrics), since=since)
+    )
+    if problem:
+        report.skipped[rule.name] = problem
+        report.decisions.append(record_skip(rule=rule, day=day, reason=problem))
+        return
+    if skip_fingerprint(rule) in run.open_skips:
+        clear_alert(fingerprint=skip_fingerprint(rule))
+    fired = [
+        (target, label, finding.seen)
+        for finding in run.judge.findings(rule, day=day, fired_only=True)
+        for target, label in run.targets.of(rule, finding)
+    ]
+    if rule.mode != Rule.Mode.AUTOMATIC:
+        fired = record_many(rule=rule, day=day, fired=fired, run=run)
+    for target, label, seen in fired:
+        decide(
+            rule=rule,
+            target=target,
+            label=label,
+            day=day,
+            seen=seen,
+            report=report,
+            known=run.known,
+        )
+
+
+def record_many(*, rule: Rule, day: dt.date, fired: list, run: Run) -> list:
+    """Dry runs and proposals leave nothing to do after their row is written, so new ones
+    are written in one go (a racing worker's rows win); return the firings to decide one by
+    one, now all recorded and known."""
+    new = {
+        Decision.key_for(rule=rule, target=target, period=day): Decision(
+            rule=rule,
+            target=target,
+            target_label=label,
+            period=day,
+            idempotency_key=Decision.key_for(rule=rule, target=target, period=day),
+            params=rule.params(),
+            seen=seen,
+            **first_phase(rule, day),
+        )
+        for target, label, seen in fired
+        if Decision.key_for(rule=rule, target=target, period=day) not in run.known
+    }
+    Decision.objects.bulk_create(new.values(), ignore_conflicts=True, batch_size=500)
+    stored = Decision.objects.filter(idempotency_key__in=new).select_related("rule")
+    run.known.update({d.idempotency_key: d for d in stored})
+    return fired
+
+
+def decide(
+    *,
+    rule: Rule,
+    target: str,
+    label: str,
+    day: dt.date,
+    seen: dict,
+    report: Report,
+    known: dict[str, Decision] | None = None,
+) -> Decision:
+    """Record the decision (once per rule, target and period), then act on it per the mode.
+
+    `known` holds decisions already recorded for the day (read once, to spare a query each).
+    """
+    key = Decision.key_for(rule=rule, target=target, period=day)
+    decision, created = (known or {}).get(key), False
+    if decision is None:
+        fields = {"target_label": label, "seen": seen, **first_phase(rule, day)}
+        decision, created = record(rule=rule, target=target, day=day, **fields)
+    if not created:
+        decision = revisit(decision, rule=rule, seen=seen, report=report)
+    elif rule.mode == Rule.Mode.AUTOMATIC:
+        decision = execution.execute(decision=decision)
+    report.decisions.append(decision)
+    return decision
+
+
+def is_stale(decision: Decision) -> bool:
+    return decision.updated_at < timezone.now() - execution.SENT_IS_STALE
+
+
+def first_phase(rule: Rule, day: dt.date) -> dict:
+    """A dry run or a proposal is recorded in its final phase at once: nothing leaves the
+    process. An automatic decision starts as decided and is executed after it is committed."""
+    if rule.mode == Rule.Mode.DRY_RUN:
+        return {"status": Decision.Status.DRY_RUN, "reason": f"Would {describe(rule)}."}
+    if rule.mode == Rule.Mode.APPROVAL:
+        return {
+            "status": Decision.Status.PROPOSED,
+            "expires_at": end_of_next_day(day),
+            "reason": f"Asks to {describe(rule)}.",
+        }
+    return {"status": Decision.Status.DECIDED}
+
+
+def record(*, rule: Rule, target: str, day: dt.date, **fields) -> tuple[Decision, bool]:
+    key = Decision.key_for(rule=rule, target=target, period=day)
+    try:
+        with transaction.atomic():
+            decision = Decision.objects.create(
+                rule=rule,
+                target=target,
+                period=day,
+                idempotency_key=key,
+                params=rule.params(),
+                **fields,
+            )
+            return decision, True
+    except IntegrityError:  # decided before, or by a worker racing this one
+        return Decision.objects.select_related("rule").get(idempotency_key=key), False
+
+
+def revisit(decision: Decision, *, rule: Rule, seen: dict, report: Report) -> Decision:
+    """A key decided before: refuse if the rule changed, finish an interrupted send, decide a
+    skipped one again (the kill switch is off now, a guardrail passed); else leave it be."""
+    if decision.params != rule.params():
+        return refuse(decision=decision, rule=rule, report=report)
+    if decision.status == Decision.Status.SENT:
+        return execution.execute(decision=decision)
+    if decision.status == Decision.Status.DECIDED and is_stale(decision):
+        return execution.execute(decision=decision)  # its worker died before acting
+    if decision.status != Decision.Status.SKIPPED:
+        return decision
+    phase = {"reason": "", **first_phase(rule, decision.period)}
+    reopened = Decision.objects.filter(pk=decision.pk, status=Decision.Status.SKIPPED).update(
+        seen=seen, updated_at=timezone.now(), **phase
+    )
+    decision.refresh_from_db()
+    if reopened and decision.status == Decision.Status.DECIDED:
+        return execution.execute(decision=decision)
+    return decision
+
+
+def refuse(*, decision: Decision, rule: Rule, report: Report) -> Decision:
+    """The rule changed since this key was decided: keep the ledger as it is and say so."""
+    report.refused.append(decision.idempotency_key)
+    raise_alert(
+        kind=Alert.Kind.ACTION,
+        fingerprint=f"key-reused-{decision.idempotency_key}",
+        title=f"'{rule}' was edited after deciding {decision.target_label or decision.target}",
+        body=f"Kept the decision of {decision.period} ({decision.get_status_display()}) made "
+        f"with {decision.params}; the rule now says {rule.params()}. Nothing new was done.",
+        target=decision.target,
+    )
+    return decision
+
+
+def record_skip(*, rule: Rule, day: dt.date, reason: str) -> Decision:
+    decision, created = record(
+        rule=rule,
+        target=RULE_TARGET,
+        day=day,
+        target_label="whole rule",
+        status="skipped",
+        reason=reason,
+    )
+    if not created and decision.status == Decision.Status.SKIPPED and decision.reason != reason:
+        decision.move(Decision.Status.SKIPPED, reason=reason)
+    raise_alert(
+        kind=Alert.Kind.ACTION,
+        fingerprint=skip_fingerprint(rule),
+        title=f"Rule '{rule}' did not decide for {day}",
+        body=reason,
+        data={"rule": rule.pk, "day": day.isoformat()},
+    )
+    return decision
+
+
+def skip_fingerprint(rule: Rule) -> str:
+    return SKIP_FINGERPRINT.format(pk=rule.pk)
+
+
+def describe(rule: Rule) -> str:
+    value = plain_number(rule.action_value) or ""
+    return {
+        Rule.Action.RAISE_BUDGET: f"raise the daily budget by {value}%",
+        Rule.Action.LOWER_BUDGET: f"lower the daily budget by {value}%",
+        Rule.Action.SET_BUDGET: f"set the daily budget to {value}",
+        Rule.Action.PAUSE: "pause it",
+        Rule.Action.RESUME: "resume it",
+        Rule.Action.NOTIFY: "notify",
+        Rule.Action.WEBHOOK: f"POST to {rule.webhook_url}",
+    }[rule.action]
+
+
+def end_of_next_day(period: dt.date) -> dt.datetime:
+    """A proposal from a day's numbers is meant for the next day and expires when it ends."""
+    return dt.datetime.combine(period + dt.timedelta(days=2), dt.time.min, tzinfo=business_tz())
+
+
+class Coverage:
+    """Which sources delivered what, on which days, and which pulls cover the day."""
+
+    def __init__(self, *, frame: pd.DataFrame, day: dt.date, check_runs: bool = True) -> None:
+        self.day, self.check_runs = day, check_runs
+        self.enabled = {s.key: s for s in Source.objects.filter(enabled=True)}
+        self.measures = frame.groupby("source")["measure"].unique().map(set).to_dict()
+        self.days = (
+            frame.groupby("source")["date"].unique().map(lambda d: {x.date() for x in d}).to_dict()
+        )
+        covering = (
+            []
+            if not check_runs
+            else SyncRun.objects.filter(
+                status=SyncRun.Status.SUCCEEDED, since__lte=day, until__gte=day
+            ).values_list("source__key", flat=True)
+        )
+        self.covered = set(covering)
+
+    def problem(self, *, measures: set[str], since: dt.date, until: dt.date | None = None) -> str:
+        """Why the data for these measures over since..until (the day by default) is
+        incomplete; '' when it is not."""
+        until = until or self.day
+        needed = [k for k in self.enabled if self.measures.get(k, set()) & measures]
+        if not needed:
+            return f"No source delivered {', '.join(sorted(measures))} from {since} to {until}."
+        for key in needed:
+            if self.check_runs and key not in self.covered:
+                return f"Source '{key}' is stale: no successful pull covers {until}."
+            missing = [d for d in each_day(since, until) if d not in self.days.get(key, set())]
+            if missing:
+                shown = ", ".join(d.isoformat() for d in missing[:5])
+                return f"Source '{key}' has no data for {shown}{'…' if len(missing) > 5 else ''}."
+        return ""
+
+
+class Targets:
+    """What a finding acts on: the channel or campaign judged, or a channel's campaigns."""
+
+    def __init__(self) -> None:
+        self.campaigns = {
+            f"campaign:{c.source.key}:{c.external_id}": c
+            for c in Campaign.objects.select_related("source", "channel")
+        }
+        self.by_channel: dict[str, list[str]] = {}
+        for target, campaign in sorted(self.campaigns.items()):
+            self.by_channel.setdefault(campaign.channel.key, []).append(target)
+
+    def of(self, rule: Rule, finding: Finding) -> list[tuple[str, str]]:
+        campaigns = self.by_channel.get(finding.channel, [])
+        if finding.target.startswith("campaign:") or not rule.acts_on_platform or not campaigns:
+            return [(finding.target, self.label(finding.target))]  # a channel: skipped, not lost
+        return [(t, self.label(t)) for t in campaigns]
+
+    def label(self, target: str) -> str:
+        campaign = self.campaigns.get(target)
+        if campaign:
+            return f"{campaign.channel.name} › {campaign.name or campaign.external_id}"
+        return target.partition(":")[2]

@@ -1,0 +1,223 @@
+"""Pure: do a rule's conditions hold for each of its targets on a day? Frame in, findings out.
+
+Every condition value is a ratio of sums over its window (`constraints.metrics`); a change is
+measured against the window just before. No value (a zero or missing denominator, no previous
+period) and too small a sample never breach: missing data is never read as zero. The same
+window values serve many rules, so they are computed once per `Judge`.
+"""
+
+import datetime as dt
+import math
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from constraints import metrics as metric_maths
+from constraints.models import Condition, Metric, Rule
+from constraints.models.rules import plain_number
+
+CHANNEL, CAMPAIGN = "channel", "campaign"
+TESTS = {
+    Condition.Comparator.LT: lambda value, limit: value < limit,
+    Condition.Comparator.LTE: lambda value, limit: value <= limit,
+    Condition.Comparator.GT: lambda value, limit: value > limit,
+    Condition.Comparator.GTE: lambda value, limit: value >= limit,
+    Condition.Comparator.CHANGE_UP: lambda change, limit: change > limit,
+    Condition.Comparator.CHANGE_DOWN: lambda change, limit: -change > limit,
+}
+
+
+@dataclass
+class Finding:
+    """One target of one rule on one day: did the rule fire, and on which numbers."""
+
+    target: str  # channel:<key> or campaign:<source key>:<campaign id>
+    channel: str
+    fired: bool
+    seen: dict = field(default_factory=dict)
+
+
+def level_of(rule: Rule) -> str:
+    return CAMPAIGN if rule.scope == Rule.Scope.CAMPAIGNS else CHANNEL
+
+
+def span_days(rule: Rule) -> int:
+    """How many days up to the evaluated one the rule reads (windows, previous, streaks)."""
+    spans = [
+        c.window_days * (2 if c.is_change else 1) + c.periods_required() - 1
+        for c in rule.conditions.all()
+    ]
+    return max(spans, default=1)
+
+
+def measures_of(rule: Rule, metrics: dict[str, Metric]) -> set[str]:
+    conditions = rule.conditions.all()
+    used = [metrics[c.metric_key] for c in conditions if c.metric_key in metrics]
+    samples = {c.min_sample_measure for c in conditions if c.min_sample_measure}
+    return metric_maths.measures_of(used) | samples
+
+
+class Judge:
+    """Evaluates conditions over one long measure frame (MEASURE_COLUMNS)."""
+
+    def __init__(self, frame: pd.DataFrame, metrics: dict[str, Metric]) -> None:
+        self.metrics = metrics
+        frame = frame.assign(target="channel:" + frame["channel"].astype(str))
+        campaigns = frame[frame["campaign"] != ""]
+        campaigns = campaigns.assign(
+            target="campaign:" + campaigns["source"] + ":" + campaigns["campaign"]
+        )
+        # Categories make the many group-bys below factorise once, not on every window.
+        self.frames = {
+            CHANNEL: frame.assign(target=frame["target"].astype("category")),
+            CAMPAIGN: campaigns.assign(target=campaigns["target"].astype("category")),
+        }
+        self.channel_of = {
+            level: dict(zip(f["target"], f["channel"], strict=True))
+            for level, f in self.frames.items()
+        }
+        self._cache: dict[tuple, pd.Series] = {}
+        self.judged = 0  # (rule, target) pairs judged so far
+
+    def findings(self, rule: Rule, *, day: dt.date, fired_only: bool = False) -> list[Finding]:
+        """Every target in the rule's scope with data (only those it fires on if asked),
+        with what was seen."""
+        level = level_of(rule)
+        checks = [self.check(c, day=day, level=level) for c in rule.conditions.all()]
+        if not checks:
+            return []
+        breaches = pd.concat([c["breach"] for c in checks], axis=1).fillna(False).astype(bool)
+        fired = breaches.all(axis=1) if rule.match == Rule.Match.ALL else breaches.any(axis=1)
+        targets = self._in_scope(rule, level, fired.index)
+        self.judged += len(targets)
+        if fired_only:
+            targets = [t for t in targets if fired[t]]
+        for check in checks:  # plain dicts: a lookup per target is much cheaper than Series.get
+            check["lookup"] = {k: check[k].to_dict() for k in NUMBERS if check[k] is not None}
+        return [
+            Finding(
+                target=t,
+                channel=self.channel_of[level].get(t, ""),
+                fired=bool(fired[t]),
+                seen={"conditions": [seen_of(c, t) for c in checks]},
+            )
+            for t in targets
+        ]
+
+    def _in_scope(self, rule: Rule, level: str, targets: pd.Index) -> list[str]:
+        chosen = {ch.key for ch in rule.channels.all()}
+        if rule.scope == Rule.Scope.ALL_CHANNELS or not (
+            chosen or rule.scope == Rule.Scope.CHANNELS
+        ):
+            return sorted(targets)
+        return sorted(t for t in targets if self.channel_of[level].get(t) in chosen)
+
+    def check(self, condition: Condition, *, day: dt.date, level: str) -> dict:
+        """The condition on `day` and the periods before it: breach per target and details."""
+        periods = condition.periods_required()
+        streaks = [
+            self.breach(condition, end=day - dt.timedelta(days=k), level=level)
+            for k in range(periods)
+        ]
+        today = streaks[0]
+        if periods == 1:  # the common case, without building a frame
+            breach = today["breach"].astype(bool)
+            streak = breach.astype(int)
+        else:
+            in_a_row = pd.concat([s["breach"] for s in streaks], axis=1).fillna(False).astype(bool)
+            breach, streak = in_a_row.all(axis=1), in_a_row.cumprod(axis=1).sum(axis=1)
+        return {
+            **today,
+            "breach": breach,
+            "streak": streak,
+            "periods": periods,
+            "condition": condition,
+            "test": f"{condition.get_comparator_display()} {plain_number(condition.threshold)}",
+        }
+
+    def breach(self, condition: Condition, *, end: dt.date, level: str) -> dict:
+        days = condition.window_days
+        since = end - dt.timedelta(days=days - 1)
+        value = self.window(condition.metric_key, since, end, level)
+        out = {"value": value, "previous": None, "change": None, "sample": None}
+        limit = float(condition.threshold)
+        if condition.is_change:
+            previous = self.window(
+                condition.metric_key,
+                since - dt.timedelta(days=days),
+                since - dt.timedelta(days=1),
+                level,
+            )
+            value, previous = value.align(previous)
+            change = (value - previous) / previous.abs().where(previous != 0) * 100
+            out.update(previous=previous, change=change)
+            tested = TESTS[condition.comparator](change, limit)
+        else:
+            tested = TESTS[condition.comparator](value, limit)
+        tested = tested.fillna(False).astype(bool) if tested.dtype == object else tested
+        if condition.min_sample:
+            sample = self.sample(condition.min_sample_measure, since, end, level)
+            out["sample"] = sample
+            enough = sample.reindex(tested.index).fillna(0) >= float(condition.min_sample)
+            tested = tested & enough
+        out["breach"] = tested
+        return out
+
+    def window(self, metric_key: str, since: dt.date, until: dt.date, level: str) -> pd.Series:
+        """The metric per target over since..until; an empty Series for an unknown metric."""
+        key = ("metric", metric_key, since, until, level)
+        if key not in self._cache:
+            metric = self.metrics.get(metric_key)
+            rows = self._rows(since, until, level)
+            self._cache[key] = (
+                metric_maths.ratio_of_sums(rows, metric, by=["target"])
+                if metric is not None and len(rows)
+                else pd.Series(dtype=float)
+            )
+        return self._cache[key]
+
+    def sample(self, measure: str, since: dt.date, until: dt.date, level: str) -> pd.Series:
+        key = ("sample", measure, since, until, level)
+        if key not in self._cache:
+            rows = self._rows(since, until, level)
+            rows = rows[rows["measure"] == measure]
+            self._cache[key] = rows.groupby("target")["value"].sum().astype(float)
+        return self._cache[key]
+
+    def _rows(self, since: dt.date, until: dt.date, level: str) -> pd.DataFrame:
+        key = ("rows", since, until, level)
+        if key not in self._cache:
+            frame = self.frames[level]
+            dates = frame["date"]
+            mask = (dates >= pd.Timestamp(since)) & (dates <= pd.Timestamp(until))
+            self._cache[key] = frame[mask]
+        return self._cache[key]
+
+
+NUMBERS = ("value", "previous", "change", "sample", "streak", "breach")
+
+
+def seen_of(check: dict, target: str) -> dict:
+    """JSON-ready numbers one condition saw for one target."""
+    condition: Condition = check["condition"]
+    lookup = check["lookup"]
+    return {
+        "metric": condition.metric_key,
+        "test": check["test"],
+        "window_days": condition.window_days,
+        "value": _number(lookup, "value", target),
+        "previous": _number(lookup, "previous", target),
+        "change_pct": _number(lookup, "change", target),
+        "sample": _number(lookup, "sample", target),
+        "min_sample": float(condition.min_sample) if condition.min_sample else None,
+        "periods_in_breach": int(lookup["streak"].get(target, 0)),
+        "periods_required": check["periods"],
+        "breach": bool(lookup["breach"].get(target, False)),
+    }
+
+
+def _number(lookup: dict, name: str, target: str) -> float | None:
+    value = lookup.get(name, {}).get(target)
+    if value is None or math.isnan(value):
+        return None
+    return round(float(value), 6)

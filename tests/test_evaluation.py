@@ -1,0 +1,289 @@
+import datetime as dt
+
+import pytest
+
+from constraints.evaluation import evaluate
+from constraints.models import ActionSwitch, Alert, Decision, Rule
+from sources.models import Campaign, Source, SyncRun
+from sources.pipeline import pull
+from tests.rules_support import make_rule
+
+CPA_ABOVE_ZERO = {"metric_key": "cpa", "comparator": "gt", "threshold": 0}
+
+
+def test_it_notifies_once_per_target_and_period(constraint, pulled, day):
+    make_rule(constraint, CPA_ABOVE_ZERO, scope=Rule.Scope.CHANNELS, mode=Rule.Mode.AUTOMATIC)
+    Rule.objects.get().channels.add(pulled.measures_set.first().channel)
+    first = evaluate(day=day)
+    second = evaluate(day=day)
+    assert [d.status for d in first.decisions] == [Decision.Status.APPLIED]
+    assert [d.pk for d in second.decisions] == [d.pk for d in first.decisions]
+    assert Decision.objects.count() == 1
+    alert = Alert.objects.get(kind=Alert.Kind.RULE)
+    assert alert.body.startswith("cpa ") and alert.body.endswith("(rule: > 0)")
+
+
+def test_it_records_what_the_rule_saw(constraint, pulled, google, day):
+    make_rule(constraint, CPA_ABOVE_ZERO, scope=Rule.Scope.CHANNELS, channels=[google])
+    decision = evaluate(day=day).decisions[0]
+    seen = decision.seen["conditions"][0]
+    assert decision.target == "channel:google-ads"
+    assert decision.status == Decision.Status.DRY_RUN
+    assert decision.reason == "Would notify."
+    assert seen["metric"] == "cpa" and seen["value"] > 0 and seen["breach"] is True
+
+
+def test_it_does_nothing_when_no_condition_holds(constraint, pulled, day):
+    make_rule(constraint, {"metric_key": "cpa", "comparator": "lt", "threshold": 0})
+    report = evaluate(day=day)
+    assert report.judged > 0
+    assert not Decision.objects.exists()
+
+
+def test_it_judges_a_channel_and_acts_on_its_campaigns(constraint, pulled, google, day):
+    make_rule(
+        constraint,
+        CPA_ABOVE_ZERO,
+        scope=Rule.Scope.CHANNELS,
+        channels=[google],
+        action=Rule.Action.RAISE_BUDGET,
+        action_value=20,
+    )
+    targets = sorted(d.target for d in evaluate(day=day).decisions)
+    assert targets == ["campaign:demo:1201", "campaign:demo:1202", "campaign:demo:1203"]
+    assert {d.seen["conditions"][0]["value"] for d in Decision.objects.all()} == {
+        Decision.objects.first().seen["conditions"][0]["value"]
+    }
+
+
+def test_it_judges_each_campaign_on_its_own_numbers(constraint, pulled, google, day):
+    make_rule(
+        constraint,
+        {"metric_key": "cpa", "comparator": "gt", "threshold": 0},
+        scope=Rule.Scope.CAMPAIGNS,
+        channels=[google],
+    )
+    decisions = evaluate(day=day).decisions
+    assert len(decisions) == 3
+    values = {d.target: d.seen["conditions"][0]["value"] for d in decisions}
+    assert len(set(values.values())) == 3  # each campaign's own CPA
+    assert Decision.objects.get(target="campaign:demo:1202").target_label.endswith(
+        "Search - Generic"
+    )
+
+
+def test_it_simulates_changes_on_demo_campaigns(constraint, pulled, google, day):
+    make_rule(
+        constraint,
+        CPA_ABOVE_ZERO,
+        scope=Rule.Scope.CAMPAIGNS,
+        channels=[google],
+        mode=Rule.Mode.AUTOMATIC,
+        action=Rule.Action.RAISE_BUDGET,
+        action_value=20,
+    )
+    evaluate(day=day)
+    decision = Decision.objects.get(target="campaign:demo:1202")
+    assert decision.status == Decision.Status.SIMULATED
+    assert (decision.before_value, decision.after_value) == (260, 312)
+    assert decision.response["simulated"] is True
+
+
+def test_it_skips_a_day_when_a_source_is_stale(constraint, pulled, day):
+    make_rule(constraint, CPA_ABOVE_ZERO, mode=Rule.Mode.AUTOMATIC)
+    SyncRun.objects.update(until=day - dt.timedelta(days=1))
+    report = evaluate(day=day)
+    decision = Decision.objects.get()
+    assert decision.target == "*" and decision.status == Decision.Status.SKIPPED
+    assert "stale" in decision.reason and "demo" in decision.reason
+    assert report.skipped
+    alert = Alert.objects.get(kind=Alert.Kind.ACTION)
+    assert alert.title.startswith("Rule 'rule' did not decide for")
+    assert "stale" in alert.body
+
+
+def test_it_skips_when_a_day_is_missing_and_never_reads_it_as_zero(constraint, demo_source, day):
+    demo_source.options = {"missing_days": [(day - dt.timedelta(days=1)).isoformat()]}
+    demo_source.save()
+    pull(source=demo_source, since=day - dt.timedelta(days=5), until=day)
+    make_rule(constraint, {**CPA_ABOVE_ZERO, "window_days": 3})
+    evaluate(day=day)
+    decision = Decision.objects.get()
+    assert decision.status == Decision.Status.SKIPPED
+    assert (day - dt.timedelta(days=1)).isoformat() in decision.reason
+
+
+def test_it_clears_the_skip_alert_once_data_is_complete(constraint, pulled, day):
+    make_rule(constraint, CPA_ABOVE_ZERO)
+    SyncRun.objects.update(until=day - dt.timedelta(days=1))
+    evaluate(day=day)
+    pull(source=pulled, since=day, until=day)
+    evaluate(day=day)
+    assert not Alert.objects.filter(kind=Alert.Kind.ACTION).exclude(status="resolved").exists()
+
+
+def test_it_refuses_a_reused_key_with_different_params(constraint, pulled, day):
+    rule = make_rule(constraint, CPA_ABOVE_ZERO, mode=Rule.Mode.AUTOMATIC)
+    evaluate(day=day)
+    before = list(Decision.objects.values_list("pk", "status", "params"))
+    rule.action, rule.webhook_url = Rule.Action.WEBHOOK, "https://example.com/hook"
+    rule.save()
+    report = evaluate(day=day)
+    assert report.refused
+    assert list(Decision.objects.values_list("pk", "status", "params")) == before
+    assert Alert.objects.filter(fingerprint__startswith="key-reused-").exists()
+
+
+def test_it_proposes_in_approval_mode_until_the_end_of_the_next_day(constraint, pulled, day):
+    make_rule(constraint, CPA_ABOVE_ZERO, mode=Rule.Mode.APPROVAL)
+    decision = evaluate(day=day).decisions[0]
+    assert decision.status == Decision.Status.PROPOSED
+    assert decision.reason == "Asks to notify."
+    assert decision.expires_at.date() == day + dt.timedelta(days=2)
+
+
+def test_it_skips_changes_while_the_kill_switch_is_on_and_retries_after(
+    constraint, pulled, google, day
+):
+    make_rule(
+        constraint,
+        {**CPA_ABOVE_ZERO, "consecutive_periods": 1},
+        scope=Rule.Scope.CAMPAIGNS,
+        channels=[google],
+        mode=Rule.Mode.AUTOMATIC,
+        action=Rule.Action.PAUSE,
+    )
+    ActionSwitch.objects.create(actions_stopped=True, reason="holiday")
+    evaluate(day=day)
+    assert set(Decision.objects.values_list("status", flat=True)) == {Decision.Status.SKIPPED}
+    assert "Kill switch on (admin toggle): holiday" in Decision.objects.first().reason
+    ActionSwitch.objects.update(actions_stopped=False)
+    evaluate(day=day)
+    assert set(Decision.objects.values_list("status", flat=True)) == {Decision.Status.SIMULATED}
+    assert Decision.objects.count() == 3
+
+
+def test_it_honours_the_kill_switch_setting(constraint, pulled, google, day, settings):
+    settings.ACTIONS_KILL_SWITCH = True
+    make_rule(
+        constraint,
+        CPA_ABOVE_ZERO,
+        scope=Rule.Scope.CAMPAIGNS,
+        channels=[google],
+        mode=Rule.Mode.AUTOMATIC,
+        action=Rule.Action.LOWER_BUDGET,
+        action_value=10,
+    )
+    evaluate(day=day)
+    assert Decision.objects.filter(reason__contains="ACTIONS_KILL_SWITCH").count() == 3
+
+
+def test_it_cannot_change_campaigns_of_sources_without_actions(constraint, pulled, google, day):
+    csv = Source.objects.create(key="sheet", name="Sheet", kind=Source.Kind.CSV)
+    Campaign.objects.create(source=csv, external_id="x1", name="Offline", channel=google)
+    make_rule(
+        constraint,
+        {**CPA_ABOVE_ZERO, "consecutive_periods": 1},
+        scope=Rule.Scope.CHANNELS,
+        channels=[google],
+        mode=Rule.Mode.AUTOMATIC,
+        action=Rule.Action.PAUSE,
+    )
+    evaluate(day=day)
+    failed = Decision.objects.get(target="campaign:sheet:x1")
+    assert failed.status == Decision.Status.FAILED
+    assert "cannot be changed automatically" in failed.reason
+
+
+def test_it_changes_a_target_once_a_day_whichever_rule_asks(constraint, pulled, google, day):
+    for name in ("first", "second"):
+        make_rule(
+            constraint,
+            CPA_ABOVE_ZERO,
+            name=name,
+            scope=Rule.Scope.CAMPAIGNS,
+            channels=[google],
+            mode=Rule.Mode.AUTOMATIC,
+            action=Rule.Action.RAISE_BUDGET,
+            action_value=10,
+        )
+    evaluate(day=day)
+    second = Decision.objects.filter(rule__name="second")
+    assert set(second.values_list("status", flat=True)) == {Decision.Status.SKIPPED}
+    assert "once a day" in second.first().reason
+
+
+def test_it_cools_down_between_changes(constraint, demo_source, google, day):
+    pull(source=demo_source, since=day - dt.timedelta(days=5), until=day + dt.timedelta(days=1))
+    make_rule(
+        constraint,
+        CPA_ABOVE_ZERO,
+        scope=Rule.Scope.CAMPAIGNS,
+        channels=[google],
+        mode=Rule.Mode.AUTOMATIC,
+        action=Rule.Action.RAISE_BUDGET,
+        action_value=10,
+        cooldown_days=2,
+    )
+    evaluate(day=day)
+    evaluate(day=day + dt.timedelta(days=1))
+    later = Decision.objects.filter(period=day + dt.timedelta(days=1))
+    assert set(later.values_list("status", flat=True)) == {Decision.Status.SKIPPED}
+    assert "Cooling down" in later.first().reason
+
+
+@pytest.mark.parametrize("enabled", [False])
+def test_it_ignores_disabled_rules(constraint, pulled, day, enabled):
+    make_rule(constraint, CPA_ABOVE_ZERO, enabled=enabled)
+    assert evaluate(day=day).judged == 0
+
+
+def test_it_records_a_channel_without_campaigns_as_skipped(constraint, pulled, day):
+    make_rule(
+        constraint,
+        {"metric_key": "conversion_rate", "comparator": "gt", "threshold": 0},
+        mode=Rule.Mode.AUTOMATIC,
+        action=Rule.Action.RAISE_BUDGET,
+        action_value=10,
+    )
+    evaluate(day=day)
+    lonely = Decision.objects.filter(target__startswith="channel:")
+    assert lonely.exists()
+    assert {d.reason for d in lonely} == {
+        "No campaign of this channel is known: nothing to change."
+    }
+    assert set(lonely.values_list("status", flat=True)) == {Decision.Status.SKIPPED}
+
+
+def test_it_acts_on_a_decision_its_worker_left_behind(constraint, pulled, google, day):
+    from django.utils import timezone
+
+    rule = make_rule(
+        constraint,
+        CPA_ABOVE_ZERO,
+        scope=Rule.Scope.CAMPAIGNS,
+        channels=[google],
+        mode=Rule.Mode.AUTOMATIC,
+        action=Rule.Action.RAISE_BUDGET,
+        action_value=10,
+    )
+    target = "campaign:demo:1201"
+    Decision.objects.create(
+        rule=rule,
+        target=target,
+        period=day,
+        idempotency_key=Decision.key_for(rule=rule, target=target, period=day),
+        params=rule.params(),
+    )
+    evaluate(day=day)
+    assert Decision.objects.get(target=target).status == Decision.Status.DECIDED  # maybe busy
+    Decision.objects.update(updated_at=timezone.now() - dt.timedelta(hours=1))
+    evaluate(day=day)
+    assert Decision.objects.get(target=target).status == Decision.Status.SIMULATED
+
+
+def test_it_skips_a_rule_whose_metric_is_not_in_the_constraint(constraint, pulled, day):
+    make_rule(constraint, {"metric_key": "roas", "comparator": "gt", "threshold": 0})
+    report = evaluate(day=day)
+    assert report.skipped == {"rule": "Unknown metric roas: not a metric of the active constraint."}
+    assert Alert.objects.filter(kind=Alert.Kind.ACTION, body__contains="roas").exists()
