@@ -1,4 +1,11 @@
-"""Opening and clearing alerts. One open alert per fingerprint, enforced by the database."""
+"""Opening and clearing alerts. One open alert per fingerprint, enforced by the database.
+
+Everything that notices trouble calls `raise_alert` each time it sees it and `clear_alert` when
+it is gone; deduplication, grouping and inhibition happen here and in `constraints.delivery`,
+so callers never need to remember what they said before.
+"""
+
+from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -15,8 +22,17 @@ def raise_alert(
     body: str = "",
     data: dict | None = None,
     target: str = "",
+    group: str = "",
+    sources: Sequence[str] = (),
+    source: str = "",
 ) -> Alert:
-    """Open an alert, or refresh the open one with the same fingerprint. Never duplicates."""
+    """Open an alert, or refresh the open one with the same fingerprint. Never duplicates.
+
+    `group` bundles alerts into one message (default: a group of its own); `sources` are the
+    source keys its numbers come from, so an integration alert about one of them inhibits it;
+    `source` marks an integration alert's own source. Refreshing keeps the status (an
+    acknowledged alert stays acknowledged) and the notification history.
+    """
     fields = {
         "kind": kind,
         "severity": severity,
@@ -24,9 +40,13 @@ def raise_alert(
         "body": body,
         "data": data or {},
         "target": target,
+        "group": group or fingerprint,
+        "sources": sorted(set(sources)),
+        "source": source,
         "last_seen_at": timezone.now(),
+        "inhibited_by": inhibitor_of(sources=sources, kind=kind),
     }
-    open_alerts = Alert.objects.exclude(status=Alert.Status.RESOLVED)
+    open_alerts = Alert.objects.unresolved()
     if open_alerts.filter(fingerprint=fingerprint).update(**fields):
         return open_alerts.get(fingerprint=fingerprint)
     try:
@@ -38,9 +58,24 @@ def raise_alert(
 
 
 def clear_alert(*, fingerprint: str) -> int:
-    """Resolve the open alert with this fingerprint, if any; return how many were resolved."""
-    return (
-        Alert.objects.exclude(status=Alert.Status.RESOLVED)
-        .filter(fingerprint=fingerprint)
+    """Resolve the open alert with this fingerprint, if any; return how many were resolved.
+
+    Alerts it was inhibiting are released: if their condition still holds they are sent.
+    """
+    alert = Alert.objects.unresolved().filter(fingerprint=fingerprint).first()
+    if alert is None:
+        return 0
+    resolved = (
+        Alert.objects.unresolved()
+        .filter(pk=alert.pk)
         .update(status=Alert.Status.RESOLVED, resolved_at=timezone.now())
     )
+    Alert.objects.filter(inhibited_by=alert).update(inhibited_by=None)
+    return resolved
+
+
+def inhibitor_of(*, sources: Sequence[str], kind: str) -> Alert | None:
+    """The unresolved integration alert that explains an alert built on these sources."""
+    if kind == Alert.Kind.INTEGRATION or not sources:
+        return None
+    return Alert.objects.inhibiting(list(sources)).order_by("opened_at").first()

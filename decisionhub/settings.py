@@ -175,3 +175,9 @@ META_GRAPH_API_URL = env.str("META_GRAPH_API_URL", default="https://graph.facebo
 GA4_API_URL = env.str("GA4_API_URL", default="https://analyticsdata.googleapis.com/v1beta")
 HUBSPOT_API_URL = env.str("HUBSPOT_API_URL", default="https://api.hubapi.com")
 STRIPE_API_URL = env.str("STRIPE_API_URL", default="https://api.stripe.com")
+
+# Alerts: email is the fallback channel when ALERT_EMAIL_TO (or the admin's policy) names
+# recipients; EMAIL_URL picks the backend (smtp+tls://user:pass@host:587, consolemail://).
+ALERT_EMAIL_TO = env.list("ALERT_EMAIL_TO", default=[])
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="decisionhub@localhost")

@@ -1,0 +1,136 @@
+"""Precision and recall of the anomaly detector on synthetic daily series.
+
+    python benchmarks/anomalies.py [--threshold 5] [--min-volume 20] [--seed 1]
+
+Each channel gets a year of days (after 8 weeks of warm-up) of a conversion-rate-like ratio:
+a denominator (sessions) with weekly seasonality, a trend and day-to-day noise, and a
+numerator drawn as Poisson counts around a rate that has its own weekly pattern and drift.
+About 3% of days get an injected anomaly: the numerator multiplied by 0.3-0.5 or 2-3
+on one day. Channels below the minimum volume are reported apart: the detector skips them
+on purpose. Prints precision, recall, and false alerts per channel per quarter.
+"""
+
+import argparse
+import datetime as dt
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "decisionhub.settings")
+
+import django  # noqa: E402
+
+django.setup()
+
+from constraints.anomalies import flag, score_day  # noqa: E402
+
+START = dt.date(2025, 1, 6)
+WARMUP_DAYS = 56
+DAYS = 365
+WEEKLY = np.array([1.0, 1.05, 1.07, 1.02, 0.94, 0.7, 0.65])
+RATE_WEEKLY = np.array([1.0, 1.02, 1.03, 1.0, 0.97, 0.9, 0.88])
+# (channel, sessions per day, conversion rate): the last one is below a sensible min volume.
+CHANNELS = [
+    ("search", 4000, 0.035),
+    ("social", 2500, 0.024),
+    ("organic", 1800, 0.027),
+    ("email", 900, 0.05),
+    ("linkedin", 1200, 0.035),
+    ("referral", 2000, 0.02),
+    ("tiny", 120, 0.03),
+]
+ANOMALY_SHARE = 0.03
+
+
+def series(rng: np.random.Generator, sessions: float, rate: float) -> pd.DataFrame:
+    """One channel's days: date, sessions, conversions, injected (factor or 1)."""
+    n = WARMUP_DAYS + DAYS
+    days = pd.date_range(START, periods=n, freq="D")
+    weekday = days.day_of_week.to_numpy()
+    t = np.arange(n)
+    volume = sessions * WEEKLY[weekday] * (1 + 0.0008 * t) * rng.lognormal(0, 0.08, n)
+    true_rate = rate * RATE_WEEKLY[weekday] * (1 + 0.1 * np.sin(t / 58)) * rng.lognormal(0, 0.06, n)
+    factor = np.ones(n)
+    hit = rng.random(n) < ANOMALY_SHARE
+    hit[:WARMUP_DAYS] = False
+    low = rng.random(n) < 0.5
+    factor[hit & low] = rng.uniform(0.3, 0.5, n)[hit & low]
+    factor[hit & ~low] = rng.uniform(2.0, 3.0, n)[hit & ~low]
+    conversions = rng.poisson(volume * true_rate * factor)
+    return pd.DataFrame(
+        {"date": days, "sessions": volume.round(), "conversions": conversions, "factor": factor}
+    )
+
+
+def values_frame(days: pd.DataFrame, channel: str) -> pd.DataFrame:
+    ratio = days["conversions"] / days["sessions"]
+    volume = np.fmin(days["conversions"], days["sessions"]).astype(float)
+    return pd.DataFrame(
+        {"date": days["date"], "channel": channel, "value": ratio, "volume": volume}
+    )
+
+
+def evaluate(*, threshold: float, min_volume: float, seed: int) -> dict:
+    rng = np.random.default_rng(seed)
+    frames, truth = [], {}
+    for name, sessions, rate in CHANNELS:
+        days = series(rng, sessions, rate)
+        frames.append(values_frame(days, name))
+        truth[name] = dict(zip(days["date"].dt.date, days["factor"] != 1, strict=True))
+    values = pd.concat(frames, ignore_index=True)
+    counts = {"tp": 0, "fp": 0, "fn": 0, "skipped_anomalies": 0, "judged": 0}
+    fp_by_channel = dict.fromkeys(truth, 0)
+    for offset in range(WARMUP_DAYS, WARMUP_DAYS + DAYS):
+        day = START + dt.timedelta(days=offset)
+        scored = score_day(values, day=day, min_volume=min_volume)
+        flagged = dict(zip(scored["channel"], flag(scored, threshold=threshold), strict=True))
+        for channel in truth:
+            actual = truth[channel][day]
+            if channel not in flagged:
+                counts["skipped_anomalies"] += actual
+                continue
+            counts["judged"] += 1
+            predicted = bool(flagged[channel])
+            counts["tp"] += predicted and actual
+            counts["fn"] += actual and not predicted
+            if predicted and not actual:
+                counts["fp"] += 1
+                fp_by_channel[channel] += 1
+    return {**counts, "fp_by_channel": fp_by_channel}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--threshold", type=float, default=5.0)
+    parser.add_argument("--min-volume", type=float, default=30.0)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    started = time.perf_counter()
+    result = evaluate(threshold=args.threshold, min_volume=args.min_volume, seed=args.seed)
+    elapsed = time.perf_counter() - started
+    tp, fp, fn = result["tp"], result["fp"], result["fn"]
+    judged_channels = sum(1 for c in result["fp_by_channel"] if result["fp_by_channel"][c] >= 0)
+    print(f"threshold {args.threshold:g}, min volume {args.min_volume:g}, seed {args.seed}")
+    print(f"channels {len(CHANNELS)}, days {DAYS}, channel-days judged {result['judged']}")
+    print(
+        f"injected anomalies judged: {tp + fn}, skipped (tiny channels): "
+        f"{result['skipped_anomalies']}"
+    )
+    print(f"precision {tp / max(tp + fp, 1):.3f}  recall {tp / max(tp + fn, 1):.3f}")
+    quarters = DAYS / 91.25
+    worst = max(result["fp_by_channel"].values()) / quarters
+    print(
+        f"false alerts: {fp} in total, worst channel {worst:.2f} per quarter "
+        f"({judged_channels} channels)"
+    )
+    print(f"false alerts per channel: {result['fp_by_channel']}")
+    print(f"scored {result['judged']} channel-days in {elapsed:.2f}s")
+
+
+if __name__ == "__main__":
+    main()

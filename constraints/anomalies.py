@@ -1,0 +1,241 @@
+"""Anomalies: a day on which a metric breaks its own pattern in one channel.
+
+The baseline is robust and seasonal: the median of the same weekday over the previous eight
+weeks, with the median absolute deviation (MAD) as its spread. A day is anomalous when it sits
+at least `threshold` robust deviations away. Channels whose usual volume (the metric's
+denominator, or numerator for plain sums) is below `min_volume` are skipped: their ratios are
+mostly noise. The scoring functions are pure (frames in, frames out); `find_anomalies` and
+`detect_anomalies` read and write the database.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from constraints.alerting import clear_alert, raise_alert
+from constraints.metrics import load_frame, ratio_of_sums
+from constraints.models import Alert, AlertPolicy, Constraint, Metric
+from constraints.rendering import format_value
+from sources.models import Channel
+
+WEEKS = 8
+MIN_HISTORY = 4  # same-weekday values needed before a day can be judged
+MAD_TO_SIGMA = 1.4826  # makes the MAD estimate a normal distribution's standard deviation
+# Residuals around 8-point medians understate the spread, and the median itself is uncertain:
+# this factor, measured with benchmarks/anomalies.py, gives ordinary days a score with a
+# standard deviation of about 1, so the threshold reads as "standard deviations".
+SMALL_SAMPLE_CORRECTION = 1.25
+# Eight points can have a MAD of ~0 (a flat series); a floor of ~5% keeps a 1% wobble on a
+# flat series from reading as a huge deviation.
+MIN_SCALE = 0.05
+MAX_SCORE = 99.0
+EPSILON = 1e-9  # a value of zero is a collapse, scored as far below anything usual
+SCORE_COLUMNS = ["channel", "value", "median", "spread", "score", "volume", "usual_volume"]
+
+
+def daily_values(frame: pd.DataFrame, metric: Metric) -> pd.DataFrame:
+    """Pure: one row per day and channel with columns date, channel, value, volume.
+
+    `volume` is the smaller of the day's numerator and denominator sums (for a conversion rate
+    the conversions, for a cost per lead the leads): the count whose size decides how noisy
+    the ratio is. Days without a value (no rows, zero denominator) are absent.
+    """
+    if metric.source_kinds:
+        frame = frame[frame["source_kind"].isin(metric.source_kinds)]
+    by = ["date", "channel"]
+    value = ratio_of_sums(frame, metric, by=by).rename("value")
+    volume = _sums(frame, metric.numerator_measures, by)
+    if metric.denominator_measures:
+        volume = np.fmin(volume, _sums(frame, metric.denominator_measures, by))
+    joined = pd.concat([value, volume.rename("volume")], axis=1).dropna(subset=["value"])
+    return joined.fillna({"volume": 0.0}).reset_index()
+
+
+def _sums(frame: pd.DataFrame, measures: list[str], by: list[str]) -> pd.Series:
+    rows = frame[frame["measure"].isin(measures)]
+    return rows.groupby(by)["value"].sum().astype(float)
+
+
+def robust_baseline(window: pd.DataFrame, *, weekday: int) -> tuple[float, float]:
+    """Pure: (level, scale) from a channel's past days (columns date, log).
+
+    The level is the median of the same weekday's log-values. The scale pools every day of
+    the window: the MAD of each day's distance to its own weekday's median, as a standard
+    deviation, floored at MIN_SCALE. Eight same-weekday points alone give a scale too noisy to
+    trust; fifty-six pooled points do not. Working in logs makes a halving and a doubling
+    equally far from the usual value.
+    """
+    weekdays = window["date"].dt.dayofweek
+    medians = window.groupby(weekdays)["log"].transform("median")
+    residuals = (window["log"] - medians).to_numpy()
+    mad = float(np.median(np.abs(residuals - np.median(residuals)))) * MAD_TO_SIGMA
+    level = float(window.loc[weekdays == weekday, "log"].median())
+    return level, max(mad * SMALL_SAMPLE_CORRECTION, MIN_SCALE)
+
+
+def score_day(values: pd.DataFrame, *, day: dt.date, min_volume: float) -> pd.DataFrame:
+    """Pure: each sizeable channel's value on `day` against its same-weekday baseline.
+
+    Returns SCORE_COLUMNS, one row per channel that has a value on `day`, at least
+    MIN_HISTORY same-weekday values in the WEEKS before, and a usual same-weekday volume
+    ≥ min_volume. `median` is in the metric's units, `spread` the usual relative day-to-day
+    variation (0.1 = ±10%), `score` how many spreads (in log terms) the day is away, capped
+    at ±MAX_SCORE.
+    """
+    day_ts = pd.Timestamp(day)
+    window = values[
+        (values["date"] >= day_ts - pd.Timedelta(weeks=WEEKS)) & (values["date"] < day_ts)
+    ]
+    window = window.assign(log=_log(window["value"].to_numpy(dtype=float)))
+    today = values[values["date"] == day_ts].set_index("channel")
+    rows = []
+    for channel, history in window.groupby("channel"):
+        same_weekday = history[history["date"].dt.dayofweek == day_ts.dayofweek]
+        if channel not in today.index or len(same_weekday) < MIN_HISTORY:
+            continue
+        usual_volume = float(same_weekday["volume"].median())
+        if usual_volume < min_volume:
+            continue
+        level, scale = robust_baseline(history, weekday=day_ts.dayofweek)
+        value = float(today.at[channel, "value"])
+        score = (_log(np.array([value]))[0] - level) / scale
+        rows.append(
+            (
+                channel,
+                value,
+                float(np.exp(level)),
+                float(np.expm1(scale)),
+                float(np.clip(score, -MAX_SCORE, MAX_SCORE)),
+                float(today.at[channel, "volume"]),
+                usual_volume,
+            )
+        )
+    return pd.DataFrame(rows, columns=SCORE_COLUMNS)
+
+
+def _log(values: np.ndarray) -> np.ndarray:
+    return np.log(np.maximum(values, EPSILON))
+
+
+def flag(scored: pd.DataFrame, *, threshold: float) -> pd.Series:
+    """Pure: which scored rows are anomalies."""
+    return scored["score"].abs() >= threshold
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One channel's judgement for one metric on one day."""
+
+    metric: Metric
+    channel: str
+    day: dt.date
+    value: float
+    median: float
+    spread: float
+    score: float
+    is_anomaly: bool
+    sources: tuple[str, ...] = ()
+
+    @property
+    def fingerprint(self) -> str:
+        return f"anomaly:{self.metric.key}:{self.channel}"
+
+
+def find_anomalies(*, day: dt.date, policy: AlertPolicy | None = None) -> list[Finding]:
+    """Every judged (metric, channel) of the active constraint on `day`; reads, never writes."""
+    constraint = Constraint.objects.active()
+    if constraint is None:
+        return []
+    policy = policy or AlertPolicy.current()
+    metrics = [m for m in [constraint.headline, *constraint.drivers] if m is not None]
+    frame = load_frame(since=day - dt.timedelta(weeks=WEEKS), until=day, metrics=metrics)
+    findings = []
+    for metric in metrics:
+        values = daily_values(frame, metric)
+        scored = score_day(values, day=day, min_volume=float(policy.anomaly_min_volume))
+        scored["is_anomaly"] = flag(scored, threshold=float(policy.anomaly_threshold))
+        fed_by = sources_of(frame, metric)
+        findings += [
+            Finding(
+                metric, r.channel, day, r.value, r.median, r.spread, r.score, r.is_anomaly, fed_by
+            )
+            for r in scored.itertuples(index=False)
+        ]
+    return findings
+
+
+def detect_anomalies(*, day: dt.date, policy: AlertPolicy | None = None) -> list[Alert]:
+    """Raise an alert per anomalous (metric, channel) on `day`; resolve those that cleared.
+
+    A channel that has no judgeable value that day keeps its alert as it is.
+    """
+    policy = policy or AlertPolicy.current()
+    findings = find_anomalies(day=day, policy=policy)
+    names = dict(Channel.objects.values_list("key", "name"))
+    raised = []
+    for finding in findings:
+        if not finding.is_anomaly:
+            clear_alert(fingerprint=finding.fingerprint)
+            continue
+        raised.append(
+            raise_anomaly(
+                finding,
+                channel_name=names.get(finding.channel, finding.channel),
+                threshold=float(policy.anomaly_threshold),
+            )
+        )
+    return raised
+
+
+def raise_anomaly(finding: Finding, *, channel_name: str, threshold: float) -> Alert:
+    metric = finding.metric
+    went_up = finding.value > finding.median
+    bad = went_up == (metric.direction == Metric.Direction.LOWER)
+    return raise_alert(
+        kind=Alert.Kind.ANOMALY,
+        fingerprint=finding.fingerprint,
+        severity=Alert.Severity.WARNING if bad else Alert.Severity.INFO,
+        title=describe(finding, channel_name=channel_name),
+        body=explain(finding, channel_name=channel_name, threshold=threshold),
+        data={
+            "metric": metric.key,
+            "channel": finding.channel,
+            "day": finding.day.isoformat(),
+            "value": finding.value,
+            "baseline": finding.median,
+            "spread": finding.spread,
+            "score": round(finding.score, 2),
+            "threshold": threshold,
+        },
+        target=f"channel:{finding.channel}",
+        group=f"anomaly:{finding.day.isoformat()}",
+        sources=finding.sources,
+    )
+
+
+def describe(finding: Finding, *, channel_name: str) -> str:
+    verb = "jumped" if finding.value > finding.median else "dropped"
+    value = format_value(finding.value, finding.metric)
+    usual = format_value(finding.median, finding.metric)
+    return f"{finding.metric.label} on {channel_name} {verb} to {value} (usually {usual})"
+
+
+def explain(finding: Finding, *, channel_name: str, threshold: float) -> str:
+    weekday = finding.day.strftime("%A")
+    return (
+        f"On {finding.day:%a %d %b %Y}, {finding.metric.label} on {channel_name} was "
+        f"{format_value(finding.value, finding.metric)} against a usual "
+        f"{format_value(finding.median, finding.metric)} "
+        f"on the last {WEEKS} {weekday}s, which usually vary by ±{finding.spread:.0%}: "
+        f"{abs(finding.score):.1f} deviations away; alerts start at {threshold:g}."
+    )
+
+
+def sources_of(frame: pd.DataFrame, metric: Metric) -> tuple[str, ...]:
+    """Pure: the source keys whose rows feed this metric in the frame."""
+    rows = frame[frame["measure"].isin(metric.numerator_measures + metric.denominator_measures)]
+    if metric.source_kinds:
+        rows = rows[rows["source_kind"].isin(metric.source_kinds)]
+    return tuple(sorted(rows["source"].unique()))
