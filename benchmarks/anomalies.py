@@ -106,30 +106,39 @@ def evaluate(*, threshold: float, min_volume: float, seed: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--threshold", type=float, default=5.0)
+    parser.add_argument("--threshold", type=float, default=4.0)
     parser.add_argument("--min-volume", type=float, default=30.0)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", type=int, default=5, help="independent synthetic years")
     args = parser.parse_args()
-    started = time.perf_counter()
-    result = evaluate(threshold=args.threshold, min_volume=args.min_volume, seed=args.seed)
-    elapsed = time.perf_counter() - started
-    tp, fp, fn = result["tp"], result["fp"], result["fn"]
-    judged_channels = sum(1 for c in result["fp_by_channel"] if result["fp_by_channel"][c] >= 0)
-    print(f"threshold {args.threshold:g}, min volume {args.min_volume:g}, seed {args.seed}")
-    print(f"channels {len(CHANNELS)}, days {DAYS}, channel-days judged {result['judged']}")
-    print(
-        f"injected anomalies judged: {tp + fn}, skipped (tiny channels): "
-        f"{result['skipped_anomalies']}"
-    )
-    print(f"precision {tp / max(tp + fp, 1):.3f}  recall {tp / max(tp + fn, 1):.3f}")
     quarters = DAYS / 91.25
-    worst = max(result["fp_by_channel"].values()) / quarters
     print(
-        f"false alerts: {fp} in total, worst channel {worst:.2f} per quarter "
-        f"({judged_channels} channels)"
+        f"threshold {args.threshold:g}, min volume {args.min_volume:g}; "
+        f"{len(CHANNELS)} channels x {DAYS} days per seed"
     )
-    print(f"false alerts per channel: {result['fp_by_channel']}")
-    print(f"scored {result['judged']} channel-days in {elapsed:.2f}s")
+    print("seed  judged  anomalies  skipped  precision  recall  false  worst-channel/quarter")
+    totals = {"tp": 0, "fp": 0, "fn": 0}
+    started = time.perf_counter()
+    for seed in range(1, args.seeds + 1):
+        r = evaluate(threshold=args.threshold, min_volume=args.min_volume, seed=seed)
+        for key in totals:
+            totals[key] += r[key]
+        worst = max(r["fp_by_channel"].values()) / quarters
+        print(
+            f"{seed:>4}  {r['judged']:>6}  {r['tp'] + r['fn']:>9}  {r['skipped_anomalies']:>7}  "
+            f"{_ratio(r['tp'], r['tp'] + r['fp']):>9}  {_ratio(r['tp'], r['tp'] + r['fn']):>6}  "
+            f"{r['fp']:>5}  {worst:>21.2f}"
+        )
+    tp, fp, fn = totals["tp"], totals["fp"], totals["fn"]
+    judged_channel_quarters = args.seeds * (len(CHANNELS) - 1) * quarters  # "tiny" is skipped
+    print(
+        f" all  precision {_ratio(tp, tp + fp)}  recall {_ratio(tp, tp + fn)}  "
+        f"false alerts per channel per quarter {fp / judged_channel_quarters:.2f}"
+    )
+    print(f"scored in {time.perf_counter() - started:.1f}s")
+
+
+def _ratio(part: int, whole: int) -> str:
+    return f"{part / whole:.3f}" if whole else "n/a"
 
 
 if __name__ == "__main__":

@@ -27,9 +27,10 @@ MAD_TO_SIGMA = 1.4826  # makes the MAD estimate a normal distribution's standard
 # this factor, measured with benchmarks/anomalies.py, gives ordinary days a score with a
 # standard deviation of about 1, so the threshold reads as "standard deviations".
 SMALL_SAMPLE_CORRECTION = 1.25
-# Eight points can have a MAD of ~0 (a flat series); a floor of ~5% keeps a 1% wobble on a
-# flat series from reading as a huge deviation.
-MIN_SCALE = 0.05
+# A very steady series has a tiny MAD, and then a 15% move would score like a collapse. The
+# floor (in log terms, ~8%) means that at the default threshold of 4 the smallest move that
+# can raise an alert is about ×1.4 or ×0.7: below that, a day is not news for a founder.
+MIN_SCALE = 0.08
 MAX_SCORE = 99.0
 EPSILON = 1e-9  # a value of zero is a collapse, scored as far below anything usual
 SCORE_COLUMNS = ["channel", "value", "median", "spread", "score", "volume", "usual_volume"]
@@ -67,7 +68,7 @@ def robust_baseline(window: pd.DataFrame, *, weekday: int) -> tuple[float, float
     trust; fifty-six pooled points do not. Working in logs makes a halving and a doubling
     equally far from the usual value.
     """
-    weekdays = window["date"].dt.dayofweek
+    weekdays = window["date"].dt.day_of_week
     medians = window.groupby(weekdays)["log"].transform("median")
     residuals = (window["log"] - medians).to_numpy()
     mad = float(np.median(np.abs(residuals - np.median(residuals)))) * MAD_TO_SIGMA
@@ -92,13 +93,13 @@ def score_day(values: pd.DataFrame, *, day: dt.date, min_volume: float) -> pd.Da
     today = values[values["date"] == day_ts].set_index("channel")
     rows = []
     for channel, history in window.groupby("channel"):
-        same_weekday = history[history["date"].dt.dayofweek == day_ts.dayofweek]
+        same_weekday = history[history["date"].dt.day_of_week == day_ts.day_of_week]
         if channel not in today.index or len(same_weekday) < MIN_HISTORY:
             continue
         usual_volume = float(same_weekday["volume"].median())
         if usual_volume < min_volume:
             continue
-        level, scale = robust_baseline(history, weekday=day_ts.dayofweek)
+        level, scale = robust_baseline(history, weekday=day_ts.day_of_week)
         value = float(today.at[channel, "value"])
         score = (_log(np.array([value]))[0] - level) / scale
         rows.append(
