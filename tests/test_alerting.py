@@ -1,0 +1,38 @@
+from constraints.alerting import clear_alert, raise_alert
+from constraints.models import Alert
+
+
+def test_it_keeps_one_open_alert_per_fingerprint_and_refreshes_it(db):
+    first = raise_alert(kind="rule", fingerprint="rule:1:google", title="CAC 52")
+    again = raise_alert(kind="rule", fingerprint="rule:1:google", title="CAC 55")
+    assert first.pk == again.pk
+    assert Alert.objects.get().title == "CAC 55"
+
+
+def test_refreshing_keeps_an_acknowledgement(db, django_user_model):
+    raise_alert(kind="rule", fingerprint="f", title="t").acknowledge()
+    assert raise_alert(kind="rule", fingerprint="f", title="t").status == "acknowledged"
+
+
+def test_a_resolved_condition_that_returns_is_a_new_alert(db):
+    first = raise_alert(kind="rule", fingerprint="f", title="t")
+    assert clear_alert(fingerprint="f") == 1
+    assert clear_alert(fingerprint="f") == 0
+    second = raise_alert(kind="rule", fingerprint="f", title="t")
+    assert second.pk != first.pk
+    assert second.notified_at is None
+
+
+def test_an_integration_alert_inhibits_alerts_built_on_its_source(db):
+    down = raise_alert(kind="integration", fingerprint="i", title="GA4 down", source="ga4")
+    hit = raise_alert(kind="anomaly", fingerprint="a", title="CR dropped", sources=["ga4"])
+    other = raise_alert(kind="anomaly", fingerprint="b", title="CPC", sources=["google-ads"])
+    assert hit.inhibited_by == down
+    assert other.inhibited_by is None
+    clear_alert(fingerprint="i")
+    hit.refresh_from_db()
+    assert hit.inhibited_by is None
+
+
+def test_an_alert_groups_with_itself_by_default(db):
+    assert raise_alert(kind="rule", fingerprint="rule:7", title="t").group == "rule:7"
