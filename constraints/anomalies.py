@@ -9,6 +9,7 @@ mostly noise. The scoring functions are pure (frames in, frames out); `find_anom
 """
 
 import datetime as dt
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,9 +19,11 @@ from constraints.alerting import clear_alert, raise_alert
 from constraints.metrics import load_frame, ratio_of_sums
 from constraints.models import Alert, AlertPolicy, Constraint, Metric
 from constraints.rendering import format_value
+from sources.days import each_day
 from sources.models import Channel
 
 WEEKS = 8
+LOOKBACK_DAYS = 7  # an alert stays open while an unusual day lies this close to today
 MIN_HISTORY = 4  # same-weekday values needed before a day can be judged
 MAD_TO_SIGMA = 1.4826  # makes the MAD estimate a normal distribution's standard deviation
 # Residuals around 8-point medians understate the spread, and the median itself is uncertain:
@@ -144,53 +147,74 @@ class Finding:
         return f"anomaly:{self.metric.key}:{self.channel}"
 
 
-def find_anomalies(*, day: dt.date, policy: AlertPolicy | None = None) -> list[Finding]:
-    """Every judged (metric, channel) of the active constraint on `day`; reads, never writes."""
+def find_anomalies(
+    *, day: dt.date, policy: AlertPolicy | None = None, lookback_days: int = LOOKBACK_DAYS
+) -> list[Finding]:
+    """Every judged (metric, channel, day) of the active constraint over the `lookback_days`
+    ending `day`, oldest day first for each metric. Reads, never writes."""
     constraint = Constraint.objects.active()
     if constraint is None:
         return []
     policy = policy or AlertPolicy.current()
     metrics = [m for m in [constraint.headline, *constraint.drivers] if m is not None]
-    frame = load_frame(since=day - dt.timedelta(weeks=WEEKS), until=day, metrics=metrics)
+    first = day - dt.timedelta(days=lookback_days - 1)
+    frame = load_frame(since=first - dt.timedelta(weeks=WEEKS), until=day, metrics=metrics)
     findings = []
     for metric in metrics:
         values = daily_values(frame, metric)
-        scored = score_day(values, day=day, min_volume=float(policy.anomaly_min_volume))
-        scored["is_anomaly"] = flag(scored, threshold=float(policy.anomaly_threshold))
         fed_by = sources_of(frame, metric)
-        findings += [
-            Finding(
-                metric, r.channel, day, r.value, r.median, r.spread, r.score, r.is_anomaly, fed_by
-            )
-            for r in scored.itertuples(index=False)
-        ]
+        for judged_day in each_day(first, day):
+            scored = score_day(values, day=judged_day, min_volume=float(policy.anomaly_min_volume))
+            scored["is_anomaly"] = flag(scored, threshold=float(policy.anomaly_threshold))
+            findings += [
+                Finding(
+                    metric,
+                    r.channel,
+                    judged_day,
+                    r.value,
+                    r.median,
+                    r.spread,
+                    r.score,
+                    r.is_anomaly,
+                    fed_by,
+                )
+                for r in scored.itertuples(index=False)
+            ]
     return findings
 
 
 def detect_anomalies(*, day: dt.date, policy: AlertPolicy | None = None) -> list[Alert]:
-    """Raise an alert per anomalous (metric, channel) on `day`; resolve those that cleared.
+    """Keep one alert per (metric, channel) open while an unusual day lies within the
+    LOOKBACK_DAYS ending `day`, and resolve it once none does.
 
-    A channel that has no judgeable value that day keeps its alert as it is.
+    Looking back a week (not just at `day`) means an anomaly is seen even when its day's data
+    arrived late or the chain did not run that day. A (metric, channel) that could not be
+    judged at all keeps its alert as it is. Returns the alerts open after this run.
     """
     policy = policy or AlertPolicy.current()
-    findings = find_anomalies(day=day, policy=policy)
+    by_fingerprint: dict[str, list[Finding]] = defaultdict(list)
+    for finding in find_anomalies(day=day, policy=policy):
+        by_fingerprint[finding.fingerprint].append(finding)
     names = dict(Channel.objects.values_list("key", "name"))
     raised = []
-    for finding in findings:
-        if not finding.is_anomaly:
-            clear_alert(fingerprint=finding.fingerprint)
+    for fingerprint, judged in by_fingerprint.items():
+        unusual = [finding for finding in judged if finding.is_anomaly]
+        if not unusual:
+            clear_alert(fingerprint=fingerprint)
             continue
+        latest = unusual[-1]
         raised.append(
             raise_anomaly(
-                finding,
-                channel_name=names.get(finding.channel, finding.channel),
+                latest,
+                channel_name=names.get(latest.channel, latest.channel),
                 threshold=float(policy.anomaly_threshold),
+                group=f"anomaly:{day.isoformat()}",
             )
         )
     return raised
 
 
-def raise_anomaly(finding: Finding, *, channel_name: str, threshold: float) -> Alert:
+def raise_anomaly(finding: Finding, *, channel_name: str, threshold: float, group: str) -> Alert:
     metric = finding.metric
     went_up = finding.value > finding.median
     bad = went_up == (metric.direction == Metric.Direction.LOWER)
@@ -211,7 +235,7 @@ def raise_anomaly(finding: Finding, *, channel_name: str, threshold: float) -> A
             "threshold": threshold,
         },
         target=f"channel:{finding.channel}",
-        group=f"anomaly:{finding.day.isoformat()}",
+        group=group,
         sources=finding.sources,
     )
 
@@ -220,7 +244,10 @@ def describe(finding: Finding, *, channel_name: str) -> str:
     verb = "jumped" if finding.value > finding.median else "dropped"
     value = format_value(finding.value, finding.metric)
     usual = format_value(finding.median, finding.metric)
-    return f"{finding.metric.label} on {channel_name} {verb} to {value} (usually {usual})"
+    return (
+        f"{finding.metric.label} on {channel_name} {verb} to {value} on {finding.day:%a %d %b} "
+        f"(usually {usual})"
+    )
 
 
 def explain(finding: Finding, *, channel_name: str, threshold: float) -> str:

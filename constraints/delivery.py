@@ -101,9 +101,9 @@ def detect(*, day: dt.date, dry_run: bool, report: Report) -> None:
         for alert in detect_anomalies(day=day):
             report.say(f"anomaly: {alert.title}")
         return
-    for finding in find_anomalies(day=day):
-        if finding.is_anomaly:
-            report.say(f"would raise an anomaly: {finding.metric.label} on {finding.channel}")
+    unusual = {(f.metric.label, f.channel) for f in find_anomalies(day=day) if f.is_anomaly}
+    for label, channel in sorted(unusual):
+        report.say(f"would raise an anomaly: {label} on {channel}")
 
 
 def transports(policy: AlertPolicy) -> dict[str, Transport]:

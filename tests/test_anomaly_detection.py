@@ -17,7 +17,7 @@ def constraint(db) -> Constraint:
     constraint = Constraint.objects.create(name="CAC", question="How do we lower CAC?")
     metrics = [
         ("cac", "CAC", "headline", "currency", "lower", "spend", "customers", 1),
-        ("cpc", "Cost per click", "driver", "currency", "lower", "spend", "clicks", 1),
+        ("cpa", "Cost per acquisition", "driver", "currency", "lower", "spend", "conversions", 1),
         ("cr", "Conversion rate", "driver", "percent", "higher", "key_events", "sessions", 100),
         ("lq", "Lead quality", "driver", "percent", "higher", "qualified_leads", "leads", 100),
     ]
@@ -46,16 +46,21 @@ def pull_demo(source, anomalies: list[dict]) -> None:
 @pytest.mark.parametrize(
     ("raw_channel", "measure", "factor", "metric", "channel", "severity"),
     [
-        ("Google Ads", "spend", 2.5, "cpc", "google-ads", "warning"),  # pricier clicks: bad
-        ("Meta Ads", "spend", 0.3, "cpc", "meta-ads", "info"),  # cheaper clicks: good news
-        ("Organic Search", "sessions", 2.5, "cr", "organic-search", "warning"),
+        # The demo's own: Meta's conversion tracking breaks, CPA triples.
+        ("Meta Ads", "conversions", 0.3, "cpa", "meta-ads", "warning"),
+        ("Google Ads", "spend", 2.5, "cpa", "google-ads", "warning"),  # a budget typo
+        ("Meta Ads", "spend", 0.3, "cpa", "meta-ads", "info"),  # cheaper: good news, still odd
+        ("Organic Search", "sessions", 0.45, "cr", "organic-search", "info"),
         ("Organic Search", "key_events", 0.3, "cr", "organic-search", "warning"),
+        ("Organic Search", "key_events", 2.5, "cr", "organic-search", "info"),
     ],
 )
 def test_it_flags_a_demo_anomaly_in_a_driver(
     constraint, demo_source, raw_channel, measure, factor, metric, channel, severity
 ):
-    anomaly = {"date": LAST.isoformat(), "channel": raw_channel, "measure": measure}
+    # Two days before the last one, like the demo: a week's look-back still sees it.
+    day = LAST - dt.timedelta(days=2)
+    anomaly = {"date": day.isoformat(), "channel": raw_channel, "measure": measure}
     pull_demo(demo_source, [{**anomaly, "factor": factor}])
     alerts = detect_anomalies(day=LAST)
     assert [a.fingerprint for a in alerts] == [f"anomaly:{metric}:{channel}"]
@@ -63,25 +68,27 @@ def test_it_flags_a_demo_anomaly_in_a_driver(
     assert alert.kind == Alert.Kind.ANOMALY
     assert alert.severity == severity
     assert alert.sources == ["demo"]
-    assert alert.data["day"] == LAST.isoformat()
+    assert alert.data["day"] == day.isoformat()
     assert "usually" in alert.title
 
 
 def test_it_raises_nothing_on_ordinary_demo_weeks(constraint, demo_source):
-    pull_demo(demo_source, [])
-    for offset in range(7):
-        day = LAST - dt.timedelta(days=offset)
+    demo_source.options = {}
+    demo_source.save()
+    pull(source=demo_source, since=FIRST - dt.timedelta(weeks=4), until=LAST)
+    for weeks_back in range(5):
+        day = LAST - dt.timedelta(weeks=weeks_back)
         assert [f for f in find_anomalies(day=day) if f.is_anomaly] == []
 
 
-def test_it_resolves_the_alert_when_the_next_day_is_normal(constraint, demo_source):
-    pull_demo(
-        demo_source,
-        [{"date": "2026-03-09", "channel": "Google Ads", "measure": "spend", "factor": 2.5}],
-    )
-    assert detect_anomalies(day=LAST - dt.timedelta(days=1))
+def test_it_keeps_the_alert_open_for_a_week_then_resolves_it(constraint, demo_source):
+    spike = {"channel": "Google Ads", "measure": "spend", "factor": 2.5}
+    pull_demo(demo_source, [{"date": "2026-03-03", **spike}])
+    assert detect_anomalies(day=dt.date(2026, 3, 3))
+    assert detect_anomalies(day=dt.date(2026, 3, 9))  # still within the week: one alert
+    assert Alert.objects.count() == 1
     assert detect_anomalies(day=LAST) == []
-    alert = Alert.objects.get(fingerprint="anomaly:cpc:google-ads")
+    alert = Alert.objects.get(fingerprint="anomaly:cpa:google-ads")
     assert alert.status == Alert.Status.RESOLVED
     assert alert.resolved_at is not None
 

@@ -161,7 +161,7 @@ class AlertPolicy(models.Model):
     anomaly_min_volume = models.DecimalField(
         max_digits=14,
         decimal_places=2,
-        default=30,
+        default=5,
         help_text=(
             "Ignore channels whose usual daily volume is below this: the smaller of the "
             "metric's numerator and denominator, e.g. conversions for a conversion rate"
