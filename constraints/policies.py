@@ -15,6 +15,7 @@ FIELDS = {
     "weekly_budget": int,
     "exceed_budget": str,
     "repeat_interval_days": int,
+    "alert_on_every_rule": bool,
     "anomaly_threshold": Decimal,
     "anomaly_min_volume": Decimal,
     "email_to": str,

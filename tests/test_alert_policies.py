@@ -51,3 +51,13 @@ def test_it_reads_email_recipients_from_the_policy_or_the_environment(db, settin
     assert policy.email_recipients() == ["env@example.com"]
     policy.email_to = "a@example.com, b@example.com"
     assert policy.email_recipients() == ["a@example.com", "b@example.com"]
+
+
+def test_it_says_which_rule_firings_raise_alerts(db):
+    from constraints.models import Rule
+
+    policy = AlertPolicy.current()
+    assert policy.alerts_on(Rule(action=Rule.Action.NOTIFY))
+    assert not policy.alerts_on(Rule(action=Rule.Action.PAUSE))
+    policy.alert_on_every_rule = True
+    assert policy.alerts_on(Rule(action=Rule.Action.PAUSE))

@@ -258,3 +258,15 @@ def test_it_uses_email_when_slack_is_not_configured(settings, db):
     send_alerts(now=timezone.now())
     assert mail.outbox[0].to == ["ops@example.com", "a@b.co"]
     assert "CAC 41 above threshold 47" in mail.outbox[0].body
+
+
+def test_it_reminds_when_a_snooze_ends(ok, db):
+    alert = event(1)
+    send_alerts(now=TUESDAY)
+    alert.snooze(until=TUESDAY + dt.timedelta(days=2))
+    send_alerts(now=TUESDAY + dt.timedelta(days=1))
+    assert len(posts(ok)) == 1
+    send_alerts(now=TUESDAY + dt.timedelta(days=2, hours=1))
+    assert len(posts(ok)) == 2
+    send_alerts(now=TUESDAY + dt.timedelta(days=3))
+    assert len(posts(ok)) == 2

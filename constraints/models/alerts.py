@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
@@ -18,9 +18,11 @@ class AlertQuerySet(models.QuerySet):
         return self.filter(status__in=[Alert.Status.OPEN, Alert.Status.SNOOZED]).exclude(snoozed)
 
     def due(self, *, now: dt.datetime, repeat_after: dt.timedelta) -> "AlertQuerySet":
-        """Firing alerts never notified, or last notified at least `repeat_after` ago."""
+        """Firing alerts never notified, notified at least `repeat_after` ago, or whose snooze
+        ended since they were last notified."""
         stale = Q(notified_at__isnull=True) | Q(notified_at__lte=now - repeat_after)
-        return self.firing(now=now).filter(stale)
+        woke = Q(status=Alert.Status.SNOOZED, notified_at__lt=F("snoozed_until"))
+        return self.firing(now=now).filter(stale | woke)
 
     def inhibiting(self, sources: list[str]) -> "AlertQuerySet":
         """Unresolved integration alerts about any of these source keys."""
@@ -167,6 +169,10 @@ class AlertPolicy(models.Model):
             "metric's numerator and denominator, e.g. conversions for a conversion rate"
         ),
     )
+    alert_on_every_rule = models.BooleanField(
+        default=False,
+        help_text="Alert whenever a rule fires, not only for rules whose action is 'Notify'",
+    )
     email_to = models.CharField(
         max_length=500,
         blank=True,
@@ -204,6 +210,10 @@ class AlertPolicy(models.Model):
         if self.exceed_budget == self.BudgetExemption.NONE:
             return False
         return SEVERITY_RANK.get(severity, 1) >= SEVERITY_RANK[self.exceed_budget]
+
+    def alerts_on(self, rule) -> bool:
+        """Whether a firing of this rule raises an alert (rules engine: ask before raising)."""
+        return rule.action == "notify" or self.alert_on_every_rule
 
     def email_recipients(self) -> list[str]:
         listed = self.email_to or ",".join(settings.ALERT_EMAIL_TO)
