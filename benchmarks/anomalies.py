@@ -88,6 +88,7 @@ def evaluate(*, threshold: float, min_volume: float, seed: int) -> dict:
     values = pd.concat(frames, ignore_index=True)
     counts = {"tp": 0, "fp": 0, "fn": 0, "skipped_anomalies": 0, "judged": 0}
     fp_by_channel = dict.fromkeys(truth, 0)
+    found = {channel: [0, 0] for channel in truth}  # caught, injected and judged
     for offset in range(WARMUP_DAYS, WARMUP_DAYS + DAYS):
         day = START + dt.timedelta(days=offset)
         scored = score_day(values, day=day, min_volume=min_volume)
@@ -101,10 +102,12 @@ def evaluate(*, threshold: float, min_volume: float, seed: int) -> dict:
             predicted = bool(flagged[channel])
             counts["tp"] += predicted and actual
             counts["fn"] += actual and not predicted
+            found[channel][0] += predicted and actual
+            found[channel][1] += actual
             if predicted and not actual:
                 counts["fp"] += 1
                 fp_by_channel[channel] += 1
-    return {**counts, "fp_by_channel": fp_by_channel}
+    return {**counts, "fp_by_channel": fp_by_channel, "found": found}
 
 
 def main() -> None:
@@ -120,11 +123,17 @@ def main() -> None:
     )
     print("seed  judged  anomalies  skipped  precision  recall  false  worst-channel/quarter")
     totals = {"tp": 0, "fp": 0, "fn": 0}
+    found = {name: [0, 0] for name, _, _ in CHANNELS}
+    false = dict.fromkeys(found, 0)
     started = time.perf_counter()
     for seed in range(1, args.seeds + 1):
         r = evaluate(threshold=args.threshold, min_volume=args.min_volume, seed=seed)
         for key in totals:
             totals[key] += r[key]
+        for name in found:
+            found[name][0] += r["found"][name][0]
+            found[name][1] += r["found"][name][1]
+            false[name] += r["fp_by_channel"][name]
         worst = max(r["fp_by_channel"].values()) / quarters
         print(
             f"{seed:>4}  {r['judged']:>6}  {r['tp'] + r['fn']:>9}  {r['skipped_anomalies']:>7}  "
@@ -137,6 +146,12 @@ def main() -> None:
         f" all  precision {_ratio(tp, tp + fp)}  recall {_ratio(tp, tp + fn)}  "
         f"false alerts per channel per quarter {fp / judged_channel_quarters:.2f}"
     )
+    print("channel   conversions/day  recall  false alerts/quarter")
+    for name, sessions, rate in CHANNELS:
+        caught, injected = found[name]
+        recall = _ratio(caught, injected) if injected else "skipped"
+        per_quarter = false[name] / (args.seeds * quarters)
+        print(f"{name:<9} {sessions * rate:>15.0f}  {recall:>6}  {per_quarter:>20.2f}")
     print(f"scored in {time.perf_counter() - started:.1f}s")
 
 
