@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from constraints.models import Alert
+from constraints.models.alerts import SEVERITY_RANK
 
 
 def raise_alert(
@@ -47,6 +48,9 @@ def raise_alert(
         "inhibited_by": inhibitor_of(sources=sources, kind=kind),
     }
     open_alerts = Alert.objects.unresolved()
+    # Getting worse is news: an alert whose severity rises is due again.
+    milder = [name for name, rank in SEVERITY_RANK.items() if rank < SEVERITY_RANK[severity]]
+    open_alerts.filter(fingerprint=fingerprint, severity__in=milder).update(notified_at=None)
     if open_alerts.filter(fingerprint=fingerprint).update(**fields):
         return open_alerts.get(fingerprint=fingerprint)
     try:

@@ -270,3 +270,14 @@ def test_it_reminds_when_a_snooze_ends(ok, db):
     assert len(posts(ok)) == 2
     send_alerts(now=TUESDAY + dt.timedelta(days=3))
     assert len(posts(ok)) == 2
+
+
+def test_an_alert_getting_worse_is_sent_again_sooner(ok, db):
+    event(1)
+    send_alerts(now=TUESDAY)
+    event(1, severity=Alert.Severity.WARNING)
+    send_alerts(now=TUESDAY + dt.timedelta(hours=1))
+    assert len(posts(ok)) == 1
+    event(1, severity=Alert.Severity.CRITICAL)
+    send_alerts(now=TUESDAY + dt.timedelta(hours=2))
+    assert len(posts(ok)) == 2

@@ -6,6 +6,10 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def create_default_policy(apps, schema_editor):
+    apps.get_model("constraints", "AlertPolicy").objects.get_or_create(pk=1)
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -102,4 +106,5 @@ class Migration(migrations.Migration):
             model_name='delivery',
             index=models.Index(fields=['state', 'claimed_at'], name='delivery_claim'),
         ),
+        migrations.RunPython(create_default_policy, migrations.RunPython.noop),
     ]

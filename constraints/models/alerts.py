@@ -199,8 +199,8 @@ class AlertPolicy(models.Model):
 
     @classmethod
     def current(cls) -> "AlertPolicy":
-        policy, _ = cls.objects.get_or_create(pk=1)
-        return policy
+        """The saved policy, or the defaults (unsaved: reading never writes)."""
+        return cls.objects.filter(pk=1).first() or cls(pk=1)
 
     @property
     def repeat_interval(self) -> dt.timedelta:
