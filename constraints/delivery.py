@@ -44,6 +44,7 @@ SLACK_PAUSE = 1.0  # Slack allows about one message per second per webhook
 # Alerts about alert delivery itself: never sent through the channel that is failing.
 DELIVERY_GROUP = "integration:alerting"
 SLACK_FAILING = "integration:alerting:slack"
+DETECTION_FAILED = "integration:alerting:anomalies"
 
 
 @dataclass
@@ -97,8 +98,23 @@ def send_alerts(*, dry_run: bool = False, now: dt.datetime | None = None) -> Rep
 
 
 def detect(*, day: dt.date, dry_run: bool, report: Report) -> None:
+    """Anomalies for the week ending `day`. A failure here is shown as an alert and does not
+    stop the delivery of everything else."""
     if not dry_run:
-        for alert in detect_anomalies(day=day):
+        try:
+            alerts = detect_anomalies(day=day)
+        except Exception as exc:  # any bug or bad data: show it, deliver the rest
+            log.exception("anomaly detection failed")
+            raise_alert(
+                kind=Alert.Kind.INTEGRATION,
+                fingerprint=DETECTION_FAILED,
+                title="Anomaly detection failed",
+                body=f"{type(exc).__name__}: {exc}",
+                group=DETECTION_FAILED,
+            )
+            return
+        clear_alert(fingerprint=DETECTION_FAILED)
+        for alert in alerts:
             report.say(f"anomaly: {alert.title}")
         return
     unusual = {(f.metric.label, f.channel) for f in find_anomalies(day=day) if f.is_anomaly}

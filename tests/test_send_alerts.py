@@ -281,3 +281,15 @@ def test_an_alert_getting_worse_is_sent_again_sooner(ok, db):
     event(1, severity=Alert.Severity.CRITICAL)
     send_alerts(now=TUESDAY + dt.timedelta(hours=2))
     assert len(posts(ok)) == 2
+
+
+def test_a_failing_detector_is_shown_and_does_not_stop_delivery(ok, db, monkeypatch):
+    def broken(**kwargs):
+        raise ValueError("bad frame")
+
+    monkeypatch.setattr("constraints.delivery.detect_anomalies", broken)
+    event(1)
+    send_alerts(now=TUESDAY)
+    titles = sorted(p["blocks"][0]["text"]["text"] for p in posts(ok))
+    assert titles == ["Anomaly detection failed", "Event 1"]
+    assert "ValueError: bad frame" in Alert.objects.get(title="Anomaly detection failed").body
