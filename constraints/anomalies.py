@@ -1,11 +1,16 @@
 """Anomalies: a day on which a metric breaks its own pattern in one channel.
 
-The baseline is robust and seasonal: the median of the same weekday over the previous eight
-weeks, with the median absolute deviation (MAD) as its spread. A day is anomalous when it sits
-at least `threshold` robust deviations away. Channels whose usual volume (the metric's
-denominator, or numerator for plain sums) is below `min_volume` are skipped: their ratios are
-mostly noise. The scoring functions are pure (frames in, frames out); `find_anomalies` and
-`detect_anomalies` read and write the database.
+The metric is the ratio of sums per day and channel (constraints.metrics). The baseline is
+robust and seasonal: the median of the same weekday over the previous eight weeks, with the
+median absolute deviation (MAD) of the eight weeks' days around their weekday medians as the
+spread, both in logs (ratios move multiplicatively). A day is anomalous when it sits at least
+`threshold` spreads away (AlertPolicy.anomaly_threshold). Channels whose usual volume (the
+smaller of numerator and denominator, e.g. conversions for a conversion rate) is below
+`min_volume` are skipped: their ratios are mostly noise.
+
+`daily_values`, `score_day` and `flag` are pure (frames in, frames out); `find_anomalies`
+reads the database and `detect_anomalies` opens and resolves alerts. Figures:
+benchmarks/anomalies.py.
 """
 
 import datetime as dt
