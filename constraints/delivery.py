@@ -153,7 +153,7 @@ def plan(*, policy: AlertPolicy, now: dt.datetime, dry_run: bool = False) -> lis
         if not inhibited(alert, dry_run=dry_run):
             groups[alert.group or alert.fingerprint].append(alert)
     plans = [
-        Plan(group, alerts, still_firing(group=group, besides=alerts, now=now))
+        Plan(group, sorted(alerts, key=lambda a: -a.rank), still_firing(group, alerts, now=now))
         for group, alerts in groups.items()
     ]
     plans.sort(key=lambda p: (-p.rank, p.alerts[0].opened_at))
@@ -175,7 +175,8 @@ def inhibited(alert: Alert, *, dry_run: bool) -> bool:
     return inhibitor is not None
 
 
-def still_firing(*, group: str, besides: list[Alert], now: dt.datetime) -> list[Alert]:
+def still_firing(group: str, besides: list[Alert], *, now: dt.datetime) -> list[Alert]:
+    """The group's other firing alerts, already sent: listed so a changed set reads as one."""
     others = Alert.objects.firing(now=now).filter(group=group, inhibited_by__isnull=True)
     return list(others.exclude(pk__in=[a.pk for a in besides]))
 
