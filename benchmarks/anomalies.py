@@ -1,6 +1,6 @@
 """Precision and recall of the anomaly detector on synthetic daily series.
 
-    python benchmarks/anomalies.py [--threshold 4] [--min-volume 5] [--seeds 5]
+    python benchmarks/anomalies.py [--threshold 4] [--min-volume 3] [--seeds 5]
 
 Each channel gets a year of days (after 8 weeks of warm-up) of a conversion-rate-like ratio:
 a denominator (sessions) with weekly seasonality, a trend and day-to-day noise, and a
@@ -113,7 +113,7 @@ def evaluate(*, threshold: float, min_volume: float, seed: int) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threshold", type=float, default=4.0)
-    parser.add_argument("--min-volume", type=float, default=5.0)
+    parser.add_argument("--min-volume", type=float, default=3.0)
     parser.add_argument("--seeds", type=int, default=5, help="independent synthetic years")
     args = parser.parse_args()
     quarters = DAYS / 91.25

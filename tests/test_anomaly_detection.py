@@ -96,3 +96,27 @@ def test_it_keeps_the_alert_open_for_a_week_then_resolves_it(constraint, demo_so
 def test_it_does_nothing_without_an_active_constraint(demo_source):
     pull_demo(demo_source, [])
     assert detect_anomalies(day=LAST) == []
+
+
+def test_it_flags_the_demo_scenario_on_a_quiet_weekend_day(constraint, demo_source):
+    """Like the demo installed today: data since ~200 days, Meta's tracking breaks on a
+    Sunday, when Meta has only ~4 conversions a day."""
+    sunday = dt.date(2026, 11, 22)
+    demo_source.options = {
+        "start": (sunday - dt.timedelta(days=197)).isoformat(),
+        "anomalies": [
+            {
+                "date": sunday.isoformat(),
+                "channel": "Meta Ads",
+                "measure": "conversions",
+                "factor": 0.3,
+            }
+        ],
+    }
+    demo_source.save()
+    pull(source=demo_source, since=sunday - dt.timedelta(weeks=9), until=sunday)
+    alerts = detect_anomalies(day=sunday + dt.timedelta(days=2))
+    assert [a.fingerprint for a in alerts] == ["anomaly:cpa:meta-ads"]
+    assert alerts[0].title == (
+        "Cost per acquisition on Meta Ads jumped to 203.34 on Sun 22 Nov (usually 59.92)"
+    )

@@ -163,7 +163,7 @@ class AlertPolicy(models.Model):
     anomaly_min_volume = models.DecimalField(
         max_digits=14,
         decimal_places=2,
-        default=5,
+        default=3,
         help_text=(
             "Ignore channels whose usual daily volume is below this: the smaller of the "
             "metric's numerator and denominator, e.g. conversions for a conversion rate"
