@@ -263,7 +263,14 @@ def explain(finding: Finding, *, channel_name: str, threshold: float) -> str:
         f"{format_value(finding.median, finding.metric)} "
         f"on the last {WEEKS} {weekday}s, which usually vary by ±{finding.spread:.0%}: "
         f"{abs(finding.score):.1f} deviations away; alerts start at {threshold:g}."
+        + _target(finding.metric)
     )
+
+
+def _target(metric: Metric) -> str:
+    if metric.target is None:
+        return ""
+    return f" Target: {format_value(float(metric.target), metric)}."
 
 
 def sources_of(frame: pd.DataFrame, metric: Metric) -> tuple[str, ...]:

@@ -33,6 +33,7 @@ from constraints.rendering import alert_payload
 from constraints.transports import Email, Slack, Transport, TransportError
 from sources import http
 from sources.days import local_day
+from sources.models import Channel
 
 log = logging.getLogger(__name__)
 
@@ -117,9 +118,10 @@ def detect(*, day: dt.date, dry_run: bool, report: Report) -> None:
         for alert in alerts:
             report.say(f"anomaly: {alert.title}")
         return
+    names = dict(Channel.objects.values_list("key", "name"))
     unusual = {(f.metric.label, f.channel) for f in find_anomalies(day=day) if f.is_anomaly}
     for label, channel in sorted(unusual):
-        report.say(f"would raise an anomaly: {label} on {channel}")
+        report.say(f"would raise an anomaly: {label} on {names.get(channel, channel)}")
 
 
 def transports(policy: AlertPolicy) -> dict[str, Transport]:

@@ -66,7 +66,8 @@ def alert_payload(alerts: Sequence[Alert], *, still_firing: Sequence[Alert] = ()
     lines = [subject, ""]
     for alert in alerts[:MAX_ALERTS_SHOWN]:
         icon = ICONS.get(alert.severity, "")
-        blocks.append(section(f"{icon} *{escape(alert.title)}*\n{escape(alert.body)}"))
+        title = "" if len(alerts) == 1 else f"*{escape(alert.title)}*\n"  # in the header
+        blocks.append(section(f"{icon} {title}{escape(alert.body or alert.title)}"))
         lines += [f"[{alert.severity}] {alert.title}", alert.body, ""]
     hidden = len(alerts) - MAX_ALERTS_SHOWN
     if hidden > 0:
