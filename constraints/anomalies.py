@@ -39,6 +39,10 @@ SMALL_SAMPLE_CORRECTION = 1.25
 # floor (in log terms, ~8%) means that at the default threshold of 4 the smallest move that
 # can raise an alert is about ×1.4 or ×0.7: below that, a day is not news for a founder.
 MIN_SCALE = 0.08
+# A day with zero events is judged as if it had half a usual day's event ("continuity
+# correction"): in a channel with 4 events a day, a zero happens every couple of months by
+# chance and is no collapse; in one with 40 it is.
+HALF_AN_EVENT = 0.5
 MAX_SCORE = 99.0
 EPSILON = 1e-9  # a value of zero is a collapse, scored as far below anything usual
 SCORE_COLUMNS = ["channel", "value", "median", "spread", "score", "volume", "usual_volume"]
@@ -109,7 +113,8 @@ def score_day(values: pd.DataFrame, *, day: dt.date, min_volume: float) -> pd.Da
             continue
         level, scale = robust_baseline(history, weekday=day_ts.day_of_week)
         value = float(today.at[channel, "value"])
-        score = (_log(np.array([value]))[0] - level) / scale
+        lowest = level + np.log(HALF_AN_EVENT / usual_volume) if usual_volume else -np.inf
+        score = (max(_log(np.array([value]))[0], lowest) - level) / scale
         rows.append(
             (
                 channel,

@@ -74,11 +74,18 @@ def test_it_judges_nothing_for_a_channel_without_a_value_that_day():
     assert score_day(frame, day=DAY, min_volume=0).empty
 
 
-def test_a_collapse_to_zero_is_the_strongest_drop():
+def test_a_collapse_to_zero_is_flagged_in_a_busy_channel():
     values = noisy(57)
     values[-1] = 0.0
-    scored = score_day(series({"search": values}), day=DAY, min_volume=0)
-    assert scored["score"].iloc[0] == -99.0
+    scored = score_day(series({"search": values}, volume=100), day=DAY, min_volume=0)
+    assert scored["score"].iloc[0] < -20
+
+
+def test_a_zero_in_a_channel_of_a_few_events_a_day_is_no_collapse():
+    values = noisy(57)
+    values[-1] = 0.0
+    scored = score_day(series({"tiny": values}, volume=4), day=DAY, min_volume=3)
+    assert not flag(scored, threshold=4)[0]
 
 
 def test_it_tolerates_a_flat_series():
