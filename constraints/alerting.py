@@ -8,6 +8,7 @@ so callers never need to remember what they said before.
 from collections.abc import Sequence
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from constraints.models import Alert
@@ -45,7 +46,7 @@ def raise_alert(
         "sources": sorted(set(sources)),
         "source": source,
         "last_seen_at": timezone.now(),
-        "inhibited_by": inhibitor_of(sources=sources, kind=kind),
+        "inhibited_by": inhibitor_of(sources=sources, kind=kind, day=(data or {}).get("day")),
     }
     open_alerts = Alert.objects.unresolved()
     # Getting worse is news: an alert whose severity rises is due again.
@@ -78,8 +79,14 @@ def clear_alert(*, fingerprint: str) -> int:
     return resolved
 
 
-def inhibitor_of(*, sources: Sequence[str], kind: str) -> Alert | None:
-    """The unresolved integration alert that explains an alert built on these sources."""
+def inhibitor_of(*, sources: Sequence[str], kind: str, day: str | None = None) -> Alert | None:
+    """The unresolved integration alert that explains an alert built on these sources.
+
+    An integration alert about a whole source (a failed pull, stale data) explains every
+    alert built on it; one about a day (`data["day"]`: a missing day, a spike) explains only
+    alerts about that same day, so an old gap does not silence today's news.
+    """
     if kind == Alert.Kind.INTEGRATION or not sources:
         return None
-    return Alert.objects.inhibiting(list(sources)).order_by("opened_at").first()
+    about = Q(data__day__isnull=True) | Q(data__day=day) if day else Q(data__day__isnull=True)
+    return Alert.objects.inhibiting(list(sources)).filter(about).order_by("opened_at").first()

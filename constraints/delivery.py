@@ -170,7 +170,7 @@ def plan(*, policy: AlertPolicy, now: dt.datetime, dry_run: bool = False) -> lis
 
 def inhibited(alert: Alert, *, dry_run: bool) -> bool:
     """Whether an integration alert explains this one; remembers which (unless dry run)."""
-    inhibitor = inhibitor_of(sources=alert.sources, kind=alert.kind)
+    inhibitor = inhibitor_of(sources=alert.sources, kind=alert.kind, day=alert.data.get("day"))
     found = inhibitor.pk if inhibitor else None
     if found != alert.inhibited_by_id and not dry_run:
         Alert.objects.filter(pk=alert.pk).update(inhibited_by=found)

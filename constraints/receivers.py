@@ -67,8 +67,9 @@ def on_data_problem(sender, *, source, kind, day, message, fingerprint, **kwargs
         fingerprint=data_fingerprint(fingerprint),
         severity=Alert.Severity.WARNING,
         title=f"{source.name}: {message}",
-        body=f"Data check '{kind}' on {day}: {message}",
-        data={"check": kind, "day": str(day) if day else None},
+        body=f"Data check '{kind}'{f' on {day}' if day else ''}: {message}",
+        # With a day, it explains only alerts about that day (see alerting.inhibitor_of).
+        data={"check": kind, **({"day": day.isoformat()} if day else {})},
         target=f"source:{source.key}",
         group=f"integration:{source.key}",
         source=source.key,

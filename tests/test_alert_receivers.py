@@ -79,3 +79,29 @@ def test_a_data_problem_opens_and_its_clearing_resolves_an_alert(demo_source):
     signals.data_problem_cleared.send(sender=Source, source=demo_source, fingerprint="stale:demo")
     alert.refresh_from_db()
     assert alert.status == Alert.Status.RESOLVED
+
+
+def test_an_old_missing_day_does_not_silence_todays_anomaly(demo_source):
+    from constraints.alerting import raise_alert
+
+    signals.data_problem.send(
+        sender=Source,
+        source=demo_source,
+        kind="missing_day",
+        day=DAY - dt.timedelta(days=40),
+        message="no data",
+        fingerprint="missing:demo:old",
+    )
+    signals.data_problem.send(
+        sender=Source, source=demo_source, kind="stale", day=None, message="stale", fingerprint="s"
+    )
+    assert "on " not in Alert.objects.get(fingerprint="integration:data:s").body.split(":")[0]
+    anomaly = raise_alert(
+        kind="anomaly", fingerprint="x", title="x", sources=["demo"], data={"day": str(DAY)}
+    )
+    assert anomaly.inhibited_by.title == "Demo: stale"  # a stale source explains everything
+    signals.data_problem_cleared.send(sender=Source, source=demo_source, fingerprint="s")
+    anomaly = raise_alert(
+        kind="anomaly", fingerprint="x", title="x", sources=["demo"], data={"day": str(DAY)}
+    )
+    assert anomaly.inhibited_by is None

@@ -44,3 +44,17 @@ def test_the_dashboard_gets_unresolved_alerts_latest_first(db):
     clear_alert(fingerprint="gone")
     raise_alert(kind="rule", fingerprint="new", title="new")
     assert [a.title for a in Alert.objects.for_dashboard()] == ["new", "old"]
+
+
+def test_a_problem_on_one_day_inhibits_only_alerts_about_that_day(db):
+    raise_alert(
+        kind="integration", fingerprint="gap", title="gap", source="ga4", data={"day": "2026-02-01"}
+    )
+    old = raise_alert(
+        kind="anomaly", fingerprint="a", title="a", sources=["ga4"], data={"day": "2026-02-01"}
+    )
+    today = raise_alert(
+        kind="anomaly", fingerprint="b", title="b", sources=["ga4"], data={"day": "2026-03-09"}
+    )
+    assert old.inhibited_by is not None
+    assert today.inhibited_by is None
