@@ -79,8 +79,11 @@ class Report:
         self.lines.append(line)
 
 
-def send_alerts(*, dry_run: bool = False, now: dt.datetime | None = None) -> Report:
-    """Detect, plan, record and deliver alert messages; see the module docstring."""
+def send_alerts(
+    *, dry_run: bool = False, now: dt.datetime | None = None, digest: bool = False
+) -> Report:
+    """Detect, plan, record and deliver alert messages; see the module docstring. `digest`
+    sends this week's digest today whatever the policy's weekday (still once a week)."""
     now = now or timezone.now()
     policy = AlertPolicy.current()
     report = Report()
@@ -93,7 +96,9 @@ def send_alerts(*, dry_run: bool = False, now: dt.datetime | None = None) -> Rep
         recover_stale_claims(now=now)
     for item in plan(policy=policy, now=now, dry_run=dry_run):
         record(item, channels=channels, now=now, dry_run=dry_run, report=report)
-    record_digest(policy=policy, channels=channels, now=now, dry_run=dry_run, report=report)
+    record_digest(
+        policy=policy, channels=channels, now=now, dry_run=dry_run, report=report, force=digest
+    )
     deliver_pending(channels=channels, dry_run=dry_run, report=report)
     return report
 

@@ -24,3 +24,12 @@ def test_it_sends_and_reports(slack, db):
     call_command("send_alerts", stdout=out)
     assert "sent by slack: CAC above 47" in out.getvalue()
     assert json.loads(slack.calls[0].request.body)["text"].startswith("CAC above 47")
+
+
+def test_it_sends_the_digest_on_request_once_a_week(slack, db):
+    slack.post(SLACK_URL, body="ok")
+    call_command("send_alerts", "--digest", stdout=StringIO())
+    call_command("send_alerts", "--digest", stdout=StringIO())
+    texts = [json.loads(c.request.body)["text"] for c in slack.calls]
+    assert len(texts) == 1
+    assert texts[0].startswith("Weekly digest")
