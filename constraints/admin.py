@@ -86,7 +86,7 @@ class AlertAdmin(admin.ModelAdmin):
 
     @admin.action(description="Acknowledge (stop reminders)")
     def acknowledge(self, request, queryset) -> None:
-        done = sum(alert.acknowledge(user=request.user) for alert in queryset)
+        done = sum(alert.acknowledge(request.user) for alert in queryset)
         self.message_user(request, f"Acknowledged {done} alert(s).")
 
     @admin.action(description="Resolve now")

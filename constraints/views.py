@@ -26,10 +26,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @staff_member_required
 def acknowledge_alert(request: HttpRequest, pk: int) -> HttpResponse:
     alert = get_object_or_404(Alert, pk=pk)
-    if alert.acknowledge(user=request.user):
+    if alert.acknowledge(request.user):
         messages.success(request, f"Acknowledged: {alert.title}")
     else:
-        messages.info(request, f"Already resolved: {alert.title}")
+        messages.info(request, f"Already {alert.get_status_display().lower()}: {alert.title}")
     return _back(request)
 
 
@@ -40,10 +40,10 @@ def snooze_alert(request: HttpRequest, pk: int) -> HttpResponse:
     until = snooze_until(request.POST, now=timezone.now())
     if until is None:
         return HttpResponseBadRequest("Give hours (1 to 2160) or an ISO date-time `until`.")
-    if alert.snooze(until=until, user=request.user):
+    if alert.snooze(until):
         messages.success(request, f"Snoozed until {until:%Y-%m-%d %H:%M}: {alert.title}")
     else:
-        messages.info(request, f"Already resolved: {alert.title}")
+        messages.info(request, f"Already {alert.get_status_display().lower()}: {alert.title}")
     return _back(request)
 
 

@@ -1,3 +1,8 @@
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
 from constraints.alerting import clear_alert, raise_alert
 from constraints.models import Alert
 
@@ -58,3 +63,21 @@ def test_a_problem_on_one_day_inhibits_only_alerts_about_that_day(db):
     )
     assert old.inhibited_by is not None
     assert today.inhibited_by is None
+
+
+def test_an_alert_is_answered_once(db, django_user_model):
+    user = django_user_model.objects.create_user("ops")
+    alert = raise_alert(kind="rule", fingerprint="f", title="t")
+    assert alert.acknowledge(user)
+    assert alert.acknowledged_by == user
+    assert not alert.acknowledge(user)
+    assert not alert.snooze(timezone.now() + dt.timedelta(hours=1))
+    clear_alert(fingerprint="f")
+    alert.refresh_from_db()
+    assert alert.status == Alert.Status.RESOLVED
+
+
+def test_a_snooze_must_end_in_the_future(db):
+    alert = raise_alert(kind="rule", fingerprint="f", title="t")
+    with pytest.raises(ValueError):
+        alert.snooze(timezone.now() - dt.timedelta(minutes=1))

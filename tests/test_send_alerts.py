@@ -10,8 +10,9 @@ from constraints.delivery import STALE_CLAIM, send_alerts
 from constraints.models import Alert, AlertPolicy, Delivery
 from tests.conftest import SLACK_URL
 
-# A Tuesday: the digest (Mondays by default) is not due until six days later.
-TUESDAY = dt.datetime(2026, 3, 10, 7, 0, tzinfo=dt.UTC)
+# A Tuesday (in the future, as a snooze must end in the future): the digest (Mondays by
+# default) is not due until six days later.
+TUESDAY = dt.datetime(2027, 3, 9, 7, 0, tzinfo=dt.UTC)
 
 
 def posted(slack) -> list[dict]:

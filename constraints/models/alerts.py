@@ -79,7 +79,7 @@ class Alert(models.Model):
     notified_at = models.DateTimeField(null=True, blank=True, help_text="Last sent or held")
     acknowledged_at = models.DateTimeField(null=True, blank=True)
     acknowledged_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     objects = AlertQuerySet.as_manager()
@@ -102,20 +102,25 @@ class Alert(models.Model):
     def rank(self) -> int:
         return SEVERITY_RANK.get(self.severity, 1)
 
-    def acknowledge(self, *, user=None) -> bool:
-        """Stop reminders for this alert; False when it was already resolved."""
-        return self._set_status(
-            self.Status.ACKNOWLEDGED, acknowledged_at=timezone.now(), acknowledged_by=user
+    def acknowledge(self, user=None) -> bool:
+        """Someone has seen it and is on it: no more reminders. False when it was already
+        acknowledged or resolved."""
+        return self._answer(
+            status=self.Status.ACKNOWLEDGED, acknowledged_at=timezone.now(), acknowledged_by=user
         )
 
-    def snooze(self, *, until: dt.datetime, user=None) -> bool:
-        """Silence this alert until `until`; it fires again afterwards if still unresolved."""
-        return self._set_status(self.Status.SNOOZED, snoozed_until=until, acknowledged_by=user)
+    def snooze(self, until: dt.datetime) -> bool:
+        """Silence it until `until` (in the future); it is sent again then if still unresolved.
+        False when it was acknowledged or resolved."""
+        if until <= timezone.now():
+            raise ValueError("A snooze must end in the future.")
+        return self._answer(status=self.Status.SNOOZED, snoozed_until=until)
 
-    def _set_status(self, status: str, **fields) -> bool:
-        changed = Alert.objects.unresolved().filter(pk=self.pk).update(status=status, **fields) == 1
+    def _answer(self, **fields) -> bool:
+        waiting = [self.Status.OPEN, self.Status.SNOOZED]
+        claimed = Alert.objects.filter(pk=self.pk, status__in=waiting).update(**fields)
         self.refresh_from_db()
-        return changed
+        return claimed == 1
 
     def delivery_state(self) -> str:
         """What happened to the message about this alert, in words for the dashboard."""
