@@ -81,3 +81,17 @@ def test_a_snooze_must_end_in_the_future(db):
     alert = raise_alert(kind="rule", fingerprint="f", title="t")
     with pytest.raises(ValueError):
         alert.snooze(timezone.now() - dt.timedelta(minutes=1))
+
+
+def test_alerts_needing_attention_are_open_or_woken_most_severe_first(db):
+    raise_alert(kind="rule", fingerprint="w", title="warning")
+    raise_alert(kind="rule", fingerprint="c", title="critical", severity="critical")
+    raise_alert(kind="rule", fingerprint="i", title="info", severity="info")
+    raise_alert(kind="rule", fingerprint="a", title="acked").acknowledge()
+    raise_alert(kind="rule", fingerprint="s", title="s").snooze(
+        timezone.now() + dt.timedelta(hours=1)
+    )
+    woken = raise_alert(kind="rule", fingerprint="z", title="woken", severity="info")
+    Alert.objects.filter(pk=woken.pk).update(status="snoozed", snoozed_until=timezone.now())
+    titles = [a.title for a in Alert.objects.needing_attention()]
+    assert titles == ["critical", "warning", "woken", "info"]

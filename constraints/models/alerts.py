@@ -28,6 +28,14 @@ class AlertQuerySet(models.QuerySet):
         """Unresolved integration alerts about any of these source keys."""
         return self.unresolved().filter(kind=Alert.Kind.INTEGRATION, source__in=sources)
 
+    def needing_attention(self) -> "AlertQuerySet":
+        """Open alerts, and snoozed ones whose snooze has run out; most severe first."""
+        severity = models.Case(
+            *[models.When(severity=name, then=-rank) for name, rank in SEVERITY_RANK.items()],
+            default=0,
+        )
+        return self.firing(now=timezone.now()).order_by(severity, "-opened_at")
+
     def for_dashboard(self) -> "AlertQuerySet":
         """Unresolved alerts, worst first, with their deliveries loaded."""
         return self.unresolved().prefetch_related("deliveries").order_by("-last_seen_at")
