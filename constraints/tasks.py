@@ -9,7 +9,7 @@ django-q records the task as failed.
 import logging
 from collections.abc import Callable
 
-from constraints import approval, evaluation
+from constraints import approval, delivery, evaluation
 from constraints.models import Heartbeat
 from constraints.schedules import ensure_schedules
 from sources.days import yesterday
@@ -34,7 +34,12 @@ def evaluate_rules() -> None:
     log.info("evaluate %s", evaluation.evaluate(day=yesterday()).summary())
 
 
-DAILY_STEPS: list[Callable[[], object]] = [pull_sources, evaluate_rules]
+def send_alerts() -> None:
+    report = delivery.send_alerts()
+    log.info("alerts: %d sent, %d held, %d failed", report.sent, report.held, report.failed)
+
+
+DAILY_STEPS: list[Callable[[], object]] = [pull_sources, evaluate_rules, send_alerts]
 
 
 def daily_chain() -> list[str]:

@@ -21,7 +21,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
-from constraints.models import Condition, Constraint, Metric, Rule
+from constraints.models import AlertPolicy, Condition, Constraint, Metric, Rule
+from constraints.policies import policy_from_dict, policy_to_dict
 from sources.models import Channel, ChannelAlias, Source, normalise_alias
 
 FORMAT = "decisionhub-template"
@@ -260,6 +261,23 @@ def apply_rules(items: list[dict], constraint: Constraint) -> None:
 
 
 register_section(Section(name="rules", export=export_rules, apply=apply_rules))
+
+
+def export_alert_policy(constraint: Constraint) -> dict:
+    return policy_to_dict(AlertPolicy.current())
+
+
+def apply_alert_policy(item: Any, constraint: Constraint) -> None:
+    """The alert policy is one for the whole installation: a template sets it."""
+    if not isinstance(item, dict):
+        raise TemplateError("alert_policy: must be an object.")
+    try:
+        policy_from_dict(item)
+    except ValidationError as exc:
+        raise TemplateError(" ".join(exc.messages)) from exc
+
+
+register_section(Section(name="alert_policy", export=export_alert_policy, apply=apply_alert_policy))
 
 
 # Field plumbing shared by every section

@@ -15,4 +15,10 @@ urlpatterns = [
         views.reject_decision,
         name="constraints-decision-reject",
     ),
+    path(
+        "alerts/<int:pk>/acknowledge/",
+        views.acknowledge_alert,
+        name="constraints-alert-acknowledge",
+    ),
+    path("alerts/<int:pk>/snooze/", views.snooze_alert, name="constraints-alert-snooze"),
 ]

@@ -223,3 +223,9 @@ HEALTH_SOURCE_MAX_AGE_HOURS = env.int("HEALTH_SOURCE_MAX_AGE_HOURS", default=36)
 # a toggle too). Webhook payloads are signed (HMAC-SHA256) when a secret is set.
 ACTIONS_KILL_SWITCH = env.bool("ACTIONS_KILL_SWITCH", default=False)
 ACTIONS_WEBHOOK_SECRET = env.str("ACTIONS_WEBHOOK_SECRET", default="")
+
+# Alerts: email is the fallback channel when ALERT_EMAIL_TO (or the admin's policy) names
+# recipients; EMAIL_URL picks the backend (smtp+tls://user:pass@host:587, consolemail://).
+ALERT_EMAIL_TO = env.list("ALERT_EMAIL_TO", default=[])
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="decisionhub@localhost")

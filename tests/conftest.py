@@ -62,5 +62,19 @@ def make_source(kind: str, key: str | None = None, **fields) -> Source:
     return Source.objects.create(key=key or kind.replace("_", "-"), name=kind, kind=kind, **fields)
 
 
+SLACK_URL = "https://hooks.slack.com/services/T000/B000/XXXX"
+
+
+@pytest.fixture
+def slack(settings, slept):
+    """A configured Slack webhook, mocked with `responses` (register replies on it)."""
+    import responses
+
+    settings.SLACK_WEBHOOK_URL = SLACK_URL
+    settings.ALERT_EMAIL_TO = []
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
 # Fixtures of the rules tests (constraint, google, pulled) live in their own module.
 pytest_plugins = ["tests.rules_support"]

@@ -69,3 +69,11 @@ def test_the_pull_step_catches_up_every_enabled_source(demo_source, monkeypatch)
     assert Measure.objects.dates("date", "day").count() == 5
     tasks.daily_chain()  # nothing missing now: only yesterday is pulled again
     assert demo_source.runs.count() == 3
+
+
+def test_the_daily_chain_pulls_then_evaluates_then_sends_alerts():
+    assert [step.__name__ for step in tasks.DAILY_STEPS] == [
+        "pull_sources",
+        "evaluate_rules",
+        "send_alerts",
+    ]

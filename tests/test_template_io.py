@@ -41,7 +41,7 @@ def test_it_reads_its_own_export_back_identically(name):
     built_in = load_template(name)
     apply_template(data=built_in)
     exported = export_template()
-    for section in ("constraint", "metrics", "channels", "rules"):
+    for section in ("constraint", "metrics", "channels", "rules", "alert_policy"):
         assert exported[section] == built_in[section]
     apply_template(data=json.loads(template_io.dumps(exported)))
     assert export_template() == exported

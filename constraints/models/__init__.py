@@ -1,4 +1,4 @@
-from constraints.models.alerts import Alert
+from constraints.models.alerts import Alert, AlertPolicy, Delivery
 from constraints.models.constraint import Constraint, Metric
 from constraints.models.health import Heartbeat
 from constraints.models.rules import ActionSwitch, Condition, Decision, Rule
@@ -6,9 +6,11 @@ from constraints.models.rules import ActionSwitch, Condition, Decision, Rule
 __all__ = [
     "ActionSwitch",
     "Alert",
+    "AlertPolicy",
     "Condition",
     "Constraint",
     "Decision",
+    "Delivery",
     "Heartbeat",
     "Metric",
     "Rule",

@@ -1,0 +1,28 @@
+"""System checks for alert delivery settings."""
+
+from django.conf import settings
+from django.core import checks
+
+SLACK_WEBHOOK_PREFIX = "https://hooks.slack.com/"
+
+
+@checks.register(checks.Tags.compatibility)
+def check_alert_channels(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    url = settings.SLACK_WEBHOOK_URL
+    if url and not url.startswith(SLACK_WEBHOOK_PREFIX):
+        return [
+            checks.Warning(
+                "SLACK_WEBHOOK_URL does not look like a Slack incoming webhook.",
+                hint=f"It should start with {SLACK_WEBHOOK_PREFIX}services/…",
+                id="constraints.W001",
+            )
+        ]
+    if not url and not settings.ALERT_EMAIL_TO:
+        return [
+            checks.Info(
+                "No alert channel configured: alerts show on the dashboard only.",
+                hint="Set SLACK_WEBHOOK_URL and/or ALERT_EMAIL_TO.",
+                id="constraints.I001",
+            )
+        ]
+    return []

@@ -1,0 +1,115 @@
+"""Messages as Slack Block Kit plus a plain-text twin for email and Slack's fallback text.
+
+Every payload is a dict: subject, text (plain), blocks (Block Kit). It is stored on the
+Delivery before sending, so a retry sends exactly the same message.
+https://api.slack.com/reference/block-kit/blocks
+"""
+
+from collections.abc import Sequence
+
+from django.conf import settings
+
+from constraints.models import Alert, Metric
+
+MAX_ALERTS_SHOWN = 10  # keeps a message well under Slack's 50 blocks and 3,000-char sections
+HEADER_LIMIT = 150  # Slack's limit for a header block's text
+SECTION_LIMIT = 2900
+ICONS = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":information_source:"}
+
+
+def format_value(value: float, metric: Metric) -> str:
+    """A metric value as people read it: 2.35%, 1,234.50, 1,234."""
+    if metric.unit == Metric.Unit.PERCENT:
+        return f"{value:.2f}%"
+    if metric.unit == Metric.Unit.CURRENCY:
+        return f"{value:,.2f}"
+    if metric.unit == Metric.Unit.COUNT:
+        return f"{value:,.0f}"
+    return f"{value:.2f}"
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn needs &, < and > escaped (https://api.slack.com/reference/surfaces/formatting)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def header(text: str) -> dict:
+    return {"type": "header", "text": {"type": "plain_text", "text": text[:HEADER_LIMIT]}}
+
+
+def section(markdown: str) -> dict:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": markdown[:SECTION_LIMIT]}}
+
+
+def context(markdown: str) -> dict:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": markdown[:SECTION_LIMIT]}]}
+
+
+def dashboard_link() -> dict:
+    url = settings.DASHBOARD_URL
+    return context(f"<{url}|Open the dashboard> to acknowledge or snooze.")
+
+
+def alert_subject(alerts: Sequence[Alert]) -> str:
+    first = alerts[0].title
+    return first if len(alerts) == 1 else f"{len(alerts)} alerts: {first}, and more"
+
+
+def alert_payload(alerts: Sequence[Alert], *, still_firing: Sequence[Alert] = ()) -> dict:
+    """One message for a group of alerts: each with what happened and its numbers.
+
+    `still_firing` are alerts of the same group already sent, listed so a changed set of
+    targets reads as what it is.
+    """
+    subject = alert_subject(alerts)
+    blocks = [header(subject)]
+    lines = [subject, ""]
+    for alert in alerts[:MAX_ALERTS_SHOWN]:
+        icon = ICONS.get(alert.severity, "")
+        title = "" if len(alerts) == 1 else f"*{escape(alert.title)}*\n"  # in the header
+        blocks.append(section(f"{icon} {title}{escape(alert.body or alert.title)}"))
+        lines += [f"[{alert.severity}] {alert.title}", alert.body, ""]
+    hidden = len(alerts) - MAX_ALERTS_SHOWN
+    if hidden > 0:
+        blocks.append(context(f"…and {hidden} more on the dashboard."))
+        lines.append(f"…and {hidden} more on the dashboard.")
+    if still_firing:
+        names = ", ".join(a.title for a in still_firing[:MAX_ALERTS_SHOWN])
+        blocks.append(context(f"Still firing: {escape(names)}"))
+        lines.append(f"Still firing: {names}")
+    blocks.append(dashboard_link())
+    lines.append(f"Dashboard: {settings.DASHBOARD_URL}")
+    return {"subject": subject, "text": "\n".join(lines), "blocks": blocks}
+
+
+def digest_payload(
+    *,
+    title: str,
+    trend: Sequence[str],
+    actions: Sequence[str],
+    held: Sequence[Alert],
+    resolved: Sequence[Alert],
+    still_open: int,
+) -> dict:
+    """The weekly digest: the constraint's trend, actions taken, alerts held back or resolved."""
+    parts = [
+        ("The constraint this week", list(trend) or ["No active constraint."]),
+        ("Actions taken", list(actions) or ["No automated action was applied."]),
+        ("Held back by the weekly budget", [_alert_line(a) for a in held] or ["Nothing."]),
+        ("Resolved", [_alert_line(a) for a in resolved] or ["Nothing."]),
+    ]
+    blocks, lines = [header(title)], [title, ""]
+    for heading, items in parts:
+        shown = items[: MAX_ALERTS_SHOWN * 2]
+        more = len(items) - len(shown)
+        tail = [f"…and {more} more"] if more > 0 else []
+        blocks.append(section(f"*{heading}*\n" + "\n".join(f"• {escape(i)}" for i in shown + tail)))
+        lines += [heading, *[f"- {i}" for i in shown + tail], ""]
+    blocks.append(context(f"{still_open} alert(s) still open."))
+    blocks.append(dashboard_link())
+    lines += [f"{still_open} alert(s) still open.", f"Dashboard: {settings.DASHBOARD_URL}"]
+    return {"subject": title, "text": "\n".join(lines), "blocks": blocks}
+
+
+def _alert_line(alert: Alert) -> str:
+    return f"[{alert.severity}] {alert.title}"

@@ -1,0 +1,122 @@
+"""The anomaly workflow on demo data pulled through the real pipeline."""
+
+import datetime as dt
+
+import pytest
+
+from constraints.anomalies import detect_anomalies, find_anomalies
+from constraints.models import Alert, Constraint, Metric
+from sources.pipeline import pull
+
+LAST = dt.date(2026, 3, 10)
+FIRST = LAST - dt.timedelta(weeks=8)
+
+
+@pytest.fixture
+def constraint(db) -> Constraint:
+    constraint = Constraint.objects.create(name="CAC", question="How do we lower CAC?")
+    metrics = [
+        ("cac", "CAC", "headline", "currency", "lower", "spend", "customers", 1),
+        ("cpa", "Cost per acquisition", "driver", "currency", "lower", "spend", "conversions", 1),
+        ("cr", "Conversion rate", "driver", "percent", "higher", "key_events", "sessions", 100),
+        ("lq", "Lead quality", "driver", "percent", "higher", "qualified_leads", "leads", 100),
+    ]
+    for key, label, role, unit, direction, num, den, scale in metrics:
+        Metric.objects.create(
+            constraint=constraint,
+            key=key,
+            label=label,
+            role=role,
+            unit=unit,
+            direction=direction,
+            numerator=num,
+            denominator=den,
+            scale=scale,
+        )
+    constraint.activate()
+    return constraint
+
+
+def pull_demo(source, anomalies: list[dict]) -> None:
+    source.options = {"anomalies": anomalies}
+    source.save()
+    pull(source=source, since=FIRST, until=LAST)
+
+
+@pytest.mark.parametrize(
+    ("raw_channel", "measure", "factor", "metric", "channel", "severity"),
+    [
+        # The demo's own: Meta's conversion tracking breaks, CPA triples.
+        ("Meta Ads", "conversions", 0.3, "cpa", "meta-ads", "warning"),
+        ("Google Ads", "spend", 2.5, "cpa", "google-ads", "warning"),  # a budget typo
+        ("Meta Ads", "spend", 0.3, "cpa", "meta-ads", "info"),  # cheaper: good news, still odd
+        ("Organic Search", "sessions", 0.45, "cr", "organic-search", "info"),
+        ("Organic Search", "key_events", 0.3, "cr", "organic-search", "warning"),
+        ("Organic Search", "key_events", 2.5, "cr", "organic-search", "info"),
+    ],
+)
+def test_it_flags_a_demo_anomaly_in_a_driver(
+    constraint, demo_source, raw_channel, measure, factor, metric, channel, severity
+):
+    # Two days before the last one, like the demo: a week's look-back still sees it.
+    day = LAST - dt.timedelta(days=2)
+    anomaly = {"date": day.isoformat(), "channel": raw_channel, "measure": measure}
+    pull_demo(demo_source, [{**anomaly, "factor": factor}])
+    alerts = detect_anomalies(day=LAST)
+    assert [a.fingerprint for a in alerts] == [f"anomaly:{metric}:{channel}"]
+    alert = alerts[0]
+    assert alert.kind == Alert.Kind.ANOMALY
+    assert alert.severity == severity
+    assert alert.sources == ["demo"]
+    assert alert.data["day"] == day.isoformat()
+    assert "usually" in alert.title
+
+
+def test_it_raises_nothing_on_ordinary_demo_weeks(constraint, demo_source):
+    demo_source.options = {}
+    demo_source.save()
+    pull(source=demo_source, since=FIRST - dt.timedelta(weeks=4), until=LAST)
+    for weeks_back in range(5):
+        day = LAST - dt.timedelta(weeks=weeks_back)
+        assert [f for f in find_anomalies(day=day) if f.is_anomaly] == []
+
+
+def test_it_keeps_the_alert_open_for_a_week_then_resolves_it(constraint, demo_source):
+    spike = {"channel": "Google Ads", "measure": "spend", "factor": 2.5}
+    pull_demo(demo_source, [{"date": "2026-03-03", **spike}])
+    assert detect_anomalies(day=dt.date(2026, 3, 3))
+    assert detect_anomalies(day=dt.date(2026, 3, 9))  # still within the week: one alert
+    assert Alert.objects.count() == 1
+    assert detect_anomalies(day=LAST) == []
+    alert = Alert.objects.get(fingerprint="anomaly:cpa:google-ads")
+    assert alert.status == Alert.Status.RESOLVED
+    assert alert.resolved_at is not None
+
+
+def test_it_does_nothing_without_an_active_constraint(demo_source):
+    pull_demo(demo_source, [])
+    assert detect_anomalies(day=LAST) == []
+
+
+def test_it_flags_the_demo_scenario_on_a_quiet_weekend_day(constraint, demo_source):
+    """Like the demo installed today: data since ~200 days, Meta's tracking breaks on a
+    Sunday, when Meta has only ~4 conversions a day."""
+    sunday = dt.date(2026, 11, 22)
+    demo_source.options = {
+        "start": (sunday - dt.timedelta(days=197)).isoformat(),
+        "anomalies": [
+            {
+                "date": sunday.isoformat(),
+                "channel": "Meta Ads",
+                "measure": "conversions",
+                "factor": 0.3,
+            }
+        ],
+    }
+    demo_source.save()
+    pull(source=demo_source, since=sunday - dt.timedelta(weeks=9), until=sunday)
+    alerts = detect_anomalies(day=sunday + dt.timedelta(days=2))
+    assert [a.fingerprint for a in alerts] == ["anomaly:cpa:meta-ads"]
+    assert alerts[0].title == (
+        "Cost per acquisition on Meta Ads jumped to 203.34 on Sun 22 Nov (usually 59.92)"
+    )

@@ -1,0 +1,25 @@
+"""The whole daily chain on the demo: pull, evaluate the template's rules, detect and alert."""
+
+from django.core.management import call_command
+
+from constraints import tasks
+from constraints.models import Alert, Decision
+from sources.models import SyncRun
+
+
+def test_it_turns_the_demo_into_proposals_and_an_anomaly_alert(db, capsys):
+    call_command("demo")
+    tasks.daily_chain()
+    assert not SyncRun.objects.filter(status=SyncRun.Status.FAILED).exists()
+    proposals = Decision.objects.filter(status=Decision.Status.PROPOSED)
+    assert proposals.filter(rule__name="Scale Google Ads when efficient").exists()
+    anomaly = Alert.objects.filter(kind=Alert.Kind.ANOMALY).exclude(status="resolved")
+    assert anomaly.filter(target__icontains="meta").exists(), list(anomaly.values("title"))
+
+
+def test_running_it_twice_decides_nothing_new(db):
+    call_command("demo")
+    tasks.daily_chain()
+    decisions, alerts = Decision.objects.count(), Alert.objects.count()
+    tasks.daily_chain()
+    assert (Decision.objects.count(), Alert.objects.count()) == (decisions, alerts)
