@@ -73,3 +73,37 @@ def daily(frame: pd.DataFrame, metric: Metric, *, by_channel: bool) -> pd.DataFr
     by = ["date", "channel"] if by_channel else ["date"]
     series = ratio_of_sums(frame, metric, by=by).dropna()
     return series.rename("value").reset_index()
+
+
+def rolling(
+    frame: pd.DataFrame, metric: Metric, *, days: int, by_channel: bool = False
+) -> pd.DataFrame:
+    """The metric over the `days` days ending on each day that has rows: the ratio of the
+    trailing sums, never a mean of daily ratios. Columns date, [channel,] value. A day (of a
+    channel) without rows is absent, and so is a value whose denominator sums to zero."""
+    columns = ["date", "channel", "value"] if by_channel else ["date", "value"]
+    if metric.source_kinds:
+        frame = frame[frame["source_kind"].isin(metric.source_kinds)]
+    numerator = _wide_daily_sums(frame, metric.numerator_measures, by_channel)
+    if numerator.empty:
+        return pd.DataFrame(columns=columns)
+    present = numerator.notna()
+    value = numerator.rolling(f"{days}D", min_periods=1).sum()
+    if metric.denominator_measures:
+        denominator = _wide_daily_sums(frame, metric.denominator_measures, by_channel)
+        numerator, denominator = numerator.align(denominator)
+        present = numerator.notna() | denominator.notna()
+        trailing = denominator.rolling(f"{days}D", min_periods=1).sum()
+        value = numerator.rolling(f"{days}D", min_periods=1).sum() / trailing.where(trailing != 0)
+    value = (value.where(present) * float(metric.scale)).replace([np.inf, -np.inf], np.nan)
+    long = value.rename_axis(index="date", columns="channel").stack().dropna()
+    long = long.rename("value").reset_index()
+    return long[columns] if by_channel else long[["date", "value"]]
+
+
+def _wide_daily_sums(frame: pd.DataFrame, measures: list[str], by_channel: bool) -> pd.DataFrame:
+    """Daily sums: a DatetimeIndex of days with rows, one column per channel (or 'all')."""
+    rows = frame[frame["measure"].isin(measures)]
+    if by_channel:
+        return rows.pivot_table(index="date", columns="channel", values="value", aggfunc="sum")
+    return rows.groupby("date")["value"].sum().to_frame("all")

@@ -2,6 +2,8 @@ import datetime as dt
 
 import pandas as pd
 from django.db import models
+from django.db.models import FloatField, Sum
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -129,6 +131,24 @@ class MeasureQuerySet(models.QuerySet):
         frame["date"] = pd.to_datetime(frame["date"])
         frame["value"] = frame["value"].astype(float)
         return frame
+
+    def daily_totals_frame(self) -> pd.DataFrame:
+        """MEASURE_COLUMNS summed in SQL over sources and campaigns of one kind: one row per
+        (date, source kind, channel, measure), `source` and `campaign` empty. Same metric
+        values as to_frame() with a fraction of the rows; empty frame, never None."""
+        rows = (
+            self.order_by()
+            .values_list("date", "source__kind", "channel__key", "name")
+            .annotate(total=Cast(Sum("value"), FloatField()))
+        )
+        frame = pd.DataFrame.from_records(
+            list(rows), columns=["date", "source_kind", "channel", "measure", "value"]
+        )
+        frame["date"] = pd.to_datetime(frame["date"])
+        frame["value"] = frame["value"].astype(float)
+        frame["source"] = ""
+        frame["campaign"] = ""
+        return frame[MEASURE_COLUMNS]
 
 
 class Measure(models.Model):
