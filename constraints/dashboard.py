@@ -202,8 +202,10 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
     frame = load(page=page, metric_list=metric_list)
     page.has_data = not frame.empty
     page.missing_measures = missing_measures(frame, metric_list)
+    if not page.has_data:
+        return page
     fill(page=page, frame=frame)
-    if with_charts and page.has_data:
+    if with_charts:
         page.charts = charts.dashboard_charts(
             frame, headline=page.headline, drivers=page.drivers, as_of=page.as_of,
             period=filters.period, channels=page.channels,

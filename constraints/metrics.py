@@ -58,7 +58,8 @@ def window_value(
     frame: pd.DataFrame, metric: Metric, *, since: dt.date, until: dt.date, by: Sequence[str] = ()
 ) -> pd.Series:
     """ratio_of_sums over the days since..until (both included)."""
-    days = frame["date"].dt.date if len(frame) else frame["date"]
+    dates = frame["date"]
+    days = dates.dt.date if pd.api.types.is_datetime64_any_dtype(dates) else dates
     return ratio_of_sums(frame[(days >= since) & (days <= until)], metric, by=by)
 
 
@@ -86,7 +87,8 @@ def rolling(
         frame = frame[frame["source_kind"].isin(metric.source_kinds)]
     numerator = _wide_daily_sums(frame, metric.numerator_measures, by_channel)
     if numerator.empty:
-        return pd.DataFrame(columns=columns)
+        empty = {"date": "datetime64[ns]", "channel": object, "value": float}
+        return pd.DataFrame({c: pd.Series(dtype=empty[c]) for c in columns})
     present = numerator.notna()
     value = numerator.rolling(f"{days}D", min_periods=1).sum()
     if metric.denominator_measures:

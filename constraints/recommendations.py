@@ -3,12 +3,13 @@
 When the rules decided something for the channel today, that decision is the recommendation.
 Otherwise it is read from the drivers against their targets: every driver on target over the
 last 7 days and the last 28 → raise; every driver off target over both → pause; most drivers
-off target over 7 days → lower; anything else → hold.
+off target over 7 days → lower; anything else → hold. A channel without spend (its cost
+drivers have no value) is always hold: there is no budget to move.
 """
 
 from dataclasses import dataclass
 
-from constraints.models import Decision, Rule
+from constraints.models import Decision, Metric, Rule
 from constraints.readings import Reading
 
 RAISE, HOLD, LOWER, PAUSE = "raise", "hold", "lower", "pause"
@@ -81,6 +82,12 @@ def from_drivers(recent: list[Reading], longest: list[Reading]) -> Recommendatio
     long_known = [r for r in longest if r.on_target is not None]
     long_hits = [r for r in long_known if r.on_target]
     missed = f"Misses {len(misses)} of {len(known)} targets over 7 days"
+    if _unpaid(longest):
+        opening = missed if misses else "Meets every target over 7 days"
+        reason = _sentence(opening, misses or hits)
+        return Recommendation(
+            HOLD, f"No spend in 28 days, so no budget to move. {reason}", "drivers"
+        )
     if not misses and len(long_hits) == len(long_known):
         return _drivers(RAISE, "Meets every target over 7 and 28 days", hits)
     if not hits and long_known and not long_hits:
@@ -91,6 +98,12 @@ def from_drivers(recent: list[Reading], longest: list[Reading]) -> Recommendatio
         return _drivers(HOLD, missed, misses)
     long_misses = [r for r in long_known if not r.on_target]
     return _drivers(HOLD, "On target over 7 days but not yet over 28", long_misses)
+
+
+def _unpaid(readings: list[Reading]) -> bool:
+    """A channel without spend: its currency drivers (cost per …) have no value at all."""
+    costs = [r for r in readings if r.metric.unit == Metric.Unit.CURRENCY]
+    return bool(costs) and all(r.value is None for r in costs)
 
 
 def _drivers(action: str, opening: str, readings: list[Reading]) -> Recommendation:

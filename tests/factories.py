@@ -72,12 +72,14 @@ def demo_data(*, days: int, until: dt.date | None = None) -> Source:
     return source
 
 
-def synthetic_measures(*, days: int, channels: int, until: dt.date | None = None) -> Source:
+def synthetic_measures(
+    *, days: int, channels: int, until: dt.date | None = None, key: str = "synthetic"
+) -> Source:
     """Measures written straight to the table (fast): `channels` channels, `days` days, the
     seven measures the cac-efficiency metrics read, plus a successful SyncRun."""
     until = until or yesterday()
     since = until - dt.timedelta(days=days - 1)
-    source = Source.objects.create(key="synthetic", name="Synthetic", kind=Source.Kind.CSV)
+    source = Source.objects.create(key=key, name=key.capitalize(), kind=Source.Kind.CSV)
     made = [
         Channel.objects.get_or_create(key=f"channel-{i:02d}", defaults={"name": f"Ch {i:02d}"})[0]
         for i in range(channels)

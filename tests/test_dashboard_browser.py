@@ -31,12 +31,12 @@ def chromium_path() -> str:
 
 
 @pytest.fixture
-def browser():
+def browser(demo_site):
+    """Chromium, started after the data exists. Playwright's sync API runs an event loop in
+    this thread until the browser closes: the test itself touches only the page, never the
+    ORM, and the database is set up before and flushed after that loop."""
     path = chromium_path()
     sync_api = pytest.importorskip("playwright.sync_api")
-    # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls from
-    # a thread with a running loop unless told this is deliberate (the test is synchronous).
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
         yield browser
@@ -70,7 +70,7 @@ def open_dashboard(browser, live_server, *, width: int, height: int):
 
 
 @pytest.mark.browser
-def test_it_renders_every_chart_and_approves_a_pending_action(browser, live_server, demo_site):
+def test_it_renders_every_chart_and_approves_a_pending_action(live_server, browser):
     page, errors = open_dashboard(browser, live_server, width=1280, height=900)
     plots = page.locator(".plot")
     assert plots.count() == 4
@@ -90,7 +90,7 @@ def test_it_renders_every_chart_and_approves_a_pending_action(browser, live_serv
 
 
 @pytest.mark.browser
-def test_it_is_readable_on_a_phone(browser, live_server, demo_site):
+def test_it_is_readable_on_a_phone(live_server, browser):
     page, errors = open_dashboard(browser, live_server, width=390, height=844)
     page.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
     overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
