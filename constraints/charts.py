@@ -34,17 +34,17 @@ def step_for(period: int) -> int:
     return 1 if period <= DAILY_UP_TO else 7
 
 
-def sample(series: pd.DataFrame, *, as_of: dt.date, period: int) -> pd.DataFrame:
-    """Rows of a rolling series inside the period, one every step_for(period) days back from
-    as_of."""
+def sample(wide: pd.DataFrame, *, as_of: dt.date, period: int) -> pd.DataFrame:
+    """Rows (days) of a wide rolling series inside the period, one every step_for(period)
+    days back from as_of; columns without any value are dropped."""
     since = pd.Timestamp(as_of - dt.timedelta(days=period - 1))
-    back = (pd.Timestamp(as_of) - series["date"]).dt.days
-    keep = (series["date"] >= since) & (back % step_for(period) == 0)
-    return series[keep]
+    back = (pd.Timestamp(as_of) - wide.index).days
+    keep = (wide.index >= since) & (back % step_for(period) == 0)
+    return wide[keep].dropna(axis=1, how="all")
 
 
 def dashboard_charts(
-    frame: pd.DataFrame,
+    table: metrics.DailyTable,
     *,
     headline,
     drivers: list[Metric],
@@ -52,12 +52,13 @@ def dashboard_charts(
     period: int,
     channels: list[Channel],
 ) -> list[dict]:
-    """The headline trend, then one chart per driver by channel: dicts with id, title,
-    description (the chart in words, for screen readers) and figure."""
+    """The headline trend, then one chart per driver by channel: dicts with id, data_id,
+    title, description (the chart in words, for screen readers) and figure."""
     names = {c.key: c.name for c in channels}
-    styles = channel_styles(sorted(frame["channel"].unique(), key=lambda k: names.get(k, k)))
-    return [headline_trend(frame, headline.metric, as_of=as_of, period=period)] + [
-        driver_by_channel(frame, d, as_of=as_of, period=period, names=names, styles=styles)
+    keys = table.table.columns.get_level_values("channel").unique() if len(table.table) else []
+    styles = channel_styles(sorted(keys, key=lambda k: names.get(k, k)))
+    return [headline_trend(table, headline.metric, as_of=as_of, period=period)] + [
+        driver_by_channel(table, d, as_of=as_of, period=period, names=names, styles=styles)
         for d in drivers
     ]
 
@@ -70,13 +71,18 @@ def channel_styles(keys: list[str]) -> dict[str, dict]:
     }
 
 
-def headline_trend(frame: pd.DataFrame, metric: Metric, *, as_of: dt.date, period: int) -> dict:
-    series = metrics.rolling(frame, metric, days=ROLLING_DAYS)
-    series = sample(series, as_of=as_of, period=period)
-    trace = _line(series, name=f"{metric.label}, rolling {ROLLING_DAYS} days", color=INK)
+def headline_trend(
+    table: metrics.DailyTable, metric: Metric, *, as_of: dt.date, period: int
+) -> dict:
+    wide = sample(table.rolling(metric, days=ROLLING_DAYS, by_channel=False), as_of=as_of,
+                  period=period)  # fmt: skip
+    x = _dates(wide)
+    values = wide["all"] if "all" in wide else pd.Series(dtype=float)
+    trace = _line(x, values, name=f"{metric.label}, rolling {ROLLING_DAYS} days", color=INK)
     trace["fill"], trace["fillcolor"] = "tozeroy", "rgba(0,114,178,0.06)"
     trace["line"]["width"] = 2.5
-    latest = series["value"].iloc[-1] if len(series) else None
+    latest = values.dropna()
+    latest = float(latest.iloc[-1]) if len(latest) else None
     return {
         "id": f"chart-{metric.key}",
         "data_id": f"chart-{metric.key}-data",
@@ -88,7 +94,7 @@ def headline_trend(frame: pd.DataFrame, metric: Metric, *, as_of: dt.date, perio
 
 
 def driver_by_channel(
-    frame: pd.DataFrame,
+    table: metrics.DailyTable,
     metric: Metric,
     *,
     as_of: dt.date,
@@ -96,16 +102,16 @@ def driver_by_channel(
     names: dict[str, str],
     styles: dict[str, dict],
 ) -> dict:
-    series = metrics.rolling(frame, metric, days=ROLLING_DAYS, by_channel=True)
-    series = sample(series, as_of=as_of, period=period)
-    keys = sorted(series["channel"].unique(), key=lambda k: names.get(k, k))
+    wide = sample(table.rolling(metric, days=ROLLING_DAYS, by_channel=True), as_of=as_of,
+                  period=period)  # fmt: skip
+    x = _dates(wide)
     traces, latest = [], []
-    for key in keys:
-        rows = series[series["channel"] == key]
-        trace = _line(rows, name=names.get(key, key), color=styles[key]["color"])
+    for key in sorted(wide.columns, key=lambda k: names.get(k, k)):
+        name = names.get(key, key)
+        trace = _line(x, wide[key], name=name, color=styles[key]["color"])
         trace["line"]["dash"] = styles[key]["dash"]
         traces.append(trace)
-        latest.append(f"{names.get(key, key)} {format_value(metric, rows['value'].iloc[-1])}")
+        latest.append(f"{name} {format_value(metric, float(wide[key].dropna().iloc[-1]))}")
     return {
         "id": f"chart-{metric.key}",
         "data_id": f"chart-{metric.key}-data",
@@ -117,13 +123,19 @@ def driver_by_channel(
     }
 
 
-def _line(rows: pd.DataFrame, *, name: str, color: str) -> dict:
+def _dates(wide: pd.DataFrame) -> list[str]:
+    return list(wide.index.strftime("%Y-%m-%d"))
+
+
+def _line(x: list[str], values: pd.Series, *, name: str, color: str) -> dict:
+    """A line; a day without a value is a gap (null), never a zero."""
+    y = [None if pd.isna(v) else round(float(v), 4) for v in values]
     return {
         "type": "scatter",
-        "mode": "lines+markers" if len(rows) <= 31 else "lines",
+        "mode": "lines+markers" if len(x) <= 31 else "lines",
         "name": name,
-        "x": rows["date"].dt.strftime("%Y-%m-%d").tolist(),
-        "y": rows["value"].round(4).tolist(),
+        "x": x,
+        "y": y,
         "line": {"color": color, "width": 2},
         "marker": {"size": 4},
         "hovertemplate": "%{y}<extra>" + name.replace("<", "&lt;") + "</extra>",

@@ -204,10 +204,11 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
     page.missing_measures = missing_measures(frame, metric_list)
     if not page.has_data:
         return page
-    fill(page=page, frame=frame)
+    table = metrics.DailyTable(frame)
+    fill(page=page, table=table)
     if with_charts:
         page.charts = charts.dashboard_charts(
-            frame, headline=page.headline, drivers=page.drivers, as_of=page.as_of,
+            table, headline=page.headline, drivers=page.drivers, as_of=page.as_of,
             period=filters.period, channels=page.channels,
         )  # fmt: skip
     return page
@@ -243,7 +244,7 @@ def missing_measures(frame: pd.DataFrame, metric_list: list[Metric]) -> dict[str
     return {name: MEASURE_SOURCES.get(name, "a CSV source") for name in needed}
 
 
-def fill(*, page: Dashboard, frame: pd.DataFrame) -> None:
+def fill(*, page: Dashboard, table: metrics.DailyTable) -> None:
     as_of, period = page.as_of, page.filters.period
     start = as_of - dt.timedelta(days=period - 1)
     before_end = start - dt.timedelta(days=1)
@@ -251,26 +252,27 @@ def fill(*, page: Dashboard, frame: pd.DataFrame) -> None:
     metric = page.headline_metric
     page.headline = Headline(
         metric=metric,
-        reading=Reading(metric, metrics.total(frame, metric, since=start, until=as_of)),
-        previous=Reading(
-            metric, metrics.total(frame, metric, since=before_start, until=before_end)
-        ),
+        reading=Reading(metric, table.total(metric, since=start, until=as_of)),
+        previous=Reading(metric, table.total(metric, since=before_start, until=before_end)),
         period=period,
     )
-    page.rows = channel_rows(page=page, frame=frame)
+    page.rows = channel_rows(page=page, table=table)
 
 
-def channel_rows(*, page: Dashboard, frame: pd.DataFrame) -> list[ChannelRow]:
+def channel_rows(*, page: Dashboard, table: metrics.DailyTable) -> list[ChannelRow]:
     """One row per channel with data in the longest window, by channel name."""
     names = {c.key: c for c in page.channels}
     values = {  # (driver key, window days) → Series by channel
-        (d.key, days): window_by_channel(frame, d, days=days, as_of=page.as_of)
+        (d.key, days): table.window(
+            d, since=page.as_of - dt.timedelta(days=days - 1), until=page.as_of
+        )
         for d in page.drivers
         for days, _ in WINDOWS
     }
     decided = decisions_by_channel(as_of=page.as_of)
     rows = []
-    for key in sorted(set(frame["channel"]), key=lambda k: names[k].name if k in names else k):
+    present = table.table.columns.get_level_values("channel").unique()
+    for key in sorted(present, key=lambda k: names[k].name if k in names else k):
         cells = [
             [Reading(d, _get(values[(d.key, days)], key), label) for days, label in WINDOWS]
             for d in page.drivers
@@ -280,11 +282,6 @@ def channel_rows(*, page: Dashboard, frame: pd.DataFrame) -> list[ChannelRow]:
         advice = from_decisions(decided.get(key, [])) or from_drivers(recent, longest)
         rows.append(ChannelRow(channel=names.get(key), cells=cells, recommendation=advice))
     return rows
-
-
-def window_by_channel(frame: pd.DataFrame, metric: Metric, *, days: int, as_of: dt.date):
-    since = as_of - dt.timedelta(days=days - 1)
-    return metrics.window_value(frame, metric, since=since, until=as_of, by=["channel"])
 
 
 def _get(series: pd.Series, key: str) -> float | None:

@@ -58,9 +58,10 @@ def window_value(
     frame: pd.DataFrame, metric: Metric, *, since: dt.date, until: dt.date, by: Sequence[str] = ()
 ) -> pd.Series:
     """ratio_of_sums over the days since..until (both included)."""
-    dates = frame["date"]
-    days = dates.dt.date if pd.api.types.is_datetime64_any_dtype(dates) else dates
-    return ratio_of_sums(frame[(days >= since) & (days <= until)], metric, by=by)
+    # Compare as timestamps: converting a long column to date objects costs far more.
+    dates = pd.to_datetime(frame["date"])
+    inside = (dates >= pd.Timestamp(since)) & (dates <= pd.Timestamp(until))
+    return ratio_of_sums(frame[inside], metric, by=by)
 
 
 def total(frame: pd.DataFrame, metric: Metric, *, since: dt.date, until: dt.date) -> float | None:
@@ -82,30 +83,81 @@ def rolling(
     """The metric over the `days` days ending on each day that has rows: the ratio of the
     trailing sums, never a mean of daily ratios. Columns date, [channel,] value. A day (of a
     channel) without rows is absent, and so is a value whose denominator sums to zero."""
-    columns = ["date", "channel", "value"] if by_channel else ["date", "value"]
-    if metric.source_kinds:
-        frame = frame[frame["source_kind"].isin(metric.source_kinds)]
-    numerator = _wide_daily_sums(frame, metric.numerator_measures, by_channel)
-    if numerator.empty:
-        empty = {"date": "datetime64[ns]", "channel": object, "value": float}
-        return pd.DataFrame({c: pd.Series(dtype=empty[c]) for c in columns})
-    present = numerator.notna()
-    value = numerator.rolling(f"{days}D", min_periods=1).sum()
-    if metric.denominator_measures:
-        denominator = _wide_daily_sums(frame, metric.denominator_measures, by_channel)
-        numerator, denominator = numerator.align(denominator)
-        present = numerator.notna() | denominator.notna()
-        trailing = denominator.rolling(f"{days}D", min_periods=1).sum()
-        value = numerator.rolling(f"{days}D", min_periods=1).sum() / trailing.where(trailing != 0)
-    value = (value.where(present) * float(metric.scale)).replace([np.inf, -np.inf], np.nan)
-    long = value.rename_axis(index="date", columns="channel").stack().dropna()
+    wide = DailyTable(frame).rolling(metric, days=days, by_channel=by_channel)
+    long = wide.rename_axis(index="date", columns="channel").stack().dropna()
     long = long.rename("value").reset_index()
-    return long[columns] if by_channel else long[["date", "value"]]
+    return long[["date", "channel", "value"]] if by_channel else long[["date", "value"]]
 
 
-def _wide_daily_sums(frame: pd.DataFrame, measures: list[str], by_channel: bool) -> pd.DataFrame:
-    """Daily sums: a DatetimeIndex of days with rows, one column per channel (or 'all')."""
-    rows = frame[frame["measure"].isin(measures)]
-    if by_channel:
-        return rows.pivot_table(index="date", columns="channel", values="value", aggfunc="sum")
-    return rows.groupby("date")["value"].sum().to_frame("all")
+class DailyTable:
+    """A long measure frame summed per day, pivoted once, so that many metrics over many
+    windows cost little: the same values as window_value() and rolling() on the frame.
+
+    Wide results have a DatetimeIndex of the days with rows and a column per channel (or one
+    column 'all'); NaN means no rows, never zero.
+    """
+
+    LEVELS = ["source_kind", "measure", "channel"]
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        sums = frame.groupby(["date", *self.LEVELS])["value"].sum()
+        self.table = sums.unstack(self.LEVELS).sort_index()
+        self._parts: dict[tuple[str, bool], tuple[pd.DataFrame, pd.DataFrame | None]] = {}
+
+    def parts(
+        self, metric: Metric, *, by_channel: bool
+    ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """Daily numerator and denominator sums (denominator None for a plain sum)."""
+        key = (metric.key, by_channel)
+        if key not in self._parts:
+            numerator = self._pick(metric, metric.numerator_measures, by_channel)
+            denominator = None
+            if metric.denominator_measures:
+                denominator = self._pick(metric, metric.denominator_measures, by_channel)
+                numerator, denominator = numerator.align(denominator)
+            self._parts[key] = (numerator, denominator)
+        return self._parts[key]
+
+    def _pick(self, metric: Metric, measures: list[str], by_channel: bool) -> pd.DataFrame:
+        columns = self.table.columns
+        if columns.empty:
+            return pd.DataFrame(index=self.table.index, dtype=float)
+        chosen = columns.get_level_values("measure").isin(measures)
+        if metric.source_kinds:
+            chosen &= columns.get_level_values("source_kind").isin(metric.source_kinds)
+        part = self.table.loc[:, chosen]
+        if not by_channel:
+            return part.sum(axis=1, min_count=1).to_frame("all")
+        return part.T.groupby(level="channel").sum(min_count=1).T
+
+    def window(self, metric: Metric, *, since: dt.date, until: dt.date, by_channel: bool = True):
+        """The metric over since..until: a Series by channel (or 'all'), NaN for no value."""
+        numerator, denominator = self.parts(metric, by_channel=by_channel)
+        inside = slice(pd.Timestamp(since), pd.Timestamp(until))
+        top = numerator.loc[inside].sum(min_count=1)
+        if denominator is None:
+            return top * float(metric.scale)
+        bottom = denominator.loc[inside].sum(min_count=1)
+        return _divide(top, bottom) * float(metric.scale)
+
+    def total(self, metric: Metric, *, since: dt.date, until: dt.date) -> float | None:
+        """The metric across all channels over the window; None when there is no value."""
+        value = self.window(metric, since=since, until=until, by_channel=False)
+        return None if value.empty or pd.isna(value.iloc[0]) else float(value.iloc[0])
+
+    def rolling(self, metric: Metric, *, days: int, by_channel: bool) -> pd.DataFrame:
+        """The trailing `days`-day value on each day with rows; NaN where a channel had no
+        rows that day or its denominator sums to zero."""
+        numerator, denominator = self.parts(metric, by_channel=by_channel)
+        window = f"{days}D"
+        top = numerator.rolling(window, min_periods=1).sum()
+        if denominator is None:
+            return top.where(numerator.notna()) * float(metric.scale)
+        bottom = denominator.rolling(window, min_periods=1).sum()
+        present = numerator.notna() | denominator.notna()
+        return _divide(top, bottom).where(present) * float(metric.scale)
+
+
+def _divide(top, bottom):
+    """top / bottom, NaN where bottom is zero or missing: never 0, never infinity."""
+    return (top / bottom.where(bottom != 0)).replace([np.inf, -np.inf], np.nan)

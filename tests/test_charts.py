@@ -9,12 +9,17 @@ import plotly.graph_objects as go
 import pytest
 
 from constraints import charts
+from constraints.metrics import DailyTable
 from constraints.models import Metric
 from sources.models import Channel
 
 AS_OF = dt.date(2026, 6, 30)
 CPA = Metric(key="cpa", label="CPA", unit="currency", direction="lower", target=Decimal(47),
              numerator="spend", denominator="conversions")  # fmt: skip
+
+
+def table(days: int, channels: list[str]) -> DailyTable:
+    return DailyTable(frame(days, channels))
 
 
 def frame(days: int, channels: list[str]) -> pd.DataFrame:
@@ -38,7 +43,7 @@ def names(keys):
 def test_it_keeps_a_point_a_day_up_to_28_days_and_a_point_a_week_beyond(period, points):
     keys = ["a", "b"]
     chart = charts.driver_by_channel(
-        frame(2 * period, keys), CPA, as_of=AS_OF, period=period, names=names(keys),
+        table(2 * period, keys), CPA, as_of=AS_OF, period=period, names=names(keys),
         styles=charts.channel_styles(keys),
     )  # fmt: skip
     assert [len(t["x"]) for t in chart["figure"]["data"]] == [points, points]
@@ -46,7 +51,7 @@ def test_it_keeps_a_point_a_day_up_to_28_days_and_a_point_a_week_beyond(period, 
 
 
 def test_it_builds_valid_plotly_figures_with_a_target_line():
-    chart = charts.headline_trend(frame(56, ["a"]), CPA, as_of=AS_OF, period=28)
+    chart = charts.headline_trend(table(56, ["a"]), CPA, as_of=AS_OF, period=28)
     figure = go.Figure(chart["figure"])  # raises on anything plotly.js would not accept
     assert figure.layout.shapes[0].y0 == 47
     assert figure.layout.annotations[0].text == "Target $47"
@@ -56,7 +61,7 @@ def test_it_builds_valid_plotly_figures_with_a_target_line():
 def test_it_describes_each_chart_in_words_for_screen_readers():
     keys = ["a", "b"]
     chart = charts.driver_by_channel(
-        frame(14, keys), CPA, as_of=AS_OF, period=7, names=names(keys),
+        table(14, keys), CPA, as_of=AS_OF, period=7, names=names(keys),
         styles=charts.channel_styles(keys),
     )  # fmt: skip
     assert chart["description"].startswith("CPA by channel, rolling 7-day values")
@@ -74,7 +79,7 @@ def test_it_gives_each_channel_the_same_style_in_every_chart():
     channels = [Channel(key=k, name=k) for k in keys]
     headline = type("H", (), {"metric": CPA})
     figures = charts.dashboard_charts(
-        frame(14, keys), headline=headline, drivers=[CPA, CPA], as_of=AS_OF, period=7,
+        table(14, keys), headline=headline, drivers=[CPA, CPA], as_of=AS_OF, period=7,
         channels=channels,
     )  # fmt: skip
     colours = [[t["line"]["color"] for t in f["figure"]["data"]] for f in figures[1:]]
@@ -84,7 +89,7 @@ def test_it_gives_each_channel_the_same_style_in_every_chart():
 def test_it_keeps_a_90_day_chart_of_20_channels_small():
     keys = [f"channel-{i:02d}" for i in range(20)]
     chart = charts.driver_by_channel(
-        frame(180, keys), CPA, as_of=AS_OF, period=90, names=names(keys),
+        table(180, keys), CPA, as_of=AS_OF, period=90, names=names(keys),
         styles=charts.channel_styles(keys),
     )  # fmt: skip
     assert len(json.dumps(chart["figure"])) < 20_000

@@ -117,3 +117,38 @@ def test_it_rolls_an_empty_frame_into_an_empty_series():
     empty["date"] = pd.to_datetime(empty["date"])
     rolled = metrics.rolling(empty, cpa(), days=7, by_channel=True)
     assert list(rolled.columns) == ["date", "channel", "value"] and rolled.empty
+
+
+def mixed_frame():
+    f = frame(
+        [
+            (D1, "g", "spend", 100),
+            (D1, "g", "conversions", 4),
+            (D2, "g", "spend", 60),
+            (D2, "m", "spend", 90),
+            (D2, "m", "conversions", 0),
+            (D2, "e", "conversions", 3),
+        ]
+    )
+    f.loc[f["channel"] == "m", "source_kind"] = "meta_ads"
+    return f
+
+
+@pytest.mark.parametrize("kinds", [[], ["demo"]])
+def test_it_gives_the_same_values_from_a_daily_table(kinds):
+    f, metric = mixed_frame(), cpa(source_kinds=kinds)
+    table = metrics.DailyTable(f)
+    for since, until in ((D1, D1), (D2, D2), (D1, D2)):
+        expected = metrics.window_value(f, metric, since=since, until=until, by=["channel"])
+        got = table.window(metric, since=since, until=until)
+        pd.testing.assert_series_equal(
+            got.reindex(expected.index), expected, check_names=False, check_index_type=False
+        )
+        total = metrics.total(f, metric, since=since, until=until)
+        assert table.total(metric, since=since, until=until) == pytest.approx(total, nan_ok=True)
+
+
+def test_it_gives_no_value_from_an_empty_daily_table():
+    empty = frame([])
+    empty["date"] = pd.to_datetime(empty["date"])
+    assert metrics.DailyTable(empty).total(cpa(), since=D1, until=D2) is None
