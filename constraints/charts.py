@@ -10,6 +10,7 @@ week beyond, each point being the rolling 7-day value (a ratio of sums) ending t
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 
 from constraints import metrics
@@ -104,14 +105,15 @@ def driver_by_channel(
 ) -> dict:
     wide = sample(table.rolling(metric, days=ROLLING_DAYS, by_channel=True), as_of=as_of,
                   period=period)  # fmt: skip
-    x = _dates(wide)
+    x, values = _dates(wide), wide.to_numpy(dtype=float)
     traces, latest = [], []
-    for key in sorted(wide.columns, key=lambda k: names.get(k, k)):
-        name = names.get(key, key)
-        trace = _line(x, wide[key], name=name, color=styles[key]["color"])
+    for index, key in sorted(enumerate(wide.columns), key=lambda c: names.get(c[1], c[1])):
+        name, column = names.get(key, key), values[:, index]
+        trace = _line(x, column, name=name, color=styles[key]["color"])
         trace["line"]["dash"] = styles[key]["dash"]
         traces.append(trace)
-        latest.append(f"{name} {format_value(metric, float(wide[key].dropna().iloc[-1]))}")
+        last = float(column[~np.isnan(column)][-1])  # sample() keeps columns with a value
+        latest.append(f"{name} {format_value(metric, last)}")
     return {
         "id": f"chart-{metric.key}",
         "data_id": f"chart-{metric.key}-data",
@@ -127,9 +129,9 @@ def _dates(wide: pd.DataFrame) -> list[str]:
     return list(wide.index.strftime("%Y-%m-%d"))
 
 
-def _line(x: list[str], values: pd.Series, *, name: str, color: str) -> dict:
+def _line(x: list[str], values, *, name: str, color: str) -> dict:
     """A line; a day without a value is a gap (null), never a zero."""
-    y = [None if pd.isna(v) else round(float(v), 4) for v in values]
+    y = [None if v != v else round(v, 4) for v in map(float, values)]  # v != v: NaN
     return {
         "type": "scatter",
         "mode": "lines+markers" if len(x) <= 31 else "lines",

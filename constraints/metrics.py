@@ -9,6 +9,7 @@ The functions taking a frame are pure; `load_frame` is the one that reads the da
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -93,8 +94,8 @@ class DailyTable:
     """A long measure frame summed per day, pivoted once, so that many metrics over many
     windows cost little: the same values as window_value() and rolling() on the frame.
 
-    Wide results have a DatetimeIndex of the days with rows and a column per channel (or one
-    column 'all'); NaN means no rows, never zero.
+    Sums are taken in numpy over the days that have rows; a metric's result has a column per
+    channel (or one column 'all'); NaN means no rows or a zero denominator, never zero.
     """
 
     LEVELS = ["source_kind", "measure", "channel"]
@@ -102,43 +103,52 @@ class DailyTable:
     def __init__(self, frame: pd.DataFrame) -> None:
         sums = frame.groupby(["date", *self.LEVELS])["value"].sum()
         self.table = sums.unstack(self.LEVELS).sort_index()
-        self._parts: dict[tuple[str, bool], tuple[pd.DataFrame, pd.DataFrame | None]] = {}
+        self.days = self.table.index.to_numpy(dtype="datetime64[ns]")
+        self.values = self.table.to_numpy(dtype=float)
+        self._parts: dict[tuple[str, bool], Parts] = {}
 
-    def parts(
-        self, metric: Metric, *, by_channel: bool
-    ) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    def parts(self, metric: Metric, *, by_channel: bool) -> "Parts":
         """Daily numerator and denominator sums (denominator None for a plain sum)."""
         key = (metric.key, by_channel)
         if key not in self._parts:
-            numerator = self._pick(metric, metric.numerator_measures, by_channel)
+            columns, numerator = self._pick(metric, metric.numerator_measures, by_channel)
             denominator = None
             if metric.denominator_measures:
-                denominator = self._pick(metric, metric.denominator_measures, by_channel)
-                numerator, denominator = numerator.align(denominator)
-            self._parts[key] = (numerator, denominator)
+                other, denominator = self._pick(metric, metric.denominator_measures, by_channel)
+                both = columns.union(other)
+                numerator = _widen(numerator, columns, both)
+                denominator, columns = _widen(denominator, other, both), both
+            self._parts[key] = Parts(columns, numerator, denominator, float(metric.scale))
         return self._parts[key]
 
-    def _pick(self, metric: Metric, measures: list[str], by_channel: bool) -> pd.DataFrame:
+    def _pick(
+        self, metric: Metric, measures: list[str], by_channel: bool
+    ) -> tuple[pd.Index, np.ndarray]:
+        """The daily sums of these measures: column labels (channels, or 'all') and values."""
         columns = self.table.columns
         if columns.empty:
-            return pd.DataFrame(index=self.table.index, dtype=float)
+            return pd.Index([]), np.empty((len(self.days), 0))
         chosen = columns.get_level_values("measure").isin(measures)
         if metric.source_kinds:
             chosen &= columns.get_level_values("source_kind").isin(metric.source_kinds)
-        part = self.table.loc[:, chosen]
+        values = self.values[:, chosen]
         if not by_channel:
-            return part.sum(axis=1, min_count=1).to_frame("all")
-        return part.T.groupby(level="channel").sum(min_count=1).T
+            return pd.Index(["all"]), _column_sums(values.T)[:, None]
+        codes, channels = pd.factorize(columns.get_level_values("channel")[chosen])
+        if len(channels) == len(codes):
+            return pd.Index(channels), values
+        summed = [_column_sums(values[:, codes == code].T) for code in range(len(channels))]
+        return pd.Index(channels), np.column_stack(summed)
 
     def window(self, metric: Metric, *, since: dt.date, until: dt.date, by_channel: bool = True):
         """The metric over since..until: a Series by channel (or 'all'), NaN for no value."""
-        numerator, denominator = self.parts(metric, by_channel=by_channel)
-        inside = slice(pd.Timestamp(since), pd.Timestamp(until))
-        top = numerator.loc[inside].sum(min_count=1)
-        if denominator is None:
-            return top * float(metric.scale)
-        bottom = denominator.loc[inside].sum(min_count=1)
-        return _divide(top, bottom) * float(metric.scale)
+        parts = self.parts(metric, by_channel=by_channel)
+        first = np.searchsorted(self.days, np.datetime64(since, "ns"), side="left")
+        last = np.searchsorted(self.days, np.datetime64(until, "ns"), side="right")
+        top = _column_sums(parts.numerator[first:last])
+        if parts.denominator is not None:
+            top = _ratio(top, _column_sums(parts.denominator[first:last]))
+        return pd.Series(top * parts.scale, index=parts.columns)
 
     def total(self, metric: Metric, *, since: dt.date, until: dt.date) -> float | None:
         """The metric across all channels over the window; None when there is no value."""
@@ -148,16 +158,57 @@ class DailyTable:
     def rolling(self, metric: Metric, *, days: int, by_channel: bool) -> pd.DataFrame:
         """The trailing `days`-day value on each day with rows; NaN where a channel had no
         rows that day or its denominator sums to zero."""
-        numerator, denominator = self.parts(metric, by_channel=by_channel)
-        window = f"{days}D"
-        top = numerator.rolling(window, min_periods=1).sum()
-        if denominator is None:
-            return top.where(numerator.notna()) * float(metric.scale)
-        bottom = denominator.rolling(window, min_periods=1).sum()
-        present = numerator.notna() | denominator.notna()
-        return _divide(top, bottom).where(present) * float(metric.scale)
+        parts = self.parts(metric, by_channel=by_channel)
+        starts = np.searchsorted(self.days, self.days - np.timedelta64(days - 1, "D"))
+        present = ~np.isnan(parts.numerator)
+        value = _rolling_sum(parts.numerator, starts)
+        if parts.denominator is not None:
+            present |= ~np.isnan(parts.denominator)
+            value = _ratio(value, _rolling_sum(parts.denominator, starts))
+        value = np.where(present, value * parts.scale, np.nan)
+        return pd.DataFrame(value, index=self.table.index, columns=parts.columns)
 
 
-def _divide(top, bottom):
+@dataclass(frozen=True)
+class Parts:
+    """One metric's daily sums: a row per day of DailyTable.days, a column per `columns`."""
+
+    columns: pd.Index
+    numerator: np.ndarray
+    denominator: np.ndarray | None
+    scale: float
+
+
+# Measures are stored with 6 decimals: sums are rounded to that, so a difference of running
+# totals that should be zero is zero (and its ratio none), not 1e-13.
+DECIMALS = 6
+
+
+def _column_sums(block: np.ndarray) -> np.ndarray:
+    """Column sums; NaN for a column without any value (no rows is not zero)."""
+    total = np.nansum(block, axis=0)
+    total[np.isnan(block).all(axis=0)] = np.nan
+    return total
+
+
+def _widen(values: np.ndarray, columns: pd.Index, wanted: pd.Index) -> np.ndarray:
+    """The values under `wanted` columns; NaN in the columns they don't have."""
+    out = np.full((len(values), len(wanted)), np.nan)
+    out[:, wanted.get_indexer(columns)] = values
+    return out
+
+
+def _rolling_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Row i: the sum of rows starts[i]..i per column; NaN when none of them has a value."""
+    zero = np.zeros((1, values.shape[1]))
+    totals = np.vstack([zero, np.nancumsum(values, axis=0)])
+    counts = np.vstack([zero, np.cumsum(~np.isnan(values), axis=0)])
+    ends = np.arange(1, len(values) + 1)
+    sums = np.round(totals[ends] - totals[starts], DECIMALS)
+    return np.where(counts[ends] - counts[starts] > 0, sums, np.nan)
+
+
+def _ratio(top: np.ndarray, bottom: np.ndarray) -> np.ndarray:
     """top / bottom, NaN where bottom is zero or missing: never 0, never infinity."""
-    return (top / bottom.where(bottom != 0)).replace([np.inf, -np.inf], np.nan)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(bottom != 0, top / bottom, np.nan)
