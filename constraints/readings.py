@@ -101,9 +101,9 @@ class Reading:
 
     @property
     def short_label(self) -> str:
-        """'12% below' / 'on target': what fits beside the value in a cell."""
+        """'12%' (the arrow says above or below) or 'at target': what fits in a cell."""
         if self.value is None or self.on_target is None:
             return ""
         if self.position == "at":
             return "at target"
-        return f"{abs(self.gap_pct):.0f}% {self.position}"
+        return f"{abs(self.gap_pct):.0f}%"

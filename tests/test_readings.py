@@ -32,7 +32,7 @@ def test_it_is_good_below_target_when_lower_is_better():
     reading = Reading(CPA, 41.36)
     assert reading.verdict == "good" and reading.arrow == "▼" and reading.position == "below"
     assert reading.label == "12% below target $47, on target"
-    assert reading.short_label == "12% below"
+    assert reading.short_label == "12%"
 
 
 def test_it_is_bad_below_target_when_higher_is_better():
