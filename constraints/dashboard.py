@@ -7,8 +7,10 @@ pandas. The number of queries does not depend on how much data there is.
 
 import datetime as dt
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 import pandas as pd
+from django.conf import settings
 from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
@@ -60,8 +62,9 @@ class Filters:
         return cls(period=period, channel=query.get("channel", "").strip()[:64])
 
     def query(self, **changes) -> str:
+        """The query string for these filters with some changed, e.g. query(period=7)."""
         values = {"period": self.period, "channel": self.channel} | changes
-        return "&".join(f"{k}={v}" for k, v in values.items() if v)
+        return urlencode({k: v for k, v in values.items() if v})
 
 
 @dataclass
@@ -149,6 +152,10 @@ class Dashboard:
     @property
     def windows(self) -> tuple[tuple[int, str], ...]:
         return WINDOWS
+
+    @property
+    def time_zone(self) -> str:
+        return settings.BUSINESS_TIMEZONE
 
     @property
     def period_links(self) -> list[tuple[int, str]]:

@@ -1,6 +1,7 @@
 """A metric's value read against its target: what the page and the CSV show for one cell."""
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from django.conf import settings
 
@@ -40,27 +41,27 @@ class Reading:
     value: float | None
     window: str = ""  # "Yesterday", "7 days"… when the reading is one of several windows
 
-    @property
+    @cached_property
     def display(self) -> str:
         return format_value(self.metric, self.value)
 
-    @property
+    @cached_property
     def target_display(self) -> str:
         target = self.metric.target
         return (
             "no target" if target is None else format_value(self.metric, float(target), trim=True)
         )
 
-    @property
+    @cached_property
     def csv_value(self) -> str:
         """The value rounded as the CSV carries it; empty when there is none."""
         return "" if self.value is None else f"{self.value:.2f}"
 
-    @property
+    @cached_property
     def on_target(self) -> bool | None:
         return self.metric.is_on_target(self.value)
 
-    @property
+    @cached_property
     def gap_pct(self) -> float | None:
         """How far the value is from the target, in % of the target (+ above, − below)."""
         target = self.metric.target
@@ -68,7 +69,7 @@ class Reading:
             return None
         return (self.value - float(target)) / abs(float(target)) * 100
 
-    @property
+    @cached_property
     def position(self) -> str:
         """'above', 'below' or 'at' the target; '' when unknown."""
         gap = self.gap_pct
@@ -78,16 +79,16 @@ class Reading:
             return "at"
         return "above" if gap > 0 else "below"
 
-    @property
+    @cached_property
     def arrow(self) -> str:
         return {"above": "▲", "below": "▼", "at": "●"}.get(self.position, "")
 
-    @property
+    @cached_property
     def verdict(self) -> str:
         """'good', 'bad' or 'none': the colour class, always shown with a word and an arrow."""
         return {True: "good", False: "bad"}.get(self.on_target, "none")
 
-    @property
+    @cached_property
     def label(self) -> str:
         """In words, for people and screen readers: '12% below target $47, on target'."""
         if self.value is None:
@@ -99,7 +100,7 @@ class Reading:
             return f"at target {self.target_display}, {verdict}"
         return f"{abs(self.gap_pct):.0f}% {self.position} target {self.target_display}, {verdict}"
 
-    @property
+    @cached_property
     def short_label(self) -> str:
         """'12%' (the arrow says above or below) or 'at target': what fits in a cell."""
         if self.value is None or self.on_target is None:

@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from constraints import metrics
-from constraints.models import Constraint, Metric
+from constraints.models import Constraint, Decision, Metric
 from sources.days import yesterday
 from sources.models import Measure, Source, SyncRun
 from tests.factories import demo_data
@@ -160,3 +160,20 @@ def test_it_shows_times_in_the_business_time_zone(staff_client, demo, settings):
     html = staff_client.get(URL).content.decode()
     local = run.finished_at.astimezone(dt.timezone(dt.timedelta(hours=13)))
     assert local.strftime("%-d %b %H:%M") in html.split('id="freshness"')[1]
+
+
+def test_it_recommends_from_a_decision_on_one_of_the_channels_campaigns(staff_client, demo):
+    Decision.objects.create(
+        rule=demo["dry_run"].rule, target="campaign:23850002", target_label="Retargeting",
+        period=yesterday(), idempotency_key="pause:23850002", status=Decision.Status.DRY_RUN,
+        reason="Retargeting CPA three times the target",
+    )  # fmt: skip
+    rows = {r.channel.key: r for r in staff_client.get(URL).context["page"].rows}
+    assert rows["meta-ads"].recommendation.action == "pause"
+    assert rows["meta-ads"].recommendation.reason.startswith("Retargeting CPA three times")
+    assert rows["google-ads"].recommendation.action == "raise"
+
+
+def test_it_keeps_filter_values_safe_in_links(staff_client, demo):
+    html = staff_client.get(URL, {"channel": "x&period=90"}).content.decode()
+    assert "channel=x%26period%3D90" in html
