@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from constraints import charts, metrics
 from constraints.models import Alert, Constraint, Decision, Metric
+from constraints.models.constraint import DRIVERS_PER_CONSTRAINT
 from constraints.readings import Reading
 from constraints.recommendations import Recommendation, from_decisions, from_drivers
 from sources.days import today, yesterday
@@ -196,29 +197,33 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
     page.alerts = list(Alert.objects.needing_attention().select_related("acknowledged_by")[:20])
     page.freshness = freshness(as_of=page.as_of)
     page.has_sources = bool(page.freshness)
-    if page.constraint is None:
-        return page
+    if page.constraint is not None:
+        add_numbers(page=page, with_charts=with_charts)
+    return page
+
+
+def add_numbers(*, page: Dashboard, with_charts: bool) -> None:
+    """The headline, the decision table and the charts of the page's active constraint."""
     metric_list = list(page.constraint.metrics.all())
     page.problems = problems_of(metric_list)
     if page.problems:
-        return page
+        return
     page.headline_metric = next(m for m in metric_list if m.role == Metric.Role.HEADLINE)
     page.drivers = [m for m in metric_list if m.role == Metric.Role.DRIVER]
     page.channels = list(Channel.objects.all())
-    page.unknown_channel = bool(filters.channel) and page.channel is None
+    page.unknown_channel = bool(page.filters.channel) and page.channel is None
     frame = load(page=page, metric_list=metric_list)
     page.has_data = not frame.empty
     page.missing_measures = missing_measures(frame, metric_list)
     if not page.has_data:
-        return page
+        return
     table = metrics.DailyTable(frame)
     fill(page=page, table=table)
     if with_charts:
         page.charts = charts.dashboard_charts(
             table, headline=page.headline, drivers=page.drivers, as_of=page.as_of,
-            period=filters.period, channels=page.channels,
+            period=page.filters.period, channels=page.channels,
         )  # fmt: skip
-    return page
 
 
 def problems_of(metric_list: list[Metric]) -> list[str]:
@@ -227,7 +232,7 @@ def problems_of(metric_list: list[Metric]) -> list[str]:
     errors = []
     if roles.count(Metric.Role.HEADLINE) != 1:
         errors.append(f"needs exactly one headline metric, has {roles.count('headline')}")
-    if roles.count(Metric.Role.DRIVER) != 3:
+    if roles.count(Metric.Role.DRIVER) != DRIVERS_PER_CONSTRAINT:
         errors.append(f"needs exactly three driver metrics, has {roles.count('driver')}")
     return errors
 
