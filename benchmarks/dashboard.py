@@ -140,6 +140,7 @@ def measure() -> None:
     from django.test import Client
 
     from constraints import dashboard, metrics
+    from constraints.charts import PLOTLY_JS
     from constraints.models import Constraint
     from sources.models import Measure
 
@@ -147,7 +148,7 @@ def measure() -> None:
     client.force_login(get_user_model().objects.get(username="bench"))
     names = sorted(metrics.measures_of(Constraint.objects.active().metrics.all()))
     print(f"measures stored: {Measure.objects.count():,} ({DAYS} days × {CHANNELS} channels)")
-    plotly_js = (ROOT / "static/vendor/plotly-4.1.1.min.js").stat().st_size
+    plotly_js = (ROOT / "static" / PLOTLY_JS).stat().st_size
     print(
         f"{'period':>7} {'render /':>10} {'read rows':>10} {'ratio':>6} {'rows':>8} "
         f"{'HTML':>9} {'figures':>9}"

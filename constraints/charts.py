@@ -18,6 +18,8 @@ from constraints.models import Metric
 from constraints.readings import currency_symbol, format_value
 from sources.models import Channel
 
+# plotly.js as shipped inside the plotly Python package, served once per page from static/.
+PLOTLY_JS = "vendor/plotly-4.1.1.min.js"
 ROLLING_DAYS = 7
 DAILY_UP_TO = 28
 HEIGHT = 260

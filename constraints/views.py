@@ -13,6 +13,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from constraints import approval
+from constraints.charts import PLOTLY_JS
 from constraints.dashboard import Filters, build, csv_rows
 from constraints.models import Alert, Decision
 from sources.days import business_tz
@@ -28,7 +29,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     page = build(filters=Filters.from_query(request.GET))
-    context = {"page": page, "snooze_choices": SNOOZE_HOURS.items()}
+    context = {"page": page, "snooze_choices": SNOOZE_HOURS.items(), "plotly_js": PLOTLY_JS}
     with timezone.override(business_tz()):  # times read in the business's zone, like days
         return render(request, "constraints/dashboard.html", context)
 

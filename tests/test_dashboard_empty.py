@@ -53,3 +53,13 @@ def test_it_names_missing_measures_when_some_data_exists(staff_client, cac, demo
     assert "No rows yet for" in html
     assert "<code>sessions</code> (set up Google Analytics 4)" in html
     assert "<code>leads</code> (set up HubSpot)" in html
+
+
+def test_it_offers_all_channels_when_the_chosen_one_has_no_data(staff_client, cac):
+    from sources.models import Channel
+
+    Channel.objects.create(key="tiktok", name="TikTok")
+    html = staff_client.get(URL, {"channel": "tiktok", "period": 7}).content.decode()
+    assert "TikTok has no rows the metrics read" in html
+    assert '<a href="?period=7">Show all channels</a>' in html
+    assert "measure-list" not in html

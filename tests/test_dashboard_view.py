@@ -177,3 +177,8 @@ def test_it_recommends_from_a_decision_on_one_of_the_channels_campaigns(staff_cl
 def test_it_keeps_filter_values_safe_in_links(staff_client, demo):
     html = staff_client.get(URL, {"channel": "x&period=90"}).content.decode()
     assert "channel=x%26period%3D90" in html
+
+
+def test_it_points_the_favicon_at_the_static_icon(client, db):
+    response = client.get("/favicon.ico")
+    assert response.status_code == 301 and response.url.endswith("favicon.svg")
