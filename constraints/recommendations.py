@@ -75,6 +75,8 @@ def from_decisions(decisions: list[Decision]) -> Recommendation | None:
 def from_drivers(recent: list[Reading], longest: list[Reading]) -> Recommendation:
     """From the drivers over the last 7 days (`recent`) and the last 28 (`longest`)."""
     known = [r for r in recent if r.on_target is not None]
+    if not known and all(r.metric.target is None for r in recent):
+        return Recommendation(HOLD, "No driver has a target yet: set them in the admin.", "drivers")
     if not known:
         return Recommendation(HOLD, "Not enough data in the last 7 days to judge.", "drivers")
     hits = [r for r in known if r.on_target]

@@ -182,3 +182,10 @@ def test_it_keeps_filter_values_safe_in_links(staff_client, demo):
 def test_it_points_the_favicon_at_the_static_icon(client, db):
     response = client.get("/favicon.ico")
     assert response.status_code == 301 and response.url.endswith("favicon.svg")
+
+
+def test_it_reads_a_headline_without_a_target(staff_client, demo):
+    Metric.objects.filter(key="blended_cac").update(target=None)
+    html = staff_client.get(URL).content.decode()
+    assert "no target set" in html and "verdict-none" in html
+    assert "Target $" not in html.split('id="chart-blended_cac-data"')[1].split("</script>")[0]

@@ -85,3 +85,9 @@ def test_it_reads_a_set_budget_as_raise_or_lower():
 
 def test_it_has_no_rule_recommendation_without_decisions():
     assert from_decisions([]) is None
+
+
+def test_it_asks_for_targets_when_no_driver_has_one():
+    bare = [Reading(Metric(key=k, label=k, unit="count", direction="higher"), 5.0) for k in "abc"]
+    advice = from_drivers(bare, bare)
+    assert advice.action == "hold" and advice.reason.startswith("No driver has a target yet")
