@@ -67,7 +67,7 @@ def test_it_labels_every_cell_in_words_not_only_colour(staff_client, demo):
     assert html.count("on target</span>") + html.count("off target</span>") + html.count(
         "no data</span>"
     ) == len(cells)
-    assert re.search(r'<span class="cell-tag" title="\d+% (above|below) target', html)
+    assert re.search(r'<span class="visually-hidden">\d+% (above|below) target \$47', html)
 
 
 def test_it_filters_the_period(staff_client, demo):
