@@ -4,6 +4,8 @@ from constraints import views
 
 urlpatterns = [
     path("", views.dashboard, name="constraints-dashboard"),
+    path("favicon.ico", views.favicon, name="constraints-favicon"),
+    path("dashboard.csv", views.dashboard_csv, name="constraints-dashboard-csv"),
     path("healthz", views.healthz, name="constraints-healthz"),
     path(
         "decisions/<int:pk>/approve/",

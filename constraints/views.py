@@ -1,16 +1,18 @@
+import csv
 import datetime as dt
 
 from django.contrib import messages
-from django.contrib.admin.views.decorators import staff_member_required
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import (
     HttpRequest,
     HttpResponse,
     HttpResponseBadRequest,
-    HttpResponseRedirect,
     JsonResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
+from django.templatetags.static import static
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -18,17 +20,39 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from constraints import approval
+from constraints.charts import PLOTLY_JS
+from constraints.dashboard import Filters, build, csv_rows
 from constraints.health import health_report
-from constraints.models import Alert, Constraint, Decision
+from constraints.models import Alert, Decision
+from sources.days import business_tz
 
 DEFAULT_SNOOZE_HOURS = 24
 MAX_SNOOZE = dt.timedelta(days=90)
+SNOOZE_HOURS = {4: "4 hours", 24: "1 day", 168: "1 week"}
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """Browsers ask for /favicon.ico on pages without an icon link (the admin's login)."""
+    return redirect(static("favicon.svg"), permanent=True)
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    constraint = Constraint.objects.active()
-    return render(request, "constraints/dashboard.html", {"constraint": constraint})
+    page = build(filters=Filters.from_query(request.GET))
+    context = {"page": page, "snooze_choices": SNOOZE_HOURS.items(), "plotly_js": PLOTLY_JS}
+    with timezone.override(business_tz()):  # times read in the business's zone, like days
+        return render(request, "constraints/dashboard.html", context)
+
+
+@login_required
+def dashboard_csv(request: HttpRequest) -> HttpResponse:
+    """The decision table exactly as the page shows it for the same query string."""
+    page = build(filters=Filters.from_query(request.GET), with_charts=False)
+    name = f"decisionhub-{page.as_of.isoformat()}-{page.filters.period}d.csv"
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    csv.writer(response).writerows(csv_rows(page))
+    return response
 
 
 @require_GET
@@ -40,20 +64,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 @require_POST
-@staff_member_required
+@login_required
 def acknowledge_alert(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = get_object_or_404(Alert, pk=pk)
+    alert = _staff_get(request, Alert, pk)
     if alert.acknowledge(request.user):
         messages.success(request, f"Acknowledged: {alert.title}")
     else:
         messages.info(request, f"Already {alert.get_status_display().lower()}: {alert.title}")
-    return _back(request)
+    return _back(request, "alerts")
 
 
 @require_POST
-@staff_member_required
+@login_required
 def snooze_alert(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = get_object_or_404(Alert, pk=pk)
+    alert = _staff_get(request, Alert, pk)
     until = snooze_until(request.POST, now=timezone.now())
     if until is None:
         return HttpResponseBadRequest("Give hours (1 to 2160) or an ISO date-time `until`.")
@@ -61,7 +85,7 @@ def snooze_alert(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Snoozed until {until:%Y-%m-%d %H:%M}: {alert.title}")
     else:
         messages.info(request, f"Already {alert.get_status_display().lower()}: {alert.title}")
-    return _back(request)
+    return _back(request, "alerts")
 
 
 def snooze_until(data, *, now: dt.datetime) -> dt.datetime | None:
@@ -80,37 +104,45 @@ def snooze_until(data, *, now: dt.datetime) -> dt.datetime | None:
     return until
 
 
-def _back(request: HttpRequest) -> HttpResponse:
-    target = request.POST.get("next") or request.GET.get("next") or "/"
-    safe = url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    )
-    return redirect(target if safe else "/")
-
-
 @require_POST
-@staff_member_required
-def approve_decision(request: HttpRequest, pk: int) -> HttpResponseRedirect:
-    decision = get_object_or_404(Decision, pk=pk)
+@login_required
+def approve_decision(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = _staff_get(request, Decision, pk)
     if approval.approve(decision=decision, user=request.user):
-        messages.success(
-            request, f"Approved: {decision.get_status_display().lower()}. {decision.reason}"
-        )
+        outcome = decision.get_status_display().lower()
+        messages.success(request, f"Approved: {decision.rule.name} → {decision.target_label}"
+                         f" ({outcome}). {decision.reason}")  # fmt: skip
     else:
         messages.warning(
             request, f"Not approved: it is already {decision.get_status_display().lower()}."
         )
-    return _back(request)
+    return _back(request, "pending")
 
 
 @require_POST
-@staff_member_required
-def reject_decision(request: HttpRequest, pk: int) -> HttpResponseRedirect:
-    decision = get_object_or_404(Decision, pk=pk)
+@login_required
+def reject_decision(request: HttpRequest, pk: int) -> HttpResponse:
+    decision = _staff_get(request, Decision, pk)
     if approval.reject(decision=decision, user=request.user):
-        messages.success(request, f"Rejected: {decision}.")
+        messages.success(request, f"Rejected: {decision.rule.name} → {decision.target_label}.")
     else:
         messages.warning(
             request, f"Not rejected: it is already {decision.get_status_display().lower()}."
         )
-    return _back(request)
+    return _back(request, "pending")
+
+
+def _staff_get(request: HttpRequest, model, pk: int):
+    """Only staff answer decisions and alerts; others get a plain 403, not a login loop."""
+    if not request.user.is_staff:
+        raise PermissionDenied("Only staff can answer decisions and alerts.")
+    return get_object_or_404(model, pk=pk)
+
+
+def _back(request: HttpRequest, anchor: str) -> HttpResponse:
+    """To the page the form was on (same host only), at the section it came from."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return redirect(f"{target if safe and target else reverse('constraints-dashboard')}#{anchor}")

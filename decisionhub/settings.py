@@ -200,6 +200,8 @@ LOGGING = {
         "django": {"handlers": [], "level": "INFO"},
         "django.db.backends": {"level": "WARNING"},
         "urllib3": {"level": "WARNING"},
+        # axes logs every successful login reset at INFO; only lockouts matter.
+        "axes": {"level": "WARNING"},
     },
 }
 

@@ -1,7 +1,9 @@
 import datetime as dt
 
 import pandas as pd
-from django.db import models
+from django.db import connections, models
+from django.db.models import FloatField, Sum
+from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -148,6 +150,30 @@ class MeasureQuerySet(models.QuerySet):
         frame["date"] = pd.to_datetime(frame["date"])
         frame["value"] = frame["value"].astype(float)
         return frame
+
+    def daily_totals_frame(self) -> pd.DataFrame:
+        """MEASURE_COLUMNS summed in SQL over sources and campaigns of one kind: one row per
+        (date, source kind, channel, measure), `source` and `campaign` empty. Same metric
+        values as to_frame() with a fraction of the rows; empty frame, never None."""
+        totals = (
+            self.order_by()
+            .values_list("date", "source__kind", "channel__key", "name")
+            .annotate(total=Cast(Sum("value"), FloatField()))
+        )
+        # Straight from the cursor: the ORM's per-row converters (a date parsed from text for
+        # each row on SQLite) cost more than the query; pandas parses the column at once.
+        sql, params = totals.query.sql_with_params()
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(sql, params)
+            rows = cursor.fetchall()
+        frame = pd.DataFrame.from_records(
+            rows, columns=["date", "source_kind", "channel", "measure", "value"]
+        )
+        frame["date"] = pd.to_datetime(frame["date"])
+        frame["value"] = frame["value"].astype(float)
+        frame["source"] = ""
+        frame["campaign"] = ""
+        return frame[MEASURE_COLUMNS]
 
 
 class Measure(models.Model):

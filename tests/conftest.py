@@ -76,5 +76,34 @@ def slack(settings, slept):
         yield mock
 
 
+@pytest.fixture
+def cac(db):
+    from tests.factories import cac_constraint
+
+    return cac_constraint()
+
+
+@pytest.fixture
+def demo(cac):
+    """The cac constraint on 56 days of demo data up to yesterday, with decisions and alerts."""
+    from tests.factories import alerts, demo_data, rules_and_decisions
+
+    source = demo_data(days=56)
+    return {"constraint": cac, "source": source, **rules_and_decisions(cac), **alerts()}
+
+
+@pytest.fixture
+def staff(db):
+    from tests.factories import staff_user
+
+    return staff_user()
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
 # Fixtures of the rules tests (constraint, google, pulled) live in their own module.
 pytest_plugins = ["tests.rules_support"]

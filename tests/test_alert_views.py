@@ -24,7 +24,7 @@ def staff(client, django_user_model):
 def test_it_acknowledges_and_redirects_home(staff, alert):
     response = staff.post(reverse("constraints-alert-acknowledge", args=[alert.pk]))
     assert response.status_code == 302
-    assert response.url == "/"
+    assert response.url == "/#alerts"
     alert.refresh_from_db()
     assert alert.status == Alert.Status.ACKNOWLEDGED
     assert alert.acknowledged_by.username == "ops"
@@ -58,16 +58,15 @@ def test_it_refuses_a_bad_snooze(staff, alert, data):
 
 def test_it_redirects_to_a_local_next_only(staff, alert):
     url = reverse("constraints-alert-acknowledge", args=[alert.pk])
-    assert staff.post(url, {"next": "/?tab=alerts"}).url == "/?tab=alerts"
-    assert staff.post(url, {"next": "https://evil.example/"}).url == "/"
+    assert staff.post(url, {"next": "/?tab=alerts"}).url == "/?tab=alerts#alerts"
+    assert staff.post(url, {"next": "https://evil.example/"}).url == "/#alerts"
 
 
 def test_it_is_for_staff_only(client, django_user_model, alert):
     user = django_user_model.objects.create_user("founder")
     client.force_login(user)
     response = client.post(reverse("constraints-alert-acknowledge", args=[alert.pk]))
-    assert response.status_code == 302
-    assert "/admin/login/" in response.url
+    assert response.status_code == 403
     alert.refresh_from_db()
     assert alert.status == Alert.Status.OPEN
 

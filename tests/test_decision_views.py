@@ -44,7 +44,7 @@ def test_it_executes_an_approved_proposal_once(client, staff, proposals):
     first = post(client, "constraints-decision-approve", decision)
     second = post(client, "constraints-decision-approve", decision)
     decision.refresh_from_db()
-    assert first.status_code == 302 and first["Location"] == "/"
+    assert first.status_code == 302 and first["Location"] == "/#pending"
     assert decision.status == Decision.Status.SIMULATED
     assert decision.approved_by == staff and decision.answered_at is not None
     assert second.status_code == 302
@@ -67,12 +67,12 @@ def test_it_redirects_only_to_this_site(client, staff, proposals):
     response = post(
         client, "constraints-decision-reject", proposals[0], next="https://evil.example"
     )
-    assert response["Location"] == "/"
+    assert response["Location"] == "/#pending"
 
 
 def test_it_refuses_non_staff_and_get(client, proposals, db):
     client.force_login(User.objects.create_user("viewer", password="pw"))
-    assert post(client, "constraints-decision-approve", proposals[0]).status_code == 302
+    assert post(client, "constraints-decision-approve", proposals[0]).status_code == 403
     assert (
         client.get(reverse("constraints-decision-approve", args=[proposals[0].pk])).status_code
         == 405

@@ -70,3 +70,85 @@ def test_it_scales_percentages_and_filters_source_kinds():
     assert metrics.total(f, rate, since=D1, until=D1) == pytest.approx(3.0)
     rate.source_kinds = ["ga4"]
     assert metrics.total(f, rate, since=D1, until=D1) is None
+
+
+def test_it_gives_no_value_for_an_empty_frame_of_dates():
+    empty = frame([]).astype({"value": float})
+    empty["date"] = pd.to_datetime(empty["date"])
+    assert metrics.total(empty, cpa(), since=D1, until=D2) is None
+
+
+def test_it_rolls_a_ratio_of_sums_not_a_mean_of_ratios():
+    f = frame(
+        [
+            (D1, "g", "spend", 100),
+            (D1, "g", "conversions", 1),
+            (D2, "g", "spend", 100),
+            (D2, "g", "conversions", 9),
+        ]
+    )
+    rolled = metrics.rolling(f, cpa(), days=7)
+    assert list(rolled["value"]) == pytest.approx([100.0, 20.0])
+
+
+def test_it_leaves_days_without_rows_out_of_a_rolling_series():
+    d4 = D1 + dt.timedelta(days=3)
+    f = frame(
+        [
+            (D1, "g", "spend", 100),
+            (D1, "g", "conversions", 4),
+            (d4, "g", "spend", 50),
+            (d4, "g", "conversions", 1),
+            (D2, "m", "spend", 10),
+            (D2, "m", "conversions", 0),
+        ]
+    )
+    rolled = metrics.rolling(f, cpa(), days=2, by_channel=True)
+    # g: D1 → 25, D2/D3 absent (no rows), D4 → 50 (window D3..D4); m: zero denominator.
+    rows = zip(rolled["channel"], rolled["date"].dt.date, rolled["value"], strict=True)
+    assert list(rows) == [
+        ("g", D1, pytest.approx(25.0)),
+        ("g", d4, pytest.approx(50.0)),
+    ]
+
+
+def test_it_rolls_an_empty_frame_into_an_empty_series():
+    empty = frame([])
+    empty["date"] = pd.to_datetime(empty["date"])
+    rolled = metrics.rolling(empty, cpa(), days=7, by_channel=True)
+    assert list(rolled.columns) == ["date", "channel", "value"] and rolled.empty
+
+
+def mixed_frame():
+    f = frame(
+        [
+            (D1, "g", "spend", 100),
+            (D1, "g", "conversions", 4),
+            (D2, "g", "spend", 60),
+            (D2, "m", "spend", 90),
+            (D2, "m", "conversions", 0),
+            (D2, "e", "conversions", 3),
+        ]
+    )
+    f.loc[f["channel"] == "m", "source_kind"] = "meta_ads"
+    return f
+
+
+@pytest.mark.parametrize("kinds", [[], ["demo"]])
+def test_it_gives_the_same_values_from_a_daily_table(kinds):
+    f, metric = mixed_frame(), cpa(source_kinds=kinds)
+    table = metrics.DailyTable(f)
+    for since, until in ((D1, D1), (D2, D2), (D1, D2)):
+        expected = metrics.window_value(f, metric, since=since, until=until, by=["channel"])
+        got = table.window(metric, since=since, until=until)
+        pd.testing.assert_series_equal(
+            got.reindex(expected.index), expected, check_names=False, check_index_type=False
+        )
+        total = metrics.total(f, metric, since=since, until=until)
+        assert table.total(metric, since=since, until=until) == pytest.approx(total, nan_ok=True)
+
+
+def test_it_gives_no_value_from_an_empty_daily_table():
+    empty = frame([])
+    empty["date"] = pd.to_datetime(empty["date"])
+    assert metrics.DailyTable(empty).total(cpa(), since=D1, until=D2) is None

@@ -1,0 +1,403 @@
+"""Everything the dashboard shows, assembled from a fixed number of queries.
+
+`build(filters=...)` reads the active constraint, its metrics, one SQL-aggregated frame of
+daily totals, the decisions, the alerts and the sources' freshness, and computes the rest in
+pandas. The number of queries does not depend on how much data there is.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+from urllib.parse import urlencode
+
+import pandas as pd
+from django.conf import settings
+from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.http import QueryDict
+from django.utils import timezone
+
+from constraints import charts, metrics
+from constraints.models import Alert, Constraint, Decision, Metric
+from constraints.models.constraint import DRIVERS_PER_CONSTRAINT
+from constraints.readings import Reading
+from constraints.recommendations import Recommendation, from_decisions, from_drivers
+from sources.days import today, yesterday
+from sources.models import Campaign, Channel, Measure, Source, SyncRun
+
+PERIODS = (7, 28, 90)
+DEFAULT_PERIOD = 28
+# The decision table's windows, in days ending yesterday.
+WINDOWS = ((1, "Yesterday"), (7, "7 days"), (28, "28 days"))
+RECOMMENDATION_WINDOW = 7
+ROLLING_DAYS = 7
+RECENT_ACTIONS = 12
+PENDING_SHOWN = 20
+FAILURES_SINCE = dt.timedelta(days=7)
+# Which kind of source delivers which measure, to say what to set up when numbers are missing.
+MEASURE_SOURCES = {
+    "spend": "Google Ads or Meta Ads",
+    "clicks": "Google Ads or Meta Ads",
+    "impressions": "Google Ads or Meta Ads",
+    "conversions": "Google Ads or Meta Ads",
+    "sessions": "Google Analytics 4",
+    "key_events": "Google Analytics 4",
+    "leads": "HubSpot",
+    "qualified_leads": "HubSpot",
+    "customers": "HubSpot or Stripe",
+    "revenue": "Stripe or HubSpot",
+}
+
+
+@dataclass(frozen=True)
+class Filters:
+    """The page's query string: period in days and an optional channel key."""
+
+    period: int = DEFAULT_PERIOD
+    channel: str = ""
+
+    @classmethod
+    def from_query(cls, query: QueryDict) -> "Filters":
+        """Unknown or malformed values fall back to the defaults rather than failing."""
+        period = query.get("period", "")
+        period = int(period) if period.isdigit() and int(period) in PERIODS else DEFAULT_PERIOD
+        return cls(period=period, channel=query.get("channel", "").strip()[:64])
+
+    def query(self, **changes) -> str:
+        """The query string for these filters with some changed, e.g. query(period=7)."""
+        values = {"period": self.period, "channel": self.channel} | changes
+        return urlencode({k: v for k, v in values.items() if v})
+
+
+@dataclass
+class Headline:
+    metric: Metric
+    reading: Reading
+    previous: Reading
+    period: int
+
+    @property
+    def change_pct(self) -> float | None:
+        now, before = self.reading.value, self.previous.value
+        if now is None or not before:
+            return None
+        return (now - before) / abs(before) * 100
+
+    @property
+    def change_abs(self) -> float | None:
+        change = self.change_pct
+        return None if change is None else abs(change)
+
+    @property
+    def improving(self) -> bool | None:
+        change = self.change_pct
+        if change is None or abs(change) < 0.05:
+            return None
+        return (change < 0) == (self.metric.direction == Metric.Direction.LOWER)
+
+
+@dataclass
+class ChannelRow:
+    channel: Channel
+    cells: list[list[Reading]]  # per driver, per window of WINDOWS
+    recommendation: Recommendation
+
+
+@dataclass
+class SourceFreshness:
+    source: Source
+    last_success_at: dt.datetime | None
+    data_until: dt.date | None
+    rows: int | None
+    failures: int
+    last_error: str
+    as_of: dt.date
+
+    @property
+    def days_behind(self) -> int | None:
+        return None if self.data_until is None else max((self.as_of - self.data_until).days, 0)
+
+    @property
+    def stale(self) -> bool:
+        return self.data_until is None or self.data_until < self.as_of
+
+    @property
+    def status(self) -> str:
+        if self.data_until is None:
+            return "never pulled" if not self.failures else "never succeeded"
+        if self.stale:
+            return f"{self.days_behind} day{'s' if self.days_behind != 1 else ''} behind"
+        return "up to date"
+
+
+@dataclass
+class Dashboard:
+    filters: Filters
+    as_of: dt.date
+    constraint: Constraint | None = None
+    problems: list[str] = field(default_factory=list)
+    headline_metric: Metric | None = None
+    headline: Headline | None = None
+    drivers: list[Metric] = field(default_factory=list)
+    rows: list[ChannelRow] = field(default_factory=list)
+    channels: list[Channel] = field(default_factory=list)
+    unknown_channel: bool = False
+    missing_measures: dict[str, str] = field(default_factory=dict)
+    has_sources: bool = False
+    has_data: bool = False
+    charts: list[dict] = field(default_factory=list)
+    pending: list[Decision] = field(default_factory=list)
+    recent: list[Decision] = field(default_factory=list)
+    alerts: list[Alert] = field(default_factory=list)
+    freshness: list[SourceFreshness] = field(default_factory=list)
+
+    @property
+    def windows(self) -> tuple[tuple[int, str], ...]:
+        return WINDOWS
+
+    @property
+    def time_zone(self) -> str:
+        return settings.BUSINESS_TIMEZONE
+
+    @property
+    def period_links(self) -> list[tuple[int, str]]:
+        return [(days, self.filters.query(period=days)) for days in PERIODS]
+
+    @property
+    def driver_heads(self) -> list[Reading]:
+        """A value-less reading per driver: the table's column heads with their targets."""
+        return [Reading(driver, None) for driver in self.drivers]
+
+    @property
+    def stale(self) -> list[SourceFreshness]:
+        """Sources the decision reads whose data stops before yesterday."""
+        kinds = {k for m in self.metrics for k in m.source_kinds}
+        reads_all = any(not m.source_kinds for m in self.metrics)
+        return [f for f in self.freshness if f.stale and (reads_all or f.source.kind in kinds)]
+
+    @property
+    def metrics(self) -> list[Metric]:
+        return ([self.headline.metric] if self.headline else []) + self.drivers
+
+    @property
+    def channel(self) -> Channel | None:
+        return next((c for c in self.channels if c.key == self.filters.channel), None)
+
+    @property
+    def basis(self) -> str:
+        """'rules', 'drivers' or 'mixed': where today's recommendations come from."""
+        bases = {row.recommendation.basis for row in self.rows}
+        return bases.pop() if len(bases) == 1 else ("mixed" if bases else "drivers")
+
+
+def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
+    """The whole page for these filters. Never raises for missing data: it says what's missing."""
+    page = Dashboard(filters=filters, as_of=yesterday())
+    page.constraint = Constraint.objects.active()
+    page.pending, page.recent = pending_decisions(), recent_decisions()
+    page.alerts = list(Alert.objects.needing_attention().select_related("acknowledged_by")[:20])
+    page.freshness = freshness(as_of=page.as_of)
+    page.has_sources = bool(page.freshness)
+    if page.constraint is not None:
+        add_numbers(page=page, with_charts=with_charts)
+    return page
+
+
+def add_numbers(*, page: Dashboard, with_charts: bool) -> None:
+    """The headline, the decision table and the charts of the page's active constraint."""
+    metric_list = list(page.constraint.metrics.all())
+    page.problems = problems_of(metric_list)
+    if page.problems:
+        return
+    page.headline_metric = next(m for m in metric_list if m.role == Metric.Role.HEADLINE)
+    page.drivers = [m for m in metric_list if m.role == Metric.Role.DRIVER]
+    page.channels = list(Channel.objects.all())
+    page.unknown_channel = bool(page.filters.channel) and page.channel is None
+    frame = load(page=page, metric_list=metric_list)
+    page.has_data = not frame.empty
+    page.missing_measures = missing_measures(frame, metric_list)
+    if not page.has_data:
+        return
+    table = metrics.DailyTable(frame)
+    fill(page=page, table=table)
+    if with_charts:
+        page.charts = charts.dashboard_charts(
+            table, headline=page.headline, drivers=page.drivers, as_of=page.as_of,
+            period=page.filters.period, channels=page.channels,
+        )  # fmt: skip
+
+
+def problems_of(metric_list: list[Metric]) -> list[str]:
+    """Why these metrics can't make a dashboard (same checks as Constraint.metric_errors)."""
+    roles = [m.role for m in metric_list]
+    errors = []
+    if roles.count(Metric.Role.HEADLINE) != 1:
+        errors.append(f"needs exactly one headline metric, has {roles.count('headline')}")
+    if roles.count(Metric.Role.DRIVER) != DRIVERS_PER_CONSTRAINT:
+        errors.append(f"needs exactly three driver metrics, has {roles.count('driver')}")
+    return errors
+
+
+def load(*, page: Dashboard, metric_list: list[Metric]) -> pd.DataFrame:
+    """Daily totals of the measures the metrics need: the period and the one before it, and
+    at least the decision table's longest window."""
+    days = max(2 * page.filters.period, WINDOWS[-1][0], page.filters.period + ROLLING_DAYS)
+    since = page.as_of - dt.timedelta(days=days - 1)
+    rows = Measure.objects.for_window(since, page.as_of)
+    rows = rows.filter(name__in=metrics.measures_of(metric_list))
+    if page.channel:
+        rows = rows.filter(channel=page.channel)
+    return rows.daily_totals_frame()
+
+
+def missing_measures(frame: pd.DataFrame, metric_list: list[Metric]) -> dict[str, str]:
+    """Measures the metrics need that have no rows at all, with the source that delivers them."""
+    present = set(frame["measure"].unique())
+    needed = sorted(metrics.measures_of(metric_list) - present)
+    return {name: MEASURE_SOURCES.get(name, "a CSV source") for name in needed}
+
+
+def fill(*, page: Dashboard, table: metrics.DailyTable) -> None:
+    as_of, period = page.as_of, page.filters.period
+    start = as_of - dt.timedelta(days=period - 1)
+    before_end = start - dt.timedelta(days=1)
+    before_start = before_end - dt.timedelta(days=period - 1)
+    metric = page.headline_metric
+    page.headline = Headline(
+        metric=metric,
+        reading=Reading(metric, table.total(metric, since=start, until=as_of)),
+        previous=Reading(metric, table.total(metric, since=before_start, until=before_end)),
+        period=period,
+    )
+    page.rows = channel_rows(page=page, table=table)
+
+
+def channel_rows(*, page: Dashboard, table: metrics.DailyTable) -> list[ChannelRow]:
+    """One row per channel with data in the longest window, by channel name."""
+    names = {c.key: c for c in page.channels}
+    values = {  # (driver key, window days) → Series by channel
+        (d.key, days): table.window(
+            d, since=page.as_of - dt.timedelta(days=days - 1), until=page.as_of
+        )
+        for d in page.drivers
+        for days, _ in WINDOWS
+    }
+    decided = decisions_by_channel(as_of=page.as_of)
+    rows = []
+    present = table.table.columns.get_level_values("channel").unique()
+    for key in sorted(present, key=lambda k: names[k].name if k in names else k):
+        cells = [
+            [Reading(d, _get(values[(d.key, days)], key), label) for days, label in WINDOWS]
+            for d in page.drivers
+        ]
+        recent = [cell[[w for w, _ in WINDOWS].index(RECOMMENDATION_WINDOW)] for cell in cells]
+        longest = [cell[-1] for cell in cells]
+        advice = from_decisions(decided.get(key, [])) or from_drivers(recent, longest)
+        rows.append(ChannelRow(channel=names.get(key), cells=cells, recommendation=advice))
+    return rows
+
+
+def _get(series: pd.Series, key: str) -> float | None:
+    value = series.get(key)
+    return None if value is None or pd.isna(value) else float(value)
+
+
+def pending_decisions() -> list[Decision]:
+    """Proposals waiting for a human, oldest first (they expire first)."""
+    waiting = Decision.objects.filter(status=Decision.Status.PROPOSED)
+    return list(waiting.select_related("rule").order_by("created_at")[:PENDING_SHOWN])
+
+
+def recent_decisions() -> list[Decision]:
+    """The audit: the latest decisions that are no longer waiting, newest first."""
+    done = Decision.objects.exclude(status=Decision.Status.PROPOSED)
+    done = done.select_related("rule", "approved_by").order_by("-updated_at")
+    return list(done[:RECENT_ACTIONS])
+
+
+def decisions_by_channel(*, as_of: dt.date) -> dict[str, list[Decision]]:
+    """The day's decisions that still stand, keyed by channel (campaign targets included)."""
+    ignored = [Decision.Status.REJECTED, Decision.Status.EXPIRED, Decision.Status.SKIPPED]
+    day = Decision.objects.filter(period__gte=as_of, period__lte=today()).exclude(
+        status__in=ignored
+    )
+    day = list(day.select_related("rule").order_by("created_at"))
+    # Rules name campaigns "campaign:<source key>:<platform id>" (constraints/judging.py).
+    ids = [d.target.rsplit(":", 1)[1] for d in day if d.target.startswith("campaign:")]
+    owners = {
+        f"{source}:{external_id}": channel
+        for source, external_id, channel in Campaign.objects.filter(
+            external_id__in=ids
+        ).values_list("source__key", "external_id", "channel__key")
+    }
+    found: dict[str, list[Decision]] = {}
+    for decision in day:
+        kind, _, ident = decision.target.partition(":")
+        key = ident if kind == "channel" else owners.get(ident)
+        if key:
+            found.setdefault(key, []).append(decision)
+    return found
+
+
+def freshness(*, as_of: dt.date) -> list[SourceFreshness]:
+    """Every enabled source with its last successful pull and recent failures, in one query."""
+    runs = SyncRun.objects.filter(source=OuterRef("pk")).order_by()
+    ok = runs.filter(status=SyncRun.Status.SUCCEEDED)
+    last_ok = ok.order_by("-finished_at")
+    failed = runs.filter(status=SyncRun.Status.FAILED)
+    sources: QuerySet[Source] = Source.objects.filter(enabled=True).annotate(
+        last_success_at=Subquery(last_ok.values("finished_at")[:1]),
+        last_rows=Subquery(last_ok.values("rows_stored")[:1]),
+        data_until=Subquery(ok.values("source").annotate(m=Max("until")).values("m")),
+        failures=Coalesce(
+            Subquery(
+                failed.filter(started_at__gte=timezone.now() - FAILURES_SINCE)
+                .values("source")
+                .annotate(n=Count("pk"))
+                .values("n")
+            ),
+            0,
+        ),
+        last_failed_at=Subquery(failed.order_by("-started_at").values("started_at")[:1]),
+        last_error=Subquery(failed.order_by("-started_at").values("error")[:1]),
+    )
+    return [
+        SourceFreshness(
+            source=s,
+            last_success_at=s.last_success_at,
+            data_until=s.data_until,
+            rows=s.last_rows,
+            failures=s.failures,
+            last_error=_current_error(s),
+            as_of=as_of,
+        )
+        for s in sources
+    ]
+
+
+def _current_error(source: Source) -> str:
+    """The latest failure's error, unless a success came after it."""
+    failed_at, ok_at = source.last_failed_at, source.last_success_at
+    return source.last_error or "" if failed_at and (not ok_at or failed_at > ok_at) else ""
+
+
+def csv_rows(page: Dashboard) -> list[list[str]]:
+    """The decision table as CSV rows (header first): what the page's table shows, with the
+    values unrounded to 2 decimals instead of formatted."""
+    header = ["channel"]
+    for driver in page.drivers:
+        header += [f"{driver.key}_{_window_key(days)}" for days, _ in WINDOWS]
+        header.append(f"{driver.key}_target")
+    header += ["recommendation", "reason", "based_on"]
+    rows = [header]
+    for row in page.rows:
+        line = [row.channel.name if row.channel else ""]
+        for driver, cells in zip(page.drivers, row.cells, strict=True):
+            line += [cell.csv_value for cell in cells]
+            line.append("" if driver.target is None else f"{float(driver.target):.2f}")
+        advice = row.recommendation
+        rows.append([*line, advice.action, advice.reason, advice.basis_label])
+    return rows
+
+
+def _window_key(days: int) -> str:
+    return "yesterday" if days == 1 else f"{days}d"

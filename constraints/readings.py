@@ -1,0 +1,110 @@
+"""A metric's value read against its target: what the page and the CSV show for one cell."""
+
+from dataclasses import dataclass
+from functools import cached_property
+
+from django.conf import settings
+
+from constraints.models import Metric
+
+# The tolerance within which a value counts as "at" its target rather than above or below.
+AT_TARGET = 0.005
+
+
+def currency_symbol() -> str:
+    return getattr(settings, "CURRENCY_SYMBOL", "$")
+
+
+def format_value(metric: Metric, value: float | None, *, trim: bool = False) -> str:
+    """'$41.20', '$438', '3.42%', '1,204', or an em dash when there is no value. `trim` drops
+    trailing zeros, for round numbers such as targets ('$47', '3.2%')."""
+    if value is None:
+        return "—"
+    if metric.unit == Metric.Unit.CURRENCY:
+        number = _number(abs(value), 0 if abs(value) >= 100 else 2, trim)
+        return f"{'−' if value < 0 else ''}{currency_symbol()}{number}"
+    if metric.unit == Metric.Unit.PERCENT:
+        return f"{_number(value, 1 if abs(value) >= 10 else 2, trim)}%"
+    if metric.unit == Metric.Unit.COUNT:
+        return _number(value, 0, trim)
+    return _number(value, 1, trim)
+
+
+def _number(value: float, digits: int, trim: bool) -> str:
+    text = f"{value:,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if trim and "." in text else text
+
+
+@dataclass(frozen=True)
+class Reading:
+    metric: Metric
+    value: float | None
+    window: str = ""  # "Yesterday", "7 days"… when the reading is one of several windows
+
+    @cached_property
+    def display(self) -> str:
+        return format_value(self.metric, self.value)
+
+    @cached_property
+    def target_display(self) -> str:
+        target = self.metric.target
+        return (
+            "no target" if target is None else format_value(self.metric, float(target), trim=True)
+        )
+
+    @cached_property
+    def csv_value(self) -> str:
+        """The value rounded as the CSV carries it; empty when there is none."""
+        return "" if self.value is None else f"{self.value:.2f}"
+
+    @cached_property
+    def on_target(self) -> bool | None:
+        return self.metric.is_on_target(self.value)
+
+    @cached_property
+    def gap_pct(self) -> float | None:
+        """How far the value is from the target, in % of the target (+ above, − below)."""
+        target = self.metric.target
+        if self.value is None or not target:
+            return None
+        return (self.value - float(target)) / abs(float(target)) * 100
+
+    @cached_property
+    def position(self) -> str:
+        """'above', 'below' or 'at' the target; '' when unknown."""
+        gap = self.gap_pct
+        if gap is None:
+            return ""
+        if abs(gap) < AT_TARGET * 100:
+            return "at"
+        return "above" if gap > 0 else "below"
+
+    @cached_property
+    def arrow(self) -> str:
+        return {"above": "▲", "below": "▼", "at": "●"}.get(self.position, "")
+
+    @cached_property
+    def verdict(self) -> str:
+        """'good', 'bad' or 'none': the colour class, always shown with a word and an arrow."""
+        return {True: "good", False: "bad"}.get(self.on_target, "none")
+
+    @cached_property
+    def label(self) -> str:
+        """In words, for people and screen readers: '12% below target $47, on target'."""
+        if self.value is None:
+            return "no data"
+        if self.on_target is None:
+            return "no target"
+        verdict = "on target" if self.on_target else "off target"
+        if self.position == "at":
+            return f"at target {self.target_display}, {verdict}"
+        return f"{abs(self.gap_pct):.0f}% {self.position} target {self.target_display}, {verdict}"
+
+    @cached_property
+    def short_label(self) -> str:
+        """'12%' (the arrow says above or below) or 'at target': what fits in a cell."""
+        if self.value is None or self.on_target is None:
+            return ""
+        if self.position == "at":
+            return "at target"
+        return f"{abs(self.gap_pct):.0f}%"

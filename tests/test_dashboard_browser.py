@@ -1,0 +1,100 @@
+"""The dashboard in a real browser: headless Chromium, driven by Playwright, against a live
+server on demo data."""
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.factories import alerts, cac_constraint, demo_data, rules_and_decisions, staff_user
+
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "correct horse battery"
+
+
+def chromium_path() -> str:
+    """The Chromium binary; a missing one fails the test in CI and skips it locally."""
+    path = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not (Path(path).is_file() or shutil.which(path)):
+        if os.environ.get("CI"):
+            pytest.fail(f"Chromium not found at {path} (CHROMIUM_PATH) and CI is set.")
+        pytest.skip(f"Chromium not found at {path}; set CHROMIUM_PATH to run browser tests.")
+    return path
+
+
+@pytest.fixture
+def browser(demo_site):
+    """Chromium, started after the data exists. Playwright's sync API runs an event loop in
+    this thread until the browser closes: the test itself touches only the page, never the
+    ORM, and the database is set up before and flushed after that loop."""
+    path = chromium_path()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo_site(transactional_db):
+    constraint = cac_constraint()
+    demo_data(days=120)
+    decisions = rules_and_decisions(constraint)
+    alerts()
+    staff_user("founder")
+    return decisions
+
+
+def open_dashboard(browser, live_server, *, width: int, height: int):
+    page = browser.new_page(viewport={"width": width, "height": height})
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{live_server.url}/")
+    page.fill("#id_username", "founder")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.plot')].every(n => n.dataset.rendered === 'true')"
+    )
+    return page, errors
+
+
+@pytest.mark.browser
+def test_it_renders_every_chart_and_approves_a_pending_action(live_server, browser):
+    page, errors = open_dashboard(browser, live_server, width=1280, height=900)
+    plots = page.locator(".plot")
+    assert plots.count() == 4
+    for index in range(plots.count()):
+        assert plots.nth(index).locator("svg.main-svg").count() > 0
+        assert plots.nth(index).locator(".scatterlayer .trace").count() > 0
+    assert page.locator(".decision-table tbody tr").count() == 5
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-desktop.png"), full_page=True)
+
+    page.get_by_role("button", name="Approve").first.click()
+    page.wait_for_url(f"{live_server.url}/#pending")
+    assert "Nothing is waiting for you." in page.locator("#pending").inner_text()
+    audit = page.locator("#recent tbody tr").first.inner_text()
+    assert "Raise daily budget" in audit and "Applied (simulated" in audit and "founder" in audit
+    assert errors == []
+
+
+@pytest.mark.browser
+def test_it_is_readable_on_a_phone(live_server, browser):
+    page, errors = open_dashboard(browser, live_server, width=390, height=844)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, "the page scrolls sideways on a phone (only the table may)"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
+    assert errors == []
