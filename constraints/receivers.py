@@ -5,6 +5,7 @@ alert until its problem clears. A source that is simply not configured yet (its 
 missing) or is disabled is not "down" and raises nothing.
 """
 
+import datetime as dt
 import logging
 
 from django.dispatch import receiver
@@ -13,8 +14,11 @@ from constraints.alerting import clear_alert, raise_alert
 from constraints.models import Alert
 from sources import signals
 from sources.connectors import ConnectorError, connector_for
+from sources.days import today
 
 log = logging.getLogger(__name__)
+# The longest window the dashboard decides on (28 days): older data problems are history.
+RECENT_DAYS = 28
 
 
 def sync_fingerprint(source) -> str:
@@ -58,9 +62,15 @@ def on_sync_succeeded(sender, *, source, run, **kwargs) -> None:
     clear_alert(fingerprint=sync_fingerprint(source))
 
 
+def is_history(day: dt.date | None) -> bool:
+    """A problem on a day older than any window the decision reads (a backfill finding a
+    spike months ago) stays a data check in the admin; it is no news for Slack."""
+    return day is not None and day < today() - dt.timedelta(days=RECENT_DAYS)
+
+
 @receiver(signals.data_problem, dispatch_uid="constraints.data_problem")
 def on_data_problem(sender, *, source, kind, day, message, fingerprint, **kwargs) -> None:
-    if not source.enabled:
+    if not source.enabled or is_history(day):
         return
     raise_alert(
         kind=Alert.Kind.INTEGRATION,

@@ -8,7 +8,7 @@ from sources.connectors import REGISTRY
 from sources.connectors.base import Connector
 from sources.models import Source, SyncRun
 
-DAY = dt.date(2026, 3, 10)
+DAY = dt.date.today() - dt.timedelta(days=2)  # recent: older problems are history
 
 
 def failed_run(source: Source, error: str = "HTTP 503 after 4 attempts") -> SyncRun:
@@ -105,3 +105,15 @@ def test_an_old_missing_day_does_not_silence_todays_anomaly(demo_source):
         kind="anomaly", fingerprint="x", title="x", sources=["demo"], data={"day": str(DAY)}
     )
     assert anomaly.inhibited_by is None
+
+
+def test_a_problem_older_than_the_decision_windows_raises_no_alert(demo_source):
+    signals.data_problem.send(
+        sender=Source,
+        source=demo_source,
+        kind="value_spike",
+        day=DAY - dt.timedelta(days=40),
+        message="revenue was 887.75, usually 2,679.32",
+        fingerprint="spike:demo:old",
+    )
+    assert not Alert.objects.exists()

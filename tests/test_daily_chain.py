@@ -23,3 +23,10 @@ def test_running_it_twice_decides_nothing_new(db):
     decisions, alerts = Decision.objects.count(), Alert.objects.count()
     tasks.daily_chain()
     assert (Decision.objects.count(), Alert.objects.count()) == (decisions, alerts)
+
+
+def test_the_demo_command_alone_shows_the_first_mornings_proposals_and_anomaly(db):
+    call_command("demo")
+    assert Decision.objects.filter(status=Decision.Status.PROPOSED).exists()
+    anomalies = Alert.objects.filter(kind=Alert.Kind.ANOMALY, target__icontains="meta")
+    assert anomalies.exclude(status=Alert.Status.RESOLVED).exists()

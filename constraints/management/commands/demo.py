@@ -1,5 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
+from constraints import tasks
 from constraints.demo import install_demo
 from constraints.models import Constraint
 from constraints.template_io import TemplateError
@@ -22,3 +23,7 @@ class Command(BaseCommand):
         else:
             self.stdout.write(f"Pulled {run.since}..{run.until}: {run.rows_stored} measures.")
         self.stdout.write(f"Active constraint: {Constraint.objects.active()}.")
+        # The first morning: judge yesterday and look for anomalies, as the daily chain does,
+        # so a newcomer sees proposals and alerts at once. Both are idempotent.
+        tasks.evaluate_rules()
+        tasks.send_alerts()
