@@ -7,37 +7,18 @@ from decimal import Decimal
 
 import pytest
 
-from constraints.models import Condition, Constraint, Metric, Rule
+from constraints.models import Condition, Constraint, Rule
 from sources.models import Campaign, Channel, ChannelAlias, Source
 from sources.pipeline import pull
+from tests.factories import cac_constraint
 
 GOOGLE_ALIASES = ("google / cpc", "paid search", "google ads")
 
 
 @pytest.fixture
 def constraint(db) -> Constraint:
-    constraint = Constraint.objects.create(name="CAC efficiency", question="Where to spend?")
-    specs = [
-        ("blended_cac", "headline", "currency", "lower", "spend", "customers", 1),
-        ("cpa", "driver", "currency", "lower", "spend", "conversions", 1),
-        ("conversion_rate", "driver", "percent", "higher", "key_events", "sessions", 100),
-        ("lead_quality", "driver", "percent", "higher", "qualified_leads", "leads", 100),
-    ]
-    for position, (key, role, unit, direction, num, den, scale) in enumerate(specs):
-        Metric.objects.create(
-            constraint=constraint,
-            key=key,
-            label=key.replace("_", " ").title(),
-            role=role,
-            unit=unit,
-            direction=direction,
-            numerator=num,
-            denominator=den,
-            scale=scale,
-            position=position,
-        )
-    constraint.activate()
-    return constraint
+    """The cac-efficiency metrics: blended_cac, cpa, conversion_rate, lead_quality."""
+    return cac_constraint()
 
 
 @pytest.fixture
