@@ -1,0 +1,186 @@
+"""Admin for rules, their conditions, the decision audit and the kill switch."""
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from constraints.actions.notify import describe_seen
+from constraints.backtest import DAYS, backtest
+from constraints.evaluation import describe
+from constraints.models import (
+    ActionSwitch,
+    Condition,
+    Decision,
+    Rule,
+)
+
+
+class ConditionFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
+        ]
+        if not kept:
+            raise ValidationError("A rule needs at least one condition.")
+
+
+class ConditionInline(admin.TabularInline):
+    model = Condition
+    formset = ConditionFormSet
+    extra = 1
+
+
+RULE_FIELDS = [
+    "constraint",
+    "name",
+    "enabled",
+    "mode",
+    "scope",
+    "channels",
+    "match",
+    "action",
+    "action_value",
+    "webhook_url",
+    "budget_floor",
+    "budget_ceiling",
+    "max_weekly_change_pct",
+    "cooldown_days",
+    "once_per_day",
+]
+
+
+class RuleForm(ModelForm):
+    webhook_url = forms.URLField(required=False, assume_scheme="https")
+
+    class Meta:
+        model = Rule
+        fields = RULE_FIELDS
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("scope") == Rule.Scope.CHANNELS and not data.get("channels"):
+            self.add_error("channels", "Choose the channels this rule judges.")
+        return data
+
+
+@admin.register(Rule)
+class RuleAdmin(admin.ModelAdmin):
+    form = RuleForm
+    list_display = ["name", "enabled", "mode", "scope", "action", "action_value", "constraint"]
+    list_filter = ["enabled", "mode", "action", "constraint"]
+    filter_horizontal = ["channels"]
+    inlines = [ConditionInline]
+    actions = ["backtest"]
+    fieldsets = [
+        (None, {"fields": ["constraint", "name", "enabled", "mode"]}),
+        ("What it judges", {"fields": ["scope", "channels", "match"]}),
+        ("What it does", {"fields": ["action", "action_value", "webhook_url"]}),
+        (
+            "Guardrails",
+            {
+                "fields": [
+                    "budget_floor",
+                    "budget_ceiling",
+                    "max_weekly_change_pct",
+                    "cooldown_days",
+                    "once_per_day",
+                ]
+            },
+        ),
+    ]
+
+    @admin.action(description=f"Backtest: what would it have done over the last {DAYS} days?")
+    def backtest(self, request: HttpRequest, queryset) -> HttpResponse:
+        rules = queryset.prefetch_related("conditions", "channels").select_related("constraint")
+        results = []
+        for rule in rules:
+            rule.description = describe(rule)
+            results.append((rule, backtest(rule=rule)))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Backtest",
+            "results": [(rule, days, sum(1 for d in days if d.fired)) for rule, days in results],
+            "days": DAYS,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/constraints/rule/backtest.html", context)
+
+
+@admin.register(Decision)
+class DecisionAdmin(admin.ModelAdmin):
+    """The audit: read-only, every decision with what it saw and what happened."""
+
+    list_display = [
+        "created_at",
+        "rule",
+        "target_label",
+        "period",
+        "status",
+        "before_value",
+        "after_value",
+        "approved_by",
+    ]
+    list_filter = ["status", "rule", "period"]
+    search_fields = ["target", "target_label", "reason", "idempotency_key"]
+    fields = [
+        "rule",
+        "target_label",
+        "target",
+        "period",
+        "status",
+        "reason",
+        "numbers_seen",
+        "before_value",
+        "after_value",
+        "before_status",
+        "after_status",
+        "response",
+        "attempts",
+        "approved_by",
+        "answered_at",
+        "expires_at",
+        "idempotency_key",
+        "params",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = ["numbers_seen"]
+
+    @admin.display(description="Numbers seen")
+    def numbers_seen(self, obj: Decision) -> str:
+        return describe_seen(obj.seen) or "—"
+
+    date_hierarchy = "created_at"
+    list_select_related = ["rule", "approved_by"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(ActionSwitch)
+class ActionSwitchAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "actions_stopped", "reason", "changed_at", "setting"]
+    fields = ["actions_stopped", "reason"]
+
+    @admin.display(description="ACTIONS_KILL_SWITCH setting")
+    def setting(self, obj: ActionSwitch) -> str:
+        return "on: actions stopped" if settings.ACTIONS_KILL_SWITCH else "off"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return not ActionSwitch.objects.exists()
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
