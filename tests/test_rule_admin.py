@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from constraints.models import Decision, Rule
+from constraints.models import Constraint, Decision, Metric, Rule
 from tests.rules_support import make_rule
 
 
@@ -54,7 +54,21 @@ def test_it_refuses_a_rule_without_conditions(admin_client, constraint):
     assert not Rule.objects.exists()
 
 
-def test_it_names_the_unknown_metric_and_the_known_ones(admin_client, constraint):
+def test_it_offers_only_known_metrics(admin_client, constraint):
+    response = add(
+        admin_client,
+        rule_form(constraint, {"metric_key": "roas", "comparator": "lt", "threshold": 2}),
+    )
+    assert "Select a valid choice. roas is not one of the available choices." in (
+        response.content.decode()
+    )
+    assert not Rule.objects.exists()
+
+
+def test_it_names_a_metric_of_another_constraint_and_the_known_ones(admin_client, constraint):
+    other = Constraint.objects.create(name="Unit economics", question="?")
+    Metric.objects.create(constraint=other, key="roas", label="ROAS", unit="score",
+                          direction="higher", numerator="revenue", denominator="spend")  # fmt: skip
     response = add(
         admin_client,
         rule_form(constraint, {"metric_key": "roas", "comparator": "lt", "threshold": 2}),

@@ -15,6 +15,7 @@ from constraints.models import (
     ActionSwitch,
     Condition,
     Decision,
+    Metric,
     Rule,
 )
 
@@ -31,8 +32,29 @@ class ConditionFormSet(BaseInlineFormSet):
             raise ValidationError("A rule needs at least one condition.")
 
 
+def metric_choices() -> list[tuple[str, str]]:
+    """The metrics a condition can name: every constraint's, the active one's first."""
+    metrics = Metric.objects.select_related("constraint").order_by("pk")
+    choices: dict[str, str] = {}
+    for metric in sorted(metrics, key=lambda m: m.constraint.status != "active"):
+        choices.setdefault(metric.key, f"{metric.label} ({metric.key}, {metric.constraint})")
+    return [("", "---------"), *choices.items()]
+
+
+class ConditionForm(ModelForm):
+    """A list of the metrics instead of a key to type; the model still validates the key
+    against the rule's constraint."""
+
+    metric_key = forms.ChoiceField(choices=metric_choices, label="Metric")
+
+    class Meta:
+        model = Condition
+        fields = "__all__"
+
+
 class ConditionInline(admin.TabularInline):
     model = Condition
+    form = ConditionForm
     formset = ConditionFormSet
     extra = 1
 
