@@ -49,7 +49,15 @@ class ConditionForm(ModelForm):
 
     class Meta:
         model = Condition
-        fields = "__all__"
+        fields = [
+            "metric_key",
+            "comparator",
+            "threshold",
+            "window_days",
+            "min_sample_measure",
+            "min_sample",
+            "consecutive_periods",
+        ]
 
 
 class ConditionInline(admin.TabularInline):
