@@ -74,7 +74,13 @@ def values_frame(days: pd.DataFrame, channel: str) -> pd.DataFrame:
     ratio = days["conversions"] / days["sessions"]
     volume = np.fmin(days["conversions"], days["sessions"]).astype(float)
     return pd.DataFrame(
-        {"date": days["date"], "channel": channel, "value": ratio, "volume": volume}
+        {
+            "date": days["date"],
+            "channel": channel,
+            "value": ratio,
+            "volume": volume,
+            "volume_in_numerator": days["conversions"] <= days["sessions"],
+        }
     )
 
 
