@@ -51,7 +51,16 @@ MAD_TO_SIGMA = 1.4826  # makes the MAD estimate a normal distribution's standard
 MIN_SCALE = 0.08
 # Below this, a history steadier than Poisson counts says its "counts" are not independent
 # events; the floor keeps the count model from becoming infinitely sure.
-MIN_DISPERSION = 0.01
+MIN_DISPERSION = 0.1
+# A MAD of ~56 residuals misses the true spread by ±30% and more; real counts are at least as
+# noisy as Poisson, so a history is only read as steadier than that when its spread is below
+# half of what counting alone would give. Without this, chance calm weeks made scores overshoot.
+SAMPLING_ALLOWANCE = 2.0
+# The same estimate makes the extra noise uncertain too, and a day's score in a busy channel
+# (where extra noise is most of the spread) would overshoot as often; measured with
+# benchmarks/anomalies.py, half as much again brings the busiest channel's false alerts in line.
+EXTRA_ALLOWANCE = 1.5
+RECENT_DAYS = 14  # the days whose level carries the weekday medians to today
 HALF_AN_EVENT = 0.5  # a usual volume of zero events is read as half an event
 MAX_SCORE = 99.0
 EPSILON = 1e-9  # a value of zero is a collapse, scored as far below anything usual
@@ -110,6 +119,12 @@ class Baseline:
     level_variance: float
 
     @property
+    def events(self) -> float:
+        """The expected count, in Poisson events' worth: a history steadier than Poisson
+        counts tells more than its raw count (modelled, fractional conversions)."""
+        return self.expected / self.dispersion
+
+    @property
     def variance(self) -> float:
         """The usual day-to-day variance of the log-value on this weekday."""
         return self.dispersion / self.expected + self.extra
@@ -133,12 +148,28 @@ def robust_baseline(window: pd.DataFrame, *, weekday: int) -> Baseline:
     # Residuals around an n-point median understate the spread by about (n - 1) / n.
     observed = (_mad(residuals) * MAD_TO_SIGMA) ** 2 * n / (n - 1)
     counting = float(np.median(1 / np.maximum(window["volume"].to_numpy(), HALF_AN_EVENT)))
-    dispersion = min(1.0, max(2 * observed / counting, MIN_DISPERSION))
+    dispersion = _dispersion(observed / counting, window["volume"].to_numpy())
     expected = max(float(same["volume"].median()), HALF_AN_EVENT)
-    extra = max(observed - dispersion * counting, MIN_SCALE**2 - dispersion / expected, 0.0)
+    extra = max(observed - dispersion * counting, 0.0) * EXTRA_ALLOWANCE
+    extra = max(extra, MIN_SCALE**2 - dispersion / expected)
+    variance = dispersion / expected + extra
+    # The weekday's median sits about a month back; the recent days' median distance to their
+    # weekday medians carries it to today, so a drifting metric does not look anomalous.
+    recent = (
+        window["date"] >= window["date"].max() - pd.Timedelta(days=RECENT_DAYS - 1)
+    ).to_numpy()
+    level = float(same["log"].median()) + float(np.median(residuals[recent]))
     # The variance of an n-point median is about π/2 times that of an n-point mean.
-    level_variance = math.pi / 2 * (dispersion / expected + extra) / n
-    return Baseline(float(same["log"].median()), expected, dispersion, extra, level_variance)
+    level_variance = math.pi / 2 * variance * (1 / n + 1 / recent.sum())
+    return Baseline(level, expected, dispersion, extra, level_variance)
+
+
+def _dispersion(observed_to_counting: float, volumes: np.ndarray) -> float:
+    """Whole-number counts are events, at least as noisy as Poisson: 1. Fractional ones
+    (modelled conversions, amounts) are as noisy as their history says, within bounds."""
+    if np.all(volumes == np.round(volumes)):
+        return 1.0
+    return min(1.0, max(SAMPLING_ALLOWANCE * observed_to_counting, MIN_DISPERSION))
 
 
 def _mad(values: np.ndarray) -> float:
@@ -198,11 +229,10 @@ def score_day(values: pd.DataFrame, *, day: dt.date, min_volume: float) -> pd.Da
         same_weekday = history[history["date"].dt.day_of_week == day_ts.day_of_week]
         if channel not in today.index or len(same_weekday) < MIN_HISTORY:
             continue
-        if float(same_weekday["volume"].median()) < min_volume:
+        baseline = robust_baseline(history, weekday=day.weekday())
+        if baseline.events < min_volume:
             continue
-        rows.append(
-            _score(channel, today.loc[channel], robust_baseline(history, weekday=day.weekday()))
-        )
+        rows.append(_score(channel, today.loc[channel], baseline))
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
 
 
