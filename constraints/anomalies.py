@@ -4,21 +4,24 @@ The metric is the ratio of sums per day and channel (constraints.metrics). Its d
 noise is mostly counting noise: a conversion rate moves because a few conversions more or
 less happened, and that noise shrinks as the count grows. So a day is judged by its count:
 
-- the baseline is the median log-value of the same weekday over the previous eight weeks, and
-  the expected count the same weekday's median volume (the counted side of the ratio, e.g.
-  conversions for a conversion rate or a cost per acquisition);
+- the baseline is the median log-value of the same weekday over the previous eight weeks,
+  carried to today by how far the last two weeks sit from their weekday medians (a drifting
+  metric is no anomaly), and the expected count is the same weekday's median volume (the
+  counted side of the ratio, e.g. conversions for a conversion rate or a cost per
+  acquisition);
 - the day's value, read as a count against that expected count, gets a tail probability under
   a Poisson count whose rate also varies from day to day by the channel's own extra noise
   ("overdispersion", estimated from the robust MAD of the eight weeks' residuals beyond what
   counting explains) and by the uncertainty of the median;
 - the score is that probability as a signed number of normal standard deviations, so that the
   threshold (AlertPolicy.anomaly_threshold) means the same in a channel of 30 events a day as
-  in one of 3,000. When a history is steadier than Poisson counts would be (modelled
-  conversions, currency amounts), the counts are read as that much more informative.
+  in one of 3,000. Whole-number counts are taken to be at least as noisy as Poisson; when a
+  history of fractional counts (modelled conversions) is steadier than that, they are read
+  as that much more informative.
 
-Channels whose expected count on that weekday is below `min_volume`
-(AlertPolicy.anomaly_min_volume) are not judged: there even a doubling or a halving cannot be
-told from noise.
+Channels whose expected count on that weekday, in Poisson events' worth, is below
+`min_volume` (AlertPolicy.anomaly_min_volume) are not judged that day: with fewer than ~20
+expected events even a doubling is mostly lost in counting noise, and a halving nearly always.
 
 `daily_values`, `score_day` and `flag` are pure (frames in, frames out); `find_anomalies`
 reads the database and `detect_anomalies` opens and resolves alerts. Figures:
