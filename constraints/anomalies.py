@@ -5,7 +5,7 @@ noise is mostly counting noise: a conversion rate moves because a few conversion
 less happened, and that noise shrinks as the count grows. So a day is judged by its count:
 
 - the baseline is the median log-value of the same weekday over the previous eight weeks,
-  carried to today by how far the last two weeks sit from their weekday medians (a drifting
+  carried to today by how far the last three weeks sit from their weekday medians (a drifting
   metric is no anomaly), and the expected count is the same weekday's median volume (the
   counted side of the ratio, e.g. conversions for a conversion rate or a cost per
   acquisition);
@@ -63,7 +63,7 @@ SAMPLING_ALLOWANCE = 2.0
 # (where extra noise is most of the spread) would overshoot as often; measured with
 # benchmarks/anomalies.py, half as much again brings the busiest channel's false alerts in line.
 EXTRA_ALLOWANCE = 1.5
-RECENT_DAYS = 14  # the days whose level carries the weekday medians to today
+RECENT_DAYS = 21  # the days whose level carries the weekday medians to today
 HALF_AN_EVENT = 0.5  # a usual volume of zero events is read as half an event
 MAX_SCORE = 99.0
 EPSILON = 1e-9  # a value of zero is a collapse, scored as far below anything usual
