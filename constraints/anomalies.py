@@ -136,12 +136,13 @@ class Baseline:
 def robust_baseline(window: pd.DataFrame, *, weekday: int) -> Baseline:
     """Pure: a channel's baseline for `weekday` from its past days (columns date, log, volume).
 
-    The level is the median of the same weekday's log-values, the expected count the median
-    of its volumes. The spread pools every day of the window: the MAD of each day's distance
-    to its own weekday's median, as a variance (56 pooled points are steadier than 8). The
-    part counting explains (1/count per day) is taken out and the rest is overdispersion;
-    when counting would explain more than all of it, the counts are read as less noisy than
-    Poisson (dispersion below 1) and there is no extra noise.
+    The level is the median of the same weekday's log-values plus the median distance of the
+    last RECENT_DAYS to their weekday medians (drift); the expected count is the median of the
+    same weekday's volumes. The spread pools every day of the window: the MAD of each day's
+    distance to its own weekday's median, as a variance (56 pooled points are steadier than
+    8). The part counting explains (1/count per day) is taken out and the rest is
+    overdispersion; fractional counts whose history is clearly steadier than Poisson get a
+    dispersion below 1 (see `_dispersion`).
     """
     weekdays = window["date"].dt.day_of_week
     medians = window.groupby(weekdays)["log"].transform("median")
