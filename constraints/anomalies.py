@@ -1,12 +1,27 @@
 """Anomalies: a day on which a metric breaks its own pattern in one channel.
 
-The metric is the ratio of sums per day and channel (constraints.metrics). The baseline is
-robust and seasonal: the median of the same weekday over the previous eight weeks, with the
-median absolute deviation (MAD) of the eight weeks' days around their weekday medians as the
-spread, both in logs (ratios move multiplicatively). A day is anomalous when it sits at least
-`threshold` spreads away (AlertPolicy.anomaly_threshold). Channels whose usual volume (the
-smaller of numerator and denominator, e.g. conversions for a conversion rate) is below
-`min_volume` are skipped: their ratios are mostly noise.
+The metric is the ratio of sums per day and channel (constraints.metrics). Its day-to-day
+noise is mostly counting noise: a conversion rate moves because a few conversions more or
+less happened, and that noise shrinks as the count grows. So a day is judged by its count:
+
+- the baseline is the median log-value of the same weekday over the previous eight weeks,
+  carried to today by how far the last three weeks sit from their weekday medians (a drifting
+  metric is no anomaly), and the expected count is the same weekday's median volume (the
+  counted side of the ratio, e.g. conversions for a conversion rate or a cost per
+  acquisition);
+- the day's value, read as a count against that expected count, gets a tail probability under
+  a Poisson count whose rate also varies from day to day by the channel's own extra noise
+  ("overdispersion", estimated from the robust MAD of the eight weeks' residuals beyond what
+  counting explains) and by the uncertainty of the median;
+- the score is that probability as a signed number of normal standard deviations, so that the
+  threshold (AlertPolicy.anomaly_threshold) means the same in a channel of 30 events a day as
+  in one of 3,000. Whole-number counts are taken to be at least as noisy as Poisson; when a
+  history of fractional counts (modelled conversions) is steadier than that, they are read
+  as that much more informative.
+
+Channels whose expected count on that weekday, in Poisson events' worth, is below
+`min_volume` (AlertPolicy.anomaly_min_volume) are not judged that day: with fewer than ~20
+expected events even a doubling is mostly lost in counting noise, and a halving nearly always.
 
 `daily_values`, `score_day` and `flag` are pure (frames in, frames out); `find_anomalies`
 reads the database and `detect_anomalies` opens and resolves alerts. Figures:
@@ -14,8 +29,10 @@ benchmarks/anomalies.py.
 """
 
 import datetime as dt
+import math
 from collections import defaultdict
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
@@ -31,39 +48,57 @@ WEEKS = 8
 LOOKBACK_DAYS = 7  # an alert stays open while an unusual day lies this close to today
 MIN_HISTORY = 4  # same-weekday values needed before a day can be judged
 MAD_TO_SIGMA = 1.4826  # makes the MAD estimate a normal distribution's standard deviation
-# Residuals around 8-point medians understate the spread, and the median itself is uncertain:
-# this factor, measured with benchmarks/anomalies.py, gives ordinary days a score with a
-# standard deviation of about 1, so the threshold reads as "standard deviations".
-SMALL_SAMPLE_CORRECTION = 1.25
-# A very steady series has a tiny MAD, and then a 15% move would score like a collapse. The
-# floor (in log terms, ~8%) means that at the default threshold of 4 the smallest move that
-# can raise an alert is about ×1.4 or ×0.7: below that, a day is not news for a founder.
+# A very steady series has a tiny spread, and then a 15% move would score like a collapse. The
+# floor (in log terms, ~8%) keeps moves smaller than about ×1.3 or ×0.75 from ever raising an
+# alert at the default threshold: below that, a day is not news for a founder.
 MIN_SCALE = 0.08
-# A day with zero events is judged as if it had half a usual day's event ("continuity
-# correction"): in a channel with 4 events a day, a zero happens every couple of months by
-# chance and is no collapse; in one with 40 it is.
-HALF_AN_EVENT = 0.5
+# Below this, a history steadier than Poisson counts says its "counts" are not independent
+# events; the floor keeps the count model from becoming infinitely sure.
+MIN_DISPERSION = 0.1
+# A MAD of ~56 residuals misses the true spread by ±30% and more; real counts are at least as
+# noisy as Poisson, so a history is only read as steadier than that when its spread is below
+# half of what counting alone would give. Without this, chance calm weeks made scores overshoot.
+SAMPLING_ALLOWANCE = 2.0
+# The same estimate makes the extra noise uncertain too, and a day's score in a busy channel
+# (where extra noise is most of the spread) would overshoot as often; measured with
+# benchmarks/anomalies.py, half as much again brings the busiest channel's false alerts in line.
+EXTRA_ALLOWANCE = 1.5
+RECENT_DAYS = 21  # the days whose level carries the weekday medians to today
+HALF_AN_EVENT = 0.5  # a usual volume of zero events is read as half an event
 MAX_SCORE = 99.0
 EPSILON = 1e-9  # a value of zero is a collapse, scored as far below anything usual
+# Gauss-Hermite nodes (probabilists') to average the Poisson tail over the log-normal noise.
+NODES, WEIGHTS = np.polynomial.hermite_e.hermegauss(24)
+WEIGHTS = WEIGHTS / WEIGHTS.sum()
+NORMAL = NormalDist()
 SCORE_COLUMNS = ["channel", "value", "median", "spread", "score", "volume", "usual_volume"]
 
 
 def daily_values(frame: pd.DataFrame, metric: Metric) -> pd.DataFrame:
-    """Pure: one row per day and channel with columns date, channel, value, volume.
+    """Pure: one row per day and channel with columns date, channel, value, volume,
+    volume_in_numerator.
 
     `volume` is the smaller of the day's numerator and denominator sums (for a conversion rate
     the conversions, for a cost per lead the leads): the count whose size decides how noisy
-    the ratio is. Days without a value (no rows, zero denominator) are absent.
+    the ratio is; `volume_in_numerator` says which side it is (a rising count raises a
+    conversion rate but lowers a cost per lead). Days without a value (no rows, zero
+    denominator) are absent.
     """
     if metric.source_kinds:
         frame = frame[frame["source_kind"].isin(metric.source_kinds)]
     by = ["date", "channel"]
     value = ratio_of_sums(frame, metric, by=by).rename("value")
-    volume = _sums(frame, metric.numerator_measures, by)
+    numerator = _sums(frame, metric.numerator_measures, by)
+    volume, in_numerator = numerator, pd.Series(True, index=numerator.index)
     if metric.denominator_measures:
-        volume = np.fmin(volume, _sums(frame, metric.denominator_measures, by))
-    joined = pd.concat([value, volume.rename("volume")], axis=1).dropna(subset=["value"])
-    return joined.fillna({"volume": 0.0}).reset_index()
+        numerator, denominator = numerator.align(_sums(frame, metric.denominator_measures, by))
+        in_numerator = ~(denominator < numerator)
+        volume = numerator.where(in_numerator, denominator)
+    joined = pd.concat(
+        [value, volume.rename("volume"), in_numerator.rename("volume_in_numerator")], axis=1
+    ).dropna(subset=["value"])
+    joined = joined.fillna({"volume": 0.0, "volume_in_numerator": True})
+    return joined.astype({"volume_in_numerator": bool}).reset_index()
 
 
 def _sums(frame: pd.DataFrame, measures: list[str], by: list[str]) -> pd.Series:
@@ -71,31 +106,121 @@ def _sums(frame: pd.DataFrame, measures: list[str], by: list[str]) -> pd.Series:
     return rows.groupby(by)["value"].sum().astype(float)
 
 
-def robust_baseline(window: pd.DataFrame, *, weekday: int) -> tuple[float, float]:
-    """Pure: (level, scale) from a channel's past days (columns date, log).
+@dataclass(frozen=True)
+class Baseline:
+    """What one channel's weekday usually looks like, in logs of the metric's value.
 
-    The level is the median of the same weekday's log-values. The scale pools every day of
-    the window: the MAD of each day's distance to its own weekday's median, as a standard
-    deviation, floored at MIN_SCALE. Eight same-weekday points alone give a scale too noisy to
-    trust; fifty-six pooled points do not. Working in logs makes a halving and a doubling
-    equally far from the usual value.
+    `expected` is the usual count on that weekday; `dispersion` scales counting noise (1 for
+    Poisson counts, less when the history is steadier than that); `extra` is the variance of
+    the log-value beyond counting noise; `level_variance` the uncertainty of `level` itself.
+    """
+
+    level: float
+    expected: float
+    dispersion: float
+    extra: float
+    level_variance: float
+
+    @property
+    def events(self) -> float:
+        """The expected count, in Poisson events' worth: a history steadier than Poisson
+        counts tells more than its raw count (modelled, fractional conversions)."""
+        return self.expected / self.dispersion
+
+    @property
+    def variance(self) -> float:
+        """The usual day-to-day variance of the log-value on this weekday."""
+        return self.dispersion / self.expected + self.extra
+
+
+def robust_baseline(window: pd.DataFrame, *, weekday: int) -> Baseline:
+    """Pure: a channel's baseline for `weekday` from its past days (columns date, log, volume).
+
+    The level is the median of the same weekday's log-values plus the median distance of the
+    last RECENT_DAYS to their weekday medians (drift); the expected count is the median of the
+    same weekday's volumes. The spread pools every day of the window: the MAD of each day's
+    distance to its own weekday's median, as a variance (56 pooled points are steadier than
+    8). The part counting explains (1/count per day) is taken out and the rest is
+    overdispersion; fractional counts whose history is clearly steadier than Poisson get a
+    dispersion below 1 (see `_dispersion`).
     """
     weekdays = window["date"].dt.day_of_week
     medians = window.groupby(weekdays)["log"].transform("median")
     residuals = (window["log"] - medians).to_numpy()
-    mad = float(np.median(np.abs(residuals - np.median(residuals)))) * MAD_TO_SIGMA
-    level = float(window.loc[weekdays == weekday, "log"].median())
-    return level, max(mad * SMALL_SAMPLE_CORRECTION, MIN_SCALE)
+    same = window[weekdays == weekday]
+    n = len(same)
+    # Residuals around an n-point median understate the spread by about (n - 1) / n.
+    observed = (_mad(residuals) * MAD_TO_SIGMA) ** 2 * n / (n - 1)
+    counting = float(np.median(1 / np.maximum(window["volume"].to_numpy(), HALF_AN_EVENT)))
+    dispersion = _dispersion(observed / counting, window["volume"].to_numpy())
+    expected = max(float(same["volume"].median()), HALF_AN_EVENT)
+    extra = max(observed - dispersion * counting, 0.0) * EXTRA_ALLOWANCE
+    extra = max(extra, MIN_SCALE**2 - dispersion / expected)
+    variance = dispersion / expected + extra
+    # The weekday's median sits about a month back; the recent days' median distance to their
+    # weekday medians carries it to today, so a drifting metric does not look anomalous.
+    recent = (
+        window["date"] >= window["date"].max() - pd.Timedelta(days=RECENT_DAYS - 1)
+    ).to_numpy()
+    level = float(same["log"].median()) + float(np.median(residuals[recent]))
+    # The variance of an n-point median is about π/2 times that of an n-point mean.
+    level_variance = math.pi / 2 * variance * (1 / n + 1 / recent.sum())
+    return Baseline(level, expected, dispersion, extra, level_variance)
+
+
+def _dispersion(observed_to_counting: float, volumes: np.ndarray) -> float:
+    """Whole-number counts are events, at least as noisy as Poisson: 1. Fractional ones
+    (modelled conversions, amounts) are as noisy as their history says, within bounds."""
+    if np.all(volumes == np.round(volumes)):
+        return 1.0
+    return min(1.0, max(SAMPLING_ALLOWANCE * observed_to_counting, MIN_DISPERSION))
+
+
+def _mad(values: np.ndarray) -> float:
+    return float(np.median(np.abs(values - np.median(values))))
+
+
+def count_score(observed: float, baseline: Baseline) -> float:
+    """Pure: how unusual `observed` events are against the baseline's expected count, as a
+    signed number of normal standard deviations (negative: fewer than usual), capped at
+    ±MAX_SCORE.
+
+    The count is Poisson (scaled by the dispersion) around a rate that itself varies
+    log-normally by the extra noise and the level's uncertainty; the tail probability is
+    averaged over that variation and turned back into a normal deviate.
+    """
+    sd = math.sqrt(baseline.extra + baseline.level_variance)
+    rates = baseline.expected * np.exp(sd * NODES) / baseline.dispersion
+    deviance = _deviance_residual(observed / baseline.dispersion, rates)
+    below = float(WEIGHTS @ [_normal_cdf(r) for r in deviance])
+    above = float(WEIGHTS @ [_normal_cdf(-r) for r in deviance])
+    if below < above:
+        return max(NORMAL.inv_cdf(max(below, 1e-300)), -MAX_SCORE)
+    return min(-NORMAL.inv_cdf(max(above, 1e-300)), MAX_SCORE)
+
+
+def _deviance_residual(count: float, rates: np.ndarray) -> np.ndarray:
+    """Signed Poisson deviance residuals of `count` against each rate, with the skewness
+    correction that makes them close to standard normal even for small counts (Pierce &
+    Schafer 1986, https://doi.org/10.1080/01621459.1986.10478369)."""
+    term = count * np.log(count / rates) if count > 0 else 0.0
+    deviance = np.sqrt(np.maximum(2 * (term - (count - rates)), 0.0))
+    return np.sign(count - rates) * deviance + 1 / (6 * np.sqrt(rates))
+
+
+def _normal_cdf(z: float) -> float:
+    return 0.5 * math.erfc(-z / math.sqrt(2))
 
 
 def score_day(values: pd.DataFrame, *, day: dt.date, min_volume: float) -> pd.DataFrame:
     """Pure: each sizeable channel's value on `day` against its same-weekday baseline.
 
-    Returns SCORE_COLUMNS, one row per channel that has a value on `day`, at least
-    MIN_HISTORY same-weekday values in the WEEKS before, and a usual same-weekday volume
-    ≥ min_volume. `median` is in the metric's units, `spread` the usual relative day-to-day
-    variation (0.1 = ±10%), `score` how many spreads (in log terms) the day is away, capped
-    at ±MAX_SCORE.
+    `values` has the columns of `daily_values` (`volume_in_numerator` may be left out: then
+    the volume is the numerator). Returns SCORE_COLUMNS, one row per channel that has a value
+    on `day`, at least MIN_HISTORY same-weekday values in the WEEKS before, and a usual
+    same-weekday volume ≥ min_volume. `median` is in the metric's units, `spread` the usual
+    relative day-to-day variation (0.1 = ±10%), `score` how unusual the day is in standard
+    deviations (positive: the metric went up), capped at ±MAX_SCORE.
     """
     day_ts = pd.Timestamp(day)
     window = values[
@@ -108,25 +233,28 @@ def score_day(values: pd.DataFrame, *, day: dt.date, min_volume: float) -> pd.Da
         same_weekday = history[history["date"].dt.day_of_week == day_ts.day_of_week]
         if channel not in today.index or len(same_weekday) < MIN_HISTORY:
             continue
-        usual_volume = float(same_weekday["volume"].median())
-        if usual_volume < min_volume:
+        baseline = robust_baseline(history, weekday=day.weekday())
+        if baseline.events < min_volume:
             continue
-        level, scale = robust_baseline(history, weekday=day_ts.day_of_week)
-        value = float(today.at[channel, "value"])
-        lowest = level + np.log(HALF_AN_EVENT / usual_volume) if usual_volume else -np.inf
-        score = (max(_log(np.array([value]))[0], lowest) - level) / scale
-        rows.append(
-            (
-                channel,
-                value,
-                float(np.exp(level)),
-                float(np.expm1(scale)),
-                float(np.clip(score, -MAX_SCORE, MAX_SCORE)),
-                float(today.at[channel, "volume"]),
-                usual_volume,
-            )
-        )
+        rows.append(_score(channel, today.loc[channel], baseline))
     return pd.DataFrame(rows, columns=SCORE_COLUMNS)
+
+
+def _score(channel: str, today: pd.Series, baseline: Baseline) -> tuple:
+    value = float(today["value"])
+    sign = 1.0 if bool(today.get("volume_in_numerator", True)) else -1.0
+    # The day's value read as a count: the expected count moved as far as the value did.
+    moved = sign * (_log(np.array([value]))[0] - baseline.level)
+    score = sign * count_score(baseline.expected * math.exp(moved), baseline)
+    return (
+        channel,
+        value,
+        math.exp(baseline.level),
+        math.expm1(math.sqrt(baseline.variance)),
+        score,
+        float(today["volume"]),
+        baseline.expected,
+    )
 
 
 def _log(values: np.ndarray) -> np.ndarray:

@@ -167,19 +167,23 @@ class AlertPolicy(models.Model):
     anomaly_threshold = models.DecimalField(
         max_digits=5,
         decimal_places=2,
-        default=4,
+        default=3,
         help_text=(
-            "How unusual a day must be to raise an anomaly, in robust standard deviations from "
-            "the median of the same weekday over 8 weeks. Higher means fewer alerts."
+            "How unusual a day must be to raise an anomaly, in standard deviations: how far "
+            "its count lies from the same weekday's usual count over 8 weeks, allowing for "
+            "counting noise and the channel's own day-to-day noise. 3 is about one false "
+            "alert per channel a year. Higher means fewer alerts."
         ),
     )
     anomaly_min_volume = models.DecimalField(
         max_digits=14,
         decimal_places=2,
-        default=3,
+        default=20,
         help_text=(
-            "Ignore channels whose usual daily volume is below this: the smaller of the "
-            "metric's numerator and denominator, e.g. conversions for a conversion rate"
+            "Ignore a channel on weekdays when it usually counts fewer events than this: the "
+            "smaller of the metric's numerator and denominator, e.g. conversions for a "
+            "conversion rate or a cost per acquisition. Below ~20 a day even a doubling is "
+            "mostly lost in counting noise."
         ),
     )
     alert_on_every_rule = models.BooleanField(
