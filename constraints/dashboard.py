@@ -1,8 +1,9 @@
 """Everything the dashboard shows, assembled from a fixed number of queries.
 
-`build(filters=...)` reads the active constraint, its metrics, one SQL-aggregated frame of
-daily totals, the decisions, the alerts and the sources' freshness, and computes the rest in
-pandas. The number of queries does not depend on how much data there is.
+`build(filters=...)` reads the active constraint, its metrics, the measure rows the metrics
+need (as numpy columns, summed per day once in numpy), the decisions, the alerts and the
+sources' freshness, and computes the rest in numpy. The number of queries does not depend on
+how much data there is.
 """
 
 import datetime as dt
