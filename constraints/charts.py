@@ -11,7 +11,6 @@ week beyond, each point being the rolling 7-day value (a ratio of sums) ending t
 import datetime as dt
 
 import numpy as np
-import pandas as pd
 
 from constraints import metrics
 from constraints.models import Metric
@@ -37,13 +36,24 @@ def step_for(period: int) -> int:
     return 1 if period <= DAILY_UP_TO else 7
 
 
-def sample(wide: pd.DataFrame, *, as_of: dt.date, period: int) -> pd.DataFrame:
-    """Rows (days) of a wide rolling series inside the period, one every step_for(period)
-    days back from as_of; columns without any value are dropped."""
-    since = pd.Timestamp(as_of - dt.timedelta(days=period - 1))
-    back = (pd.Timestamp(as_of) - wide.index).days
-    keep = (wide.index >= since) & (back % step_for(period) == 0)
-    return wide[keep].dropna(axis=1, how="all")
+def sample(days: np.ndarray, *, as_of: dt.date, period: int) -> np.ndarray:
+    """Which days of a rolling series to draw: those inside the period, one every
+    step_for(period) days back from as_of (a boolean mask over `days`)."""
+    since = np.datetime64(as_of - dt.timedelta(days=period - 1), "D")
+    back = (np.datetime64(as_of, "D") - days).astype(np.int64)
+    return (days >= since) & (back % step_for(period) == 0)
+
+
+def drawn(
+    table: metrics.DailyTable, metric: Metric, *, as_of: dt.date, period: int, by_channel: bool
+) -> tuple[list[str], list, np.ndarray]:
+    """The sampled rolling series: x (ISO days), the columns with a value and their values."""
+    columns, values = table.rolling_values(metric, days=ROLLING_DAYS, by_channel=by_channel)
+    keep = sample(table.days, as_of=as_of, period=period)
+    values = values[keep]
+    with_value = ~np.isnan(values).all(axis=0) if len(values) else np.zeros(len(columns), bool)
+    x = np.datetime_as_string(table.days[keep], unit="D").tolist()
+    return x, list(columns[with_value]), values[:, with_value]
 
 
 def dashboard_charts(
@@ -58,8 +68,7 @@ def dashboard_charts(
     """The headline trend, then one chart per driver by channel: dicts with id, data_id,
     title, description (the chart in words, for screen readers) and figure."""
     names = {c.key: c.name for c in channels}
-    keys = table.table.columns.get_level_values("channel").unique() if len(table.table) else []
-    styles = channel_styles(sorted(keys, key=lambda k: names.get(k, k)))
+    styles = channel_styles(sorted(table.channels, key=lambda k: names.get(k, k)))
     return [headline_trend(table, headline.metric, as_of=as_of, period=period)] + [
         driver_by_channel(table, d, as_of=as_of, period=period, names=names, styles=styles)
         for d in drivers
@@ -77,15 +86,13 @@ def channel_styles(keys: list[str]) -> dict[str, dict]:
 def headline_trend(
     table: metrics.DailyTable, metric: Metric, *, as_of: dt.date, period: int
 ) -> dict:
-    wide = sample(table.rolling(metric, days=ROLLING_DAYS, by_channel=False), as_of=as_of,
-                  period=period)  # fmt: skip
-    x = _dates(wide)
-    values = wide["all"] if "all" in wide else pd.Series(dtype=float)
+    x, columns, values = drawn(table, metric, as_of=as_of, period=period, by_channel=False)
+    values = values[:, 0] if columns else np.empty(0)
     trace = _line(x, values, name=f"{metric.label}, rolling {ROLLING_DAYS} days", color=INK)
     trace["fill"], trace["fillcolor"] = "tozeroy", "rgba(0,114,178,0.06)"
     trace["line"]["width"] = 2.5
-    latest = values.dropna()
-    latest = float(latest.iloc[-1]) if len(latest) else None
+    latest = values[~np.isnan(values)]
+    latest = float(latest[-1]) if len(latest) else None
     return {
         "id": f"chart-{metric.key}",
         "data_id": f"chart-{metric.key}-data",
@@ -105,16 +112,14 @@ def driver_by_channel(
     names: dict[str, str],
     styles: dict[str, dict],
 ) -> dict:
-    wide = sample(table.rolling(metric, days=ROLLING_DAYS, by_channel=True), as_of=as_of,
-                  period=period)  # fmt: skip
-    x, values = _dates(wide), wide.to_numpy(dtype=float)
+    x, columns, values = drawn(table, metric, as_of=as_of, period=period, by_channel=True)
     traces, latest = [], []
-    for index, key in sorted(enumerate(wide.columns), key=lambda c: names.get(c[1], c[1])):
+    for index, key in sorted(enumerate(columns), key=lambda c: names.get(c[1], c[1])):
         name, column = names.get(key, key), values[:, index]
         trace = _line(x, column, name=name, color=styles[key]["color"])
         trace["line"]["dash"] = styles[key]["dash"]
         traces.append(trace)
-        last = float(column[~np.isnan(column)][-1])  # sample() keeps columns with a value
+        last = float(column[~np.isnan(column)][-1])  # drawn() keeps columns with a value
         latest.append(f"{name} {format_value(metric, last)}")
     return {
         "id": f"chart-{metric.key}",
@@ -127,13 +132,9 @@ def driver_by_channel(
     }
 
 
-def _dates(wide: pd.DataFrame) -> list[str]:
-    return list(wide.index.strftime("%Y-%m-%d"))
-
-
-def _line(x: list[str], values, *, name: str, color: str) -> dict:
+def _line(x: list[str], values: np.ndarray, *, name: str, color: str) -> dict:
     """A line; a day without a value is a gap (null), never a zero."""
-    y = [None if v != v else round(v, 4) for v in map(float, values)]  # v != v: NaN
+    y = [None if v != v else round(v, 4) for v in values.tolist()]  # v != v: NaN
     return {
         "type": "scatter",
         "mode": "lines+markers" if len(x) <= 31 else "lines",

@@ -1,15 +1,15 @@
 """Everything the dashboard shows, assembled from a fixed number of queries.
 
-`build(filters=...)` reads the active constraint, its metrics, one SQL-aggregated frame of
-daily totals, the decisions, the alerts and the sources' freshness, and computes the rest in
-pandas. The number of queries does not depend on how much data there is.
+`build(filters=...)` reads the active constraint, its metrics, the measure rows the metrics
+need (as numpy columns, summed per day once in numpy), the decisions, the alerts and the
+sources' freshness, and computes the rest in numpy. The number of queries does not depend on
+how much data there is.
 """
 
 import datetime as dt
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
-import pandas as pd
 from django.conf import settings
 from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -195,14 +195,16 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
     page.constraint = Constraint.objects.active()
     page.pending, page.recent = pending_decisions(), recent_decisions()
     page.alerts = list(Alert.objects.needing_attention().select_related("acknowledged_by")[:20])
-    page.freshness = freshness(as_of=page.as_of)
+    every_source = freshness(as_of=page.as_of, enabled_only=False)
+    page.freshness = [f for f in every_source if f.source.enabled]
     page.has_sources = bool(page.freshness)
     if page.constraint is not None:
-        add_numbers(page=page, with_charts=with_charts)
+        kinds = {f.source.pk: f.source.kind for f in every_source}
+        add_numbers(page=page, kinds=kinds, with_charts=with_charts)
     return page
 
 
-def add_numbers(*, page: Dashboard, with_charts: bool) -> None:
+def add_numbers(*, page: Dashboard, kinds: dict[int, str], with_charts: bool) -> None:
     """The headline, the decision table and the charts of the page's active constraint."""
     metric_list = list(page.constraint.metrics.all())
     page.problems = problems_of(metric_list)
@@ -212,12 +214,11 @@ def add_numbers(*, page: Dashboard, with_charts: bool) -> None:
     page.drivers = [m for m in metric_list if m.role == Metric.Role.DRIVER]
     page.channels = list(Channel.objects.all())
     page.unknown_channel = bool(page.filters.channel) and page.channel is None
-    frame = load(page=page, metric_list=metric_list)
-    page.has_data = not frame.empty
-    page.missing_measures = missing_measures(frame, metric_list)
+    table = load(page=page, metric_list=metric_list, kinds=kinds)
+    page.has_data = not table.empty
+    page.missing_measures = missing_measures(set(table.measures), metric_list)
     if not page.has_data:
         return
-    table = metrics.DailyTable(frame)
     fill(page=page, table=table)
     if with_charts:
         page.charts = charts.dashboard_charts(
@@ -237,21 +238,23 @@ def problems_of(metric_list: list[Metric]) -> list[str]:
     return errors
 
 
-def load(*, page: Dashboard, metric_list: list[Metric]) -> pd.DataFrame:
-    """Daily totals of the measures the metrics need: the period and the one before it, and
-    at least the decision table's longest window."""
+def load(
+    *, page: Dashboard, metric_list: list[Metric], kinds: dict[int, str]
+) -> metrics.DailyTable:
+    """Daily sums of the measures the metrics need: the period and the one before it, and
+    at least the decision table's longest window. `kinds`: every source's kind by id."""
     days = max(2 * page.filters.period, WINDOWS[-1][0], page.filters.period + ROLLING_DAYS)
     since = page.as_of - dt.timedelta(days=days - 1)
     rows = Measure.objects.for_window(since, page.as_of)
     rows = rows.filter(name__in=metrics.measures_of(metric_list))
     if page.channel:
         rows = rows.filter(channel=page.channel)
-    return rows.daily_totals_frame()
+    keys = {c.pk: c.key for c in page.channels}
+    return metrics.DailyTable.from_columns(rows.value_columns(), kinds=kinds, channels=keys)
 
 
-def missing_measures(frame: pd.DataFrame, metric_list: list[Metric]) -> dict[str, str]:
+def missing_measures(present: set[str], metric_list: list[Metric]) -> dict[str, str]:
     """Measures the metrics need that have no rows at all, with the source that delivers them."""
-    present = set(frame["measure"].unique())
     needed = sorted(metrics.measures_of(metric_list) - present)
     return {name: MEASURE_SOURCES.get(name, "a CSV source") for name in needed}
 
@@ -274,8 +277,8 @@ def fill(*, page: Dashboard, table: metrics.DailyTable) -> None:
 def channel_rows(*, page: Dashboard, table: metrics.DailyTable) -> list[ChannelRow]:
     """One row per channel with data in the longest window, by channel name."""
     names = {c.key: c for c in page.channels}
-    values = {  # (driver key, window days) → Series by channel
-        (d.key, days): table.window(
+    values = {  # (driver key, window days) → value by channel
+        (d.key, days): table.by_channel(
             d, since=page.as_of - dt.timedelta(days=days - 1), until=page.as_of
         )
         for d in page.drivers
@@ -283,10 +286,9 @@ def channel_rows(*, page: Dashboard, table: metrics.DailyTable) -> list[ChannelR
     }
     decided = decisions_by_channel(as_of=page.as_of)
     rows = []
-    present = table.table.columns.get_level_values("channel").unique()
-    for key in sorted(present, key=lambda k: names[k].name if k in names else k):
+    for key in sorted(table.channels, key=lambda k: names[k].name if k in names else k):
         cells = [
-            [Reading(d, _get(values[(d.key, days)], key), label) for days, label in WINDOWS]
+            [Reading(d, values[(d.key, days)][key], label) for days, label in WINDOWS]
             for d in page.drivers
         ]
         recent = [cell[[w for w, _ in WINDOWS].index(RECOMMENDATION_WINDOW)] for cell in cells]
@@ -294,11 +296,6 @@ def channel_rows(*, page: Dashboard, table: metrics.DailyTable) -> list[ChannelR
         advice = from_decisions(decided.get(key, [])) or from_drivers(recent, longest)
         rows.append(ChannelRow(channel=names.get(key), cells=cells, recommendation=advice))
     return rows
-
-
-def _get(series: pd.Series, key: str) -> float | None:
-    value = series.get(key)
-    return None if value is None or pd.isna(value) else float(value)
 
 
 def pending_decisions() -> list[Decision]:
@@ -338,13 +335,17 @@ def decisions_by_channel(*, as_of: dt.date) -> dict[str, list[Decision]]:
     return found
 
 
-def freshness(*, as_of: dt.date) -> list[SourceFreshness]:
-    """Every enabled source with its last successful pull and recent failures, in one query."""
+def freshness(*, as_of: dt.date, enabled_only: bool = True) -> list[SourceFreshness]:
+    """Every enabled source (or every source) with its last successful pull and recent
+    failures, in one query."""
     runs = SyncRun.objects.filter(source=OuterRef("pk")).order_by()
     ok = runs.filter(status=SyncRun.Status.SUCCEEDED)
     last_ok = ok.order_by("-finished_at")
     failed = runs.filter(status=SyncRun.Status.FAILED)
-    sources: QuerySet[Source] = Source.objects.filter(enabled=True).annotate(
+    sources: QuerySet[Source] = Source.objects.all()
+    if enabled_only:
+        sources = sources.filter(enabled=True)
+    sources = sources.annotate(
         last_success_at=Subquery(last_ok.values("finished_at")[:1]),
         last_rows=Subquery(last_ok.values("rows_stored")[:1]),
         data_until=Subquery(ok.values("source").annotate(m=Max("until")).values("m")),

@@ -90,65 +90,128 @@ def rolling(
     return long[["date", "channel", "value"]] if by_channel else long[["date", "value"]]
 
 
-class DailyTable:
-    """A long measure frame summed per day, pivoted once, so that many metrics over many
-    windows cost little: the same values as window_value() and rolling() on the frame.
+# A factorized column: an integer code per row and the labels the codes point to.
+Factorized = tuple[np.ndarray, np.ndarray]
 
-    Sums are taken in numpy over the days that have rows; a metric's result has a column per
-    channel (or one column 'all'); NaN means no rows or a zero denominator, never zero.
+
+class DailyTable:
+    """Measures summed per day and per column (source kind, measure, channel) into one numpy
+    matrix, so that many metrics over many windows cost little: the same values as
+    window_value() and rolling() on the long frame.
+
+    Rows are the days that have rows, oldest first; NaN means no rows, never zero. A metric's
+    result has a column per channel of the table (or one column 'all'); NaN means no rows or
+    a zero denominator.
     """
 
-    LEVELS = ["source_kind", "measure", "channel"]
-
     def __init__(self, frame: pd.DataFrame) -> None:
-        sums = frame.groupby(["date", *self.LEVELS])["value"].sum()
-        self.table = sums.unstack(self.LEVELS).sort_index()
-        self.days = self.table.index.to_numpy(dtype="datetime64[ns]")
-        self.values = self.table.to_numpy(dtype=float)
+        """From a long measure frame (MEASURE_COLUMNS)."""
+        self._pivot(
+            day=frame["date"].to_numpy(dtype="datetime64[D]"),
+            kind=pd.factorize(frame["source_kind"].to_numpy(dtype=object)),
+            measure=pd.factorize(frame["measure"].to_numpy(dtype=object)),
+            channel=pd.factorize(frame["channel"].to_numpy(dtype=object)),
+            value=frame["value"].to_numpy(dtype=float),
+        )
+
+    @classmethod
+    def from_columns(
+        cls, columns: dict[str, np.ndarray], *, kinds: dict[int, str], channels: dict[int, str]
+    ) -> "DailyTable":
+        """From Measure value_columns(), with the source kinds and channel keys by id."""
+        table = cls.__new__(cls)
+        table._pivot(
+            day=columns["day"],
+            kind=_relabel(columns["source"], kinds),
+            measure=pd.factorize(columns["measure"]),
+            channel=_relabel(columns["channel"], channels),
+            value=columns["value"],
+        )
+        return table
+
+    def _pivot(
+        self,
+        *,
+        day: np.ndarray,
+        kind: Factorized,
+        measure: Factorized,
+        channel: Factorized,
+        value: np.ndarray,
+    ) -> None:
+        day_number = day.astype("datetime64[D]").astype(np.int64)
+        first = day_number.min() if len(day_number) else 0
+        has_rows = np.bincount(day_number - first) > 0
+        self.days = (np.flatnonzero(has_rows) + first).astype("datetime64[D]")
+        rows = (np.cumsum(has_rows) - 1)[day_number - first]
+        measures, channels = max(len(measure[1]), 1), max(len(channel[1]), 1)
+        key = (kind[0] * measures + measure[0]) * channels + channel[0]
+        columns, keys = pd.factorize(key, sort=True)
+        kind_code, rest = np.divmod(keys, measures * channels)
+        measure_code, channel_code = np.divmod(rest, channels)
+        self.kinds = kind[1][kind_code]
+        self.measures = measure[1][measure_code]
+        self.channels, self._channel_of = np.unique(channel[1][channel_code], return_inverse=True)
+        cells = rows * len(keys) + columns
+        size = len(self.days) * len(keys)
+        sums = np.bincount(cells, weights=np.nan_to_num(value), minlength=size)
+        present = np.bincount(cells, minlength=size) > 0
+        values = np.where(present, np.round(sums, DECIMALS), np.nan)
+        self.values = values.reshape(len(self.days), len(keys))
         self._parts: dict[tuple[str, bool], Parts] = {}
+
+    @property
+    def empty(self) -> bool:
+        return not len(self.days)
 
     def parts(self, metric: Metric, *, by_channel: bool) -> "Parts":
         """Daily numerator and denominator sums (denominator None for a plain sum)."""
         key = (metric.key, by_channel)
         if key not in self._parts:
-            columns, numerator = self._pick(metric, metric.numerator_measures, by_channel)
+            numerator = self._pick(metric, metric.numerator_measures, by_channel)
             denominator = None
             if metric.denominator_measures:
-                other, denominator = self._pick(metric, metric.denominator_measures, by_channel)
-                both = columns.union(other)
-                numerator = _widen(numerator, columns, both)
-                denominator, columns = _widen(denominator, other, both), both
+                denominator = self._pick(metric, metric.denominator_measures, by_channel)
+            columns = pd.Index(self.channels if by_channel else ["all"])
             self._parts[key] = Parts(columns, numerator, denominator, float(metric.scale))
         return self._parts[key]
 
-    def _pick(
-        self, metric: Metric, measures: list[str], by_channel: bool
-    ) -> tuple[pd.Index, np.ndarray]:
-        """The daily sums of these measures: column labels (channels, or 'all') and values."""
-        columns = self.table.columns
-        if columns.empty:
-            return pd.Index([]), np.empty((len(self.days), 0))
-        chosen = columns.get_level_values("measure").isin(measures)
+    def _pick(self, metric: Metric, measures: list[str], by_channel: bool) -> np.ndarray:
+        """The daily sums of these measures: a column per channel of the table, or one."""
+        chosen = np.isin(self.measures, measures)
         if metric.source_kinds:
-            chosen &= columns.get_level_values("source_kind").isin(metric.source_kinds)
+            chosen &= np.isin(self.kinds, metric.source_kinds)
         values = self.values[:, chosen]
         if not by_channel:
-            return pd.Index(["all"]), _column_sums(values.T)[:, None]
-        codes, channels = pd.factorize(columns.get_level_values("channel")[chosen])
-        if len(channels) == len(codes):
-            return pd.Index(channels), values
-        summed = [_column_sums(values[:, codes == code].T) for code in range(len(channels))]
-        return pd.Index(channels), np.column_stack(summed)
+            return _column_sums(values.T)[:, None]
+        owners = self._channel_of[chosen]
+        picked = np.full((len(self.days), len(self.channels)), np.nan)
+        if len(np.unique(owners)) == len(owners):  # a column per channel: no sums to take
+            picked[:, owners] = values
+            return picked
+        for owner in np.unique(owners):
+            picked[:, owner] = _column_sums(values[:, owners == owner].T)
+        return picked
 
     def window(self, metric: Metric, *, since: dt.date, until: dt.date, by_channel: bool = True):
         """The metric over since..until: a Series by channel (or 'all'), NaN for no value."""
         parts = self.parts(metric, by_channel=by_channel)
-        first = np.searchsorted(self.days, np.datetime64(since, "ns"), side="left")
-        last = np.searchsorted(self.days, np.datetime64(until, "ns"), side="right")
+        return pd.Series(self._window(parts, since=since, until=until), index=parts.columns)
+
+    def by_channel(
+        self, metric: Metric, *, since: dt.date, until: dt.date
+    ) -> dict[str, float | None]:
+        """The metric over since..until per channel of the table; None for no value."""
+        parts = self.parts(metric, by_channel=True)
+        values = self._window(parts, since=since, until=until).tolist()
+        return {key: None if v != v else v for key, v in zip(self.channels, values, strict=True)}
+
+    def _window(self, parts: "Parts", *, since: dt.date, until: dt.date) -> np.ndarray:
+        first = np.searchsorted(self.days, np.datetime64(since, "D"), side="left")
+        last = np.searchsorted(self.days, np.datetime64(until, "D"), side="right")
         top = _column_sums(parts.numerator[first:last])
         if parts.denominator is not None:
             top = _ratio(top, _column_sums(parts.denominator[first:last]))
-        return pd.Series(top * parts.scale, index=parts.columns)
+        return top * parts.scale
 
     def total(self, metric: Metric, *, since: dt.date, until: dt.date) -> float | None:
         """The metric across all channels over the window; None when there is no value."""
@@ -156,8 +219,17 @@ class DailyTable:
         return None if value.empty or pd.isna(value.iloc[0]) else float(value.iloc[0])
 
     def rolling(self, metric: Metric, *, days: int, by_channel: bool) -> pd.DataFrame:
-        """The trailing `days`-day value on each day with rows; NaN where a channel had no
-        rows that day or its denominator sums to zero."""
+        """rolling_values() as a frame indexed by day."""
+        columns, values = self.rolling_values(metric, days=days, by_channel=by_channel)
+        index = pd.DatetimeIndex(self.days.astype("datetime64[ns]"))
+        return pd.DataFrame(values, index=index, columns=columns)
+
+    def rolling_values(
+        self, metric: Metric, *, days: int, by_channel: bool
+    ) -> tuple[pd.Index, np.ndarray]:
+        """The trailing `days`-day value on each day of the table: a row per day, a column per
+        channel (or 'all'); NaN where a channel had no rows that day or its denominator sums
+        to zero."""
         parts = self.parts(metric, by_channel=by_channel)
         starts = np.searchsorted(self.days, self.days - np.timedelta64(days - 1, "D"))
         present = ~np.isnan(parts.numerator)
@@ -165,8 +237,13 @@ class DailyTable:
         if parts.denominator is not None:
             present |= ~np.isnan(parts.denominator)
             value = _ratio(value, _rolling_sum(parts.denominator, starts))
-        value = np.where(present, value * parts.scale, np.nan)
-        return pd.DataFrame(value, index=self.table.index, columns=parts.columns)
+        return parts.columns, np.where(present, value * parts.scale, np.nan)
+
+
+def _relabel(ids: np.ndarray, labels: dict[int, str]) -> Factorized:
+    """Ids factorized, their labels looked up once per distinct id (an unknown id: '')."""
+    codes, unique = pd.factorize(ids)
+    return codes, np.array([labels.get(i, "") for i in unique.tolist()], dtype=object)
 
 
 @dataclass(frozen=True)
@@ -189,13 +266,6 @@ def _column_sums(block: np.ndarray) -> np.ndarray:
     total = np.nansum(block, axis=0)
     total[np.isnan(block).all(axis=0)] = np.nan
     return total
-
-
-def _widen(values: np.ndarray, columns: pd.Index, wanted: pd.Index) -> np.ndarray:
-    """The values under `wanted` columns; NaN in the columns they don't have."""
-    out = np.full((len(values), len(wanted)), np.nan)
-    out[:, wanted.get_indexer(columns)] = values
-    return out
 
 
 def _rolling_sum(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
