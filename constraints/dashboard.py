@@ -194,7 +194,11 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
     page = Dashboard(filters=filters, as_of=yesterday())
     page.constraint = Constraint.objects.active()
     page.pending, page.recent = pending_decisions(), recent_decisions()
-    page.alerts = list(Alert.objects.needing_attention().select_related("acknowledged_by")[:20])
+    page.alerts = list(
+        Alert.objects.needing_attention()
+        .select_related("acknowledged_by")
+        .prefetch_related("deliveries")[:20]
+    )
     every_source = freshness(as_of=page.as_of, enabled_only=False)
     page.freshness = [f for f in every_source if f.source.enabled]
     page.has_sources = bool(page.freshness)

@@ -8,8 +8,9 @@ from django.urls import reverse
 from tests.factories import alerts, rules_and_decisions, synthetic_measures
 
 URL = reverse("constraints-dashboard")
-# session, user, constraint, metrics, channels, sources, alerts, measures, decisions ×3
-MAX_QUERIES = 12
+# session, user, constraint, metrics, channels, sources, alerts (+ their deliveries), measures,
+# decisions ×3
+MAX_QUERIES = 13
 
 
 def count_queries(client) -> int:

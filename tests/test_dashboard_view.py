@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from constraints import metrics
-from constraints.models import Constraint, Decision, Metric
+from constraints.models import Constraint, Decision, Delivery, Metric
 from sources.days import yesterday
 from sources.models import Measure, Source, SyncRun
 from tests.factories import demo_data
@@ -189,3 +189,14 @@ def test_it_reads_a_headline_without_a_target(staff_client, demo):
     html = staff_client.get(URL).content.decode()
     assert "no target set" in html and "verdict-none" in html
     assert "Target $" not in html.split('id="chart-blended_cac-data"')[1].split("</script>")[0]
+
+
+def test_it_says_where_each_alerts_message_went(staff_client, demo):
+    held = Delivery.objects.create(
+        key="held-1", message="m1", transport=Delivery.Transport.SLACK, state=Delivery.State.HELD
+    )
+    held.alerts.add(demo["spike"])
+    alerts = staff_client.get(URL).content.decode().split('id="alerts"')[1]
+    spike = alerts.split("Google Ads spend")[1]
+    assert "message: held for the weekly digest" in spike
+    assert "message: not sent yet" in alerts.split("Meta Ads pull failed twice")[1]

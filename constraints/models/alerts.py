@@ -6,6 +6,16 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
+DELIVERY_WORDS = {
+    "sent": "sent",
+    "held": "held for the weekly digest",
+    "pending": "waiting to be sent",
+    "sending": "being sent",
+    "failed": "could not be sent",
+    "inhibited": "explained by an integration alert, not sent",
+    "not sent yet": "not sent yet",
+    "resolved": "resolved",
+}
 
 
 class AlertQuerySet(models.QuerySet):
@@ -138,6 +148,10 @@ class Alert(models.Model):
             return "inhibited"
         latest = max(self.deliveries.all(), key=lambda d: d.created_at, default=None)
         return latest.state if latest else "not sent yet"
+
+    def delivery_words(self) -> str:
+        """delivery_state() for a founder: where the message about this alert went."""
+        return DELIVERY_WORDS.get(self.delivery_state(), self.delivery_state())
 
 
 class AlertPolicy(models.Model):
