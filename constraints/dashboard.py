@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from constraints import charts, metrics
 from constraints.models import Alert, Constraint, Decision, Metric
-from constraints.models.constraint import DRIVERS_PER_CONSTRAINT
+from constraints.models.constraint import role_errors
 from constraints.readings import Reading
 from constraints.recommendations import Recommendation, from_decisions, from_drivers
 from sources.days import today, yesterday
@@ -211,7 +211,7 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
 def add_numbers(*, page: Dashboard, kinds: dict[int, str], with_charts: bool) -> None:
     """The headline, the decision table and the charts of the page's active constraint."""
     metric_list = list(page.constraint.metrics.all())
-    page.problems = problems_of(metric_list)
+    page.problems = role_errors([m.role for m in metric_list])
     if page.problems:
         return
     page.headline_metric = next(m for m in metric_list if m.role == Metric.Role.HEADLINE)
@@ -229,17 +229,6 @@ def add_numbers(*, page: Dashboard, kinds: dict[int, str], with_charts: bool) ->
             table, headline=page.headline, drivers=page.drivers, as_of=page.as_of,
             period=page.filters.period, channels=page.channels,
         )  # fmt: skip
-
-
-def problems_of(metric_list: list[Metric]) -> list[str]:
-    """Why these metrics can't make a dashboard (same checks as Constraint.metric_errors)."""
-    roles = [m.role for m in metric_list]
-    errors = []
-    if roles.count(Metric.Role.HEADLINE) != 1:
-        errors.append(f"needs exactly one headline metric, has {roles.count('headline')}")
-    if roles.count(Metric.Role.DRIVER) != DRIVERS_PER_CONSTRAINT:
-        errors.append(f"needs exactly three driver metrics, has {roles.count('driver')}")
-    return errors
 
 
 def load(

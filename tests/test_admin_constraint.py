@@ -57,9 +57,9 @@ def test_it_saves_one_headline_and_three_drivers(admin_client):
 @pytest.mark.parametrize(
     ("roles", "message"),
     [
-        (["driver", "driver", "driver"], "exactly one headline metric; this has 0"),
-        (["headline", "driver", "driver"], "exactly three driver metrics; this has 2"),
-        (["headline", "headline", "driver", "driver", "driver"], "one headline metric; this has 2"),
+        (["driver", "driver", "driver"], "exactly one headline metric, has 0"),
+        (["headline", "driver", "driver"], "exactly three driver metrics, has 2"),
+        (["headline", "headline", "driver", "driver", "driver"], "one headline metric, has 2"),
     ],
 )
 def test_it_shows_a_clear_error_for_the_wrong_metrics(admin_client, roles, message):

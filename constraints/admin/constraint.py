@@ -12,7 +12,7 @@ from constraints.models import (
     Constraint,
     Metric,
 )
-from constraints.models.constraint import DRIVERS_PER_CONSTRAINT
+from constraints.models.constraint import role_errors
 
 
 class MetricFormSet(BaseInlineFormSet):
@@ -25,11 +25,7 @@ class MetricFormSet(BaseInlineFormSet):
             for form in self.forms
             if form.cleaned_data and not form.cleaned_data.get("DELETE")
         ]
-        errors = []
-        if (headlines := roles.count(Metric.Role.HEADLINE)) != 1:
-            errors.append(f"A constraint needs exactly one headline metric; this has {headlines}.")
-        if (drivers := roles.count(Metric.Role.DRIVER)) != DRIVERS_PER_CONSTRAINT:
-            errors.append(f"A constraint needs exactly three driver metrics; this has {drivers}.")
+        errors = [f"A constraint {error}." for error in role_errors(roles)]
         if errors:
             raise ValidationError(errors)
 

@@ -8,6 +8,17 @@ from sources.days import today
 DRIVERS_PER_CONSTRAINT = 3
 
 
+def role_errors(roles: list[str]) -> list[str]:
+    """Why metrics with these roles are not one headline and three drivers; empty when they
+    are. The one rule the model, the admin and the dashboard all apply."""
+    errors = []
+    if (headlines := roles.count("headline")) != 1:
+        errors.append(f"needs exactly one headline metric, has {headlines}")
+    if (drivers := roles.count("driver")) != DRIVERS_PER_CONSTRAINT:
+        errors.append(f"needs exactly three driver metrics, has {drivers}")
+    return errors
+
+
 class ConstraintQuerySet(models.QuerySet):
     def active(self) -> "Constraint | None":
         return self.filter(status=Constraint.Status.ACTIVE).first()
@@ -57,13 +68,7 @@ class Constraint(models.Model):
 
     def metric_errors(self) -> list[str]:
         """What stops this constraint's metrics from being one headline and three drivers."""
-        roles = list(self.metrics.values_list("role", flat=True))
-        errors = []
-        if roles.count(Metric.Role.HEADLINE) != 1:
-            errors.append(f"needs exactly one headline metric, has {roles.count('headline')}")
-        if roles.count(Metric.Role.DRIVER) != DRIVERS_PER_CONSTRAINT:
-            errors.append(f"needs exactly three driver metrics, has {roles.count('driver')}")
-        return errors
+        return role_errors(list(self.metrics.values_list("role", flat=True)))
 
     @transaction.atomic
     def activate(self) -> None:
