@@ -16,45 +16,37 @@ EARLY = 60  # refresh a minute before Google says the token expires
 
 
 def access_token(*, client_id: str, client_secret: str, refresh_token: str) -> str:
-    key = hashlib.sha256(f"{client_id}:{refresh_token}".encode()).hexdigest()
-    token, expires = _cache.get(key, ("", 0.0))
-    if token and time.monotonic() < expires:
-        return token
-    response = http.request(
-        "POST",
-        settings.GOOGLE_OAUTH_TOKEN_URL,
-        data={
-            "grant_type": "refresh_token",
-            "client_id": client_id,
-            "client_secret": client_secret,
-            "refresh_token": refresh_token,
-        },
-        classify=_classify,
-    )
-    body = response.json()
-    _cache[key] = (
-        body["access_token"],
-        time.monotonic() + int(body.get("expires_in", 3600)) - EARLY,
-    )
-    return body["access_token"]
+    data = {
+        "grant_type": "refresh_token",
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "refresh_token": refresh_token,
+    }
+    return _cached_exchange(key=f"{client_id}:{refresh_token}", data=lambda: data)
 
 
 def service_account_token(*, path: str, scope: str) -> str:
     """An access token for a service account: a JWT signed RS256 with the account's private
     key, exchanged at the token endpoint (cached until it expires).
     https://developers.google.com/identity/protocols/oauth2/service-account#httprest"""
-    key = hashlib.sha256(f"{path}:{scope}".encode()).hexdigest()
+    return _cached_exchange(
+        key=f"{path}:{scope}",
+        data=lambda: {
+            "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+            "assertion": signed_assertion(path=path, scope=scope),
+        },
+    )
+
+
+def _cached_exchange(*, key: str, data) -> str:
+    """The cached token for `key`, or a new one from the token endpoint; `data` builds the
+    form only when a request is needed (signing a JWT is not free)."""
+    key = hashlib.sha256(key.encode()).hexdigest()
     token, expires = _cache.get(key, ("", 0.0))
     if token and time.monotonic() < expires:
         return token
     response = http.request(
-        "POST",
-        settings.GOOGLE_OAUTH_TOKEN_URL,
-        data={
-            "grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
-            "assertion": signed_assertion(path=path, scope=scope),
-        },
-        classify=_classify,
+        "POST", settings.GOOGLE_OAUTH_TOKEN_URL, data=data(), classify=_classify
     )
     body = response.json()
     _cache[key] = (
