@@ -15,9 +15,10 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from constraints import approval, execution
+from constraints.actions import notify
 from constraints.alerting import clear_alert, raise_alert
 from constraints.judging import Finding, Judge, measures_of, span_days
-from constraints.models import Alert, Constraint, Decision, Rule
+from constraints.models import Alert, AlertPolicy, Constraint, Decision, Rule
 from constraints.models.rules import plain_number
 from sources.days import business_tz, each_day
 from sources.models import Campaign, Measure, Source, SyncRun
@@ -79,6 +80,7 @@ class Run:
     targets: "Targets"
     known: dict[str, Decision]  # decisions already recorded for the day, by key
     open_skips: set[str]  # fingerprints of open 'rule skipped' alerts
+    policy: AlertPolicy  # says whether every firing is an alert, not only 'notify' rules
 
     @classmethod
     def load(cls, *, constraint: Constraint, rules: list[Rule], day: dt.date) -> "Run":
@@ -95,6 +97,7 @@ class Run:
             targets=Targets(),
             known={d.idempotency_key: d for d in known},
             open_skips=set(skips.values_list("fingerprint", flat=True)),
+            policy=AlertPolicy.current(),
         )
 
 
@@ -117,9 +120,10 @@ def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None
         for finding in run.judge.findings(rule, day=day, fired_only=True)
         for target, label in run.targets.of(rule, finding)
     ]
+    seen_before = set(run.known)
     if rule.mode != Rule.Mode.AUTOMATIC:
         fired = record_many(rule=rule, day=day, fired=fired, run=run)
-    for target, label, seen in fired:
+    decided = [
         decide(
             rule=rule,
             target=target,
@@ -129,6 +133,13 @@ def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None
             report=report,
             known=run.known,
         )
+        for target, label, seen in fired
+    ]
+    if rule.action != Rule.Action.NOTIFY and run.policy.alerts_on(rule):
+        # The policy asks to hear of every firing, not only of 'notify' rules.
+        for decision in decided:
+            if decision.idempotency_key not in seen_before:
+                notify.send(decision)
 
 
 def record_many(*, rule: Rule, day: dt.date, fired: list, run: Run) -> list:

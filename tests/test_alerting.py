@@ -43,14 +43,6 @@ def test_an_alert_groups_with_itself_by_default(db):
     assert raise_alert(kind="rule", fingerprint="rule:7", title="t").group == "rule:7"
 
 
-def test_the_dashboard_gets_unresolved_alerts_latest_first(db):
-    raise_alert(kind="rule", fingerprint="old", title="old")
-    raise_alert(kind="rule", fingerprint="gone", title="gone")
-    clear_alert(fingerprint="gone")
-    raise_alert(kind="rule", fingerprint="new", title="new")
-    assert [a.title for a in Alert.objects.for_dashboard()] == ["new", "old"]
-
-
 def test_a_problem_on_one_day_inhibits_only_alerts_about_that_day(db):
     raise_alert(
         kind="integration", fingerprint="gap", title="gap", source="ga4", data={"day": "2026-02-01"}

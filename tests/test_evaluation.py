@@ -287,3 +287,22 @@ def test_it_skips_a_rule_whose_metric_is_not_in_the_constraint(constraint, pulle
     report = evaluate(day=day)
     assert report.skipped == {"rule": "Unknown metric roas: not a metric of the active constraint."}
     assert Alert.objects.filter(kind=Alert.Kind.ACTION, body__contains="roas").exists()
+
+
+def test_it_alerts_on_every_firing_only_when_the_policy_says_so(constraint, pulled, google, day):
+    from constraints.models import AlertPolicy
+
+    make_rule(
+        constraint, CPA_ABOVE_ZERO, scope=Rule.Scope.CHANNELS, channels=[google],
+        action=Rule.Action.RAISE_BUDGET, action_value=20, mode=Rule.Mode.APPROVAL,
+    )  # fmt: skip
+    evaluate(day=day - dt.timedelta(days=1))
+    assert not Alert.objects.filter(kind=Alert.Kind.RULE).exists()
+    policy = AlertPolicy.current()
+    policy.alert_on_every_rule = True
+    policy.save()
+    evaluate(day=day)
+    alerts = Alert.objects.filter(kind=Alert.Kind.RULE)
+    assert sorted(a.target for a in alerts) == [f"campaign:demo:120{i}" for i in (1, 2, 3)]
+    evaluate(day=day)  # the same firings again: no new alert
+    assert Alert.objects.filter(kind=Alert.Kind.RULE).count() == 3

@@ -46,10 +46,6 @@ class AlertQuerySet(models.QuerySet):
         )
         return self.firing(now=timezone.now()).order_by(severity, "-opened_at")
 
-    def for_dashboard(self) -> "AlertQuerySet":
-        """Unresolved alerts, worst first, with their deliveries loaded."""
-        return self.unresolved().prefetch_related("deliveries").order_by("-last_seen_at")
-
 
 class Alert(models.Model):
     """Something worth a human's attention. One open alert per fingerprint.
