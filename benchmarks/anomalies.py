@@ -33,7 +33,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from constraints.anomalies import flag, score_day  # noqa: E402
+from constraints.alerts.anomalies import flag, score_day  # noqa: E402
 from constraints.models import AlertPolicy  # noqa: E402
 
 START = dt.date(2025, 1, 6)

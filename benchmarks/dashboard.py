@@ -139,8 +139,9 @@ def measure() -> None:
     from django.contrib.auth import get_user_model
     from django.test import Client
 
-    from constraints import dashboard, metrics
-    from constraints.charts import PLOTLY_JS
+    from constraints import metrics
+    from constraints.dashboard import page
+    from constraints.dashboard.charts import PLOTLY_JS
     from constraints.models import Constraint
     from sources.models import Measure
 
@@ -153,7 +154,7 @@ def measure() -> None:
         f"{'period':>7} {'render /':>10} {'read rows':>10} {'ratio':>6} {'rows':>8} "
         f"{'HTML':>9} {'figures':>9}"
     )
-    for period in dashboard.PERIODS:
+    for period in page.PERIODS:
         response = client.get("/", {"period": period}, secure=True)
         assert response.status_code == 200, response.status_code
         page = response.context["page"]

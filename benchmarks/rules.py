@@ -147,9 +147,9 @@ def main() -> None:
 
 
 def run(*, args, until: dt.date) -> None:
-    from constraints.backtest import backtest
-    from constraints.evaluation import evaluate
     from constraints.models import Decision, Rule
+    from constraints.rules.backtest import backtest
+    from constraints.rules.evaluation import evaluate
 
     judged, elapsed = 0, 0.0
     for k in range(args.evaluate_days):
@@ -174,7 +174,7 @@ def run(*, args, until: dt.date) -> None:
     rule = Rule.objects.order_by("pk").first()
     from unittest import mock
 
-    with mock.patch("constraints.backtest.yesterday", return_value=until):
+    with mock.patch("constraints.rules.backtest.yesterday", return_value=until):
         started = time.perf_counter()
         days = backtest(rule=rule)
     print(f"backtest of one rule over {len(days)} days: {time.perf_counter() - started:.2f}s")

@@ -1,7 +1,7 @@
 """Opening and clearing alerts. One open alert per fingerprint, enforced by the database.
 
 Everything that notices trouble calls `raise_alert` each time it sees it and `clear_alert` when
-it is gone; deduplication, grouping and inhibition happen here and in `constraints.delivery`,
+it is gone; deduplication, grouping and inhibition happen here and in `constraints.alerts.delivery`,
 so callers never need to remember what they said before.
 """
 

@@ -8,7 +8,8 @@ class ConstraintsConfig(AppConfig):
 
     def ready(self) -> None:
         import constraints.schedules  # noqa: F401  (connects its receivers)
-        from constraints import checks, receivers  # noqa: F401  (connects signal receivers)
+        from constraints import checks  # noqa: F401  (connects signal receivers)
+        from constraints.alerts import receivers  # noqa: F401  (connects signal receivers)
 
         post_migrate.connect(_ensure_schedules, sender=self)
 

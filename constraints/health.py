@@ -7,8 +7,9 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from constraints.models import Heartbeat
-from constraints.tasks import WORKER
 from sources.models import Source
+
+WORKER = "worker"  # the heartbeat the django-q2 worker stamps every minute
 
 
 def health_report() -> dict:

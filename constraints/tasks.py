@@ -9,14 +9,15 @@ django-q records the task as failed.
 import logging
 from collections.abc import Callable
 
-from constraints import approval, delivery, evaluation
+from constraints.alerts import delivery
+from constraints.health import WORKER
 from constraints.models import Heartbeat
+from constraints.rules import approval, evaluation
 from constraints.schedules import ensure_schedules
 from sources.days import yesterday
 from sources.pipeline import pull_enabled
 
 log = logging.getLogger(__name__)
-WORKER = "worker"
 
 
 def beat() -> None:

@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
 
 from constraints.models import AlertPolicy, Condition, Constraint, Metric, Rule
-from constraints.policies import policy_from_dict, policy_to_dict
+from constraints.policy_io import policy_from_dict, policy_to_dict
 from sources.models import Channel, ChannelAlias, Source, normalise_alias
 
 FORMAT = "decisionhub-template"

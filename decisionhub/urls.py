@@ -4,5 +4,5 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("sources.urls")),
-    path("", include("constraints.urls")),
+    path("", include("constraints.dashboard.urls")),
 ]

@@ -8,9 +8,6 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from constraints.actions.notify import describe_seen
-from constraints.backtest import DAYS, backtest
-from constraints.evaluation import describe
 from constraints.models import (
     ActionSwitch,
     Condition,
@@ -18,6 +15,9 @@ from constraints.models import (
     Metric,
     Rule,
 )
+from constraints.rules.actions.notify import describe_seen
+from constraints.rules.backtest import DAYS, backtest
+from constraints.rules.evaluation import describe
 
 
 class ConditionFormSet(BaseInlineFormSet):

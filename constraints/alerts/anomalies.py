@@ -38,9 +38,9 @@ import numpy as np
 import pandas as pd
 
 from constraints.alerting import clear_alert, raise_alert
+from constraints.alerts.rendering import format_value
 from constraints.metrics import load_frame, ratio_of_sums
 from constraints.models import Alert, AlertPolicy, Constraint, Metric
-from constraints.rendering import format_value
 from sources.days import each_day
 from sources.models import Channel
 

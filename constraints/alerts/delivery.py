@@ -26,11 +26,11 @@ from django.db.models import F
 from django.utils import timezone
 
 from constraints.alerting import clear_alert, inhibitor_of, raise_alert
-from constraints.anomalies import detect_anomalies, find_anomalies
-from constraints.digest import build_digest
+from constraints.alerts.anomalies import detect_anomalies, find_anomalies
+from constraints.alerts.digest import build_digest
+from constraints.alerts.rendering import alert_payload
+from constraints.alerts.transports import Email, Slack, Transport, TransportError
 from constraints.models import Alert, AlertPolicy, Delivery
-from constraints.rendering import alert_payload
-from constraints.transports import Email, Slack, Transport, TransportError
 from sources import http
 from sources.days import local_day
 from sources.models import Channel

@@ -2,9 +2,9 @@
 
 import datetime as dt
 
+from constraints.alerts.rendering import digest_payload, format_value
 from constraints.metrics import load_frame, total
 from constraints.models import Alert, Constraint, Decision, Delivery, Metric
-from constraints.rendering import digest_payload, format_value
 from sources.days import local_day
 
 WEEK = dt.timedelta(days=7)

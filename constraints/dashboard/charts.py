@@ -13,8 +13,8 @@ import datetime as dt
 import numpy as np
 
 from constraints import metrics
+from constraints.dashboard.readings import currency_symbol, format_value
 from constraints.models import Metric
-from constraints.readings import currency_symbol, format_value
 from sources.models import Channel
 
 # plotly.js as shipped inside the plotly Python package, served once per page from static/.

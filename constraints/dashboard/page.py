@@ -16,11 +16,12 @@ from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
 
-from constraints import charts, metrics
+from constraints import metrics
+from constraints.dashboard import charts
+from constraints.dashboard.readings import Reading
+from constraints.dashboard.recommendations import Recommendation, from_decisions, from_drivers
 from constraints.models import Alert, Constraint, Decision, Metric
 from constraints.models.constraint import role_errors
-from constraints.readings import Reading
-from constraints.recommendations import Recommendation, from_decisions, from_drivers
 from sources.days import today, yesterday
 from sources.models import Campaign, Channel, Measure, Source, SyncRun
 
@@ -311,7 +312,7 @@ def decisions_by_channel(*, as_of: dt.date) -> dict[str, list[Decision]]:
         status__in=ignored
     )
     day = list(day.select_related("rule").order_by("created_at"))
-    # Rules name campaigns "campaign:<source key>:<platform id>" (constraints/judging.py).
+    # Rules name campaigns "campaign:<source key>:<platform id>" (constraints/rules/judging.py).
     ids = [d.target.rsplit(":", 1)[1] for d in day if d.target.startswith("campaign:")]
     owners = {
         f"{source}:{external_id}": channel

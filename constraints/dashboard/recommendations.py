@@ -9,8 +9,8 @@ drivers have no value) is always hold: there is no budget to move.
 
 from dataclasses import dataclass
 
+from constraints.dashboard.readings import Reading
 from constraints.models import Decision, Metric, Rule
-from constraints.readings import Reading
 
 RAISE, HOLD, LOWER, PAUSE = "raise", "hold", "lower", "pause"
 # When a channel has several decisions, the most cautious one is the recommendation.

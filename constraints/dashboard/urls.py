@@ -1,6 +1,6 @@
 from django.urls import path
 
-from constraints import views
+from constraints.dashboard import views
 
 urlpatterns = [
     path("", views.dashboard, name="constraints-dashboard"),

@@ -19,11 +19,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from constraints import approval
-from constraints.charts import PLOTLY_JS
-from constraints.dashboard import Filters, build, csv_rows
+from constraints.dashboard.charts import PLOTLY_JS
+from constraints.dashboard.page import Filters, build, csv_rows
 from constraints.health import health_report
 from constraints.models import Alert, Decision
+from constraints.rules import approval
 from sources.days import business_tz
 
 DEFAULT_SNOOZE_HOURS = 24

@@ -4,8 +4,8 @@ the caller that claimed it executes."""
 
 from django.utils import timezone
 
-from constraints.execution import execute
 from constraints.models import Decision
+from constraints.rules.execution import execute
 
 
 def _answer(*, decision: Decision, user, status: str) -> bool:

@@ -4,9 +4,9 @@ nothing is recorded, sent or alerted; the judging is the same code `evaluate` ru
 import datetime as dt
 from dataclasses import dataclass, field
 
-from constraints.evaluation import Coverage, Targets
-from constraints.judging import Finding, Judge, measures_of, span_days
 from constraints.models import Rule
+from constraints.rules.evaluation import Coverage, Targets
+from constraints.rules.judging import Finding, Judge, measures_of, span_days
 from sources.days import each_day, yesterday
 from sources.models import Measure
 

@@ -14,12 +14,12 @@ import pandas as pd
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from constraints import approval, execution
-from constraints.actions import notify
 from constraints.alerting import clear_alert, raise_alert
-from constraints.judging import Finding, Judge, measures_of, span_days
 from constraints.models import Alert, AlertPolicy, Constraint, Decision, Rule
 from constraints.models.rules import plain_number
+from constraints.rules import approval, execution
+from constraints.rules.actions import notify
+from constraints.rules.judging import Finding, Judge, measures_of, span_days
 from sources.days import business_tz, each_day
 from sources.models import Campaign, Measure, Source, SyncRun
 

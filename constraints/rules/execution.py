@@ -15,10 +15,10 @@ from decimal import Decimal
 
 from django.utils import timezone
 
-from constraints import actions
-from constraints.actions import ActionError, Executor, State, notify, webhook
 from constraints.alerting import raise_alert
 from constraints.models import ActionSwitch, Alert, Decision, Rule
+from constraints.rules import actions
+from constraints.rules.actions import ActionError, Executor, State, notify, webhook
 from sources import http
 from sources.models import Campaign
 

@@ -7,8 +7,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from constraints.dashboard.readings import Reading
 from constraints.models import Rule
-from constraints.readings import Reading
 
 register = template.Library()
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from constraints.anomalies import Baseline, count_score, daily_values, flag, score_day
+from constraints.alerts.anomalies import Baseline, count_score, daily_values, flag, score_day
 from constraints.models import Metric
 
 DAY = dt.date(2026, 3, 10)

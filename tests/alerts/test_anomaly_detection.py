@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from constraints.anomalies import detect_anomalies, find_anomalies
+from constraints.alerts.anomalies import detect_anomalies, find_anomalies
 from constraints.models import Alert, Constraint, Metric
 from sources.pipeline import pull
 

@@ -6,7 +6,7 @@ from django.core import mail
 from django.utils import timezone
 
 from constraints.alerting import clear_alert, raise_alert
-from constraints.delivery import STALE_CLAIM, send_alerts
+from constraints.alerts.delivery import STALE_CLAIM, send_alerts
 from constraints.models import Alert, AlertPolicy, Delivery
 from tests.conftest import SLACK_URL
 
@@ -288,7 +288,7 @@ def test_a_failing_detector_is_shown_and_does_not_stop_delivery(ok, db, monkeypa
     def broken(**kwargs):
         raise ValueError("bad frame")
 
-    monkeypatch.setattr("constraints.delivery.detect_anomalies", broken)
+    monkeypatch.setattr("constraints.alerts.delivery.detect_anomalies", broken)
     event(1)
     send_alerts(now=TUESDAY)
     titles = sorted(p["blocks"][0]["text"]["text"] for p in posts(ok))

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from constraints.alerting import clear_alert, raise_alert
-from constraints.digest import build_digest
+from constraints.alerts.digest import build_digest
 from constraints.models import Constraint, Decision, Metric, Rule
 from sources.pipeline import pull
 

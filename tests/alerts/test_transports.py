@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from constraints.transports import Slack, TransportError
+from constraints.alerts.transports import Slack, TransportError
 from tests.conftest import SLACK_URL
 
 PAYLOAD = {"subject": "CPC jumped", "text": "CPC jumped", "blocks": [{"type": "divider"}]}

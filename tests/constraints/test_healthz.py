@@ -6,9 +6,10 @@ from django.utils import timezone
 from django_q.models import Schedule
 
 from constraints import health
+from constraints.health import WORKER
 from constraints.models import Heartbeat
 from constraints.schedules import SCHEDULES, ensure_schedules
-from constraints.tasks import WORKER, beat
+from constraints.tasks import beat
 from sources.models import Source, SyncRun
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from constraints.models import AlertPolicy
-from constraints.policies import policy_from_dict, policy_to_dict
+from constraints.policy_io import policy_from_dict, policy_to_dict
 
 
 def test_it_has_the_documented_defaults(db):

@@ -9,8 +9,8 @@ from django_q.signing import SignedPackage
 from django_q.tasks import async_task
 from django_q.worker import worker
 
+from constraints.health import WORKER
 from constraints.models import Heartbeat
-from constraints.tasks import WORKER
 
 pytestmark = pytest.mark.redis
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.factories import alerts, cac_constraint, demo_data, rules_and_decisions, staff_user
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",

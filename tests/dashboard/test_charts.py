@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from constraints import charts
+from constraints.dashboard import charts
 from constraints.metrics import DailyTable
 from constraints.models import Metric
 from sources.models import Channel

@@ -6,9 +6,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from constraints.approval import expire_proposals
-from constraints.evaluation import evaluate
 from constraints.models import Decision, Rule
+from constraints.rules.approval import expire_proposals
+from constraints.rules.evaluation import evaluate
 from tests.rules_support import make_rule
 
 

@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from constraints.dashboard import freshness
+from constraints.dashboard.page import freshness
 from sources.days import yesterday
 from sources.models import Source, SyncRun
 

@@ -2,8 +2,8 @@ from decimal import Decimal
 
 import pytest
 
+from constraints.dashboard.readings import Reading, format_value
 from constraints.models import Metric
-from constraints.readings import Reading, format_value
 
 CPA = Metric(key="cpa", label="CPA", unit="currency", direction="lower", target=Decimal(47))
 CR = Metric(key="cr", label="CR", unit="percent", direction="higher", target=Decimal("3.2"))

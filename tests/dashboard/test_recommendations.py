@@ -2,9 +2,9 @@
 
 from decimal import Decimal
 
+from constraints.dashboard.readings import Reading
+from constraints.dashboard.recommendations import from_decisions, from_drivers
 from constraints.models import Decision, Metric, Rule
-from constraints.readings import Reading
-from constraints.recommendations import from_decisions, from_drivers
 
 CPA = Metric(key="cpa", label="CPA", unit="currency", direction="lower", target=Decimal(47))
 CR = Metric(key="cr", label="Conversion rate", unit="percent", direction="higher", target=3.2)

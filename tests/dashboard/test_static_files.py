@@ -1,6 +1,6 @@
 """plotly.js is served by the app itself, once per page, as a file browsers keep."""
 
-from constraints.charts import PLOTLY_JS
+from constraints.dashboard.charts import PLOTLY_JS
 
 
 def test_it_serves_the_vendored_plotly_with_a_far_future_cache(client, db):

@@ -108,7 +108,7 @@ def test_it_backtests_without_side_effects(admin_client, constraint, pulled, goo
 
 
 def test_it_shows_decisions_read_only(admin_client, constraint, pulled, day):
-    from constraints.evaluation import evaluate
+    from constraints.rules.evaluation import evaluate
 
     make_rule(constraint, {"metric_key": "cpa", "comparator": "gt", "threshold": 0})
     decision = evaluate(day=day).decisions[0]

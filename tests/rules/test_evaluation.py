@@ -2,8 +2,8 @@ import datetime as dt
 
 import pytest
 
-from constraints.evaluation import evaluate
 from constraints.models import ActionSwitch, Alert, Decision, Rule
+from constraints.rules.evaluation import evaluate
 from sources.models import Campaign, Source, SyncRun
 from sources.pipeline import pull
 from tests.rules_support import make_rule

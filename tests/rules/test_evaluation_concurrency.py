@@ -11,7 +11,7 @@ from django.db import connection
 from constraints.models import Alert, Decision, Rule
 from tests.rules_support import make_rule
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),

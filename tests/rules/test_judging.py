@@ -4,8 +4,8 @@ from decimal import Decimal
 import pandas as pd
 import pytest
 
-from constraints.judging import CAMPAIGN, CHANNEL, Judge, span_days
 from constraints.models import Condition, Metric, Rule
+from constraints.rules.judging import CAMPAIGN, CHANNEL, Judge, span_days
 from tests.rules_support import make_rule
 
 DAY = dt.date(2026, 3, 10)

@@ -12,7 +12,7 @@ from sources import signals
 from sources.models import DataCheck, DeadLetter, Measure, SyncRun, SyncSchedule
 from sources.pipeline import catch_up, pull, reconcile, sync, windows
 from tests.conftest import make_source
-from tests.test_meta_ads import INSIGHTS, NEXT, error, page, row
+from tests.sources.connectors.test_meta_ads import INSIGHTS, NEXT, error, page, row
 
 DAY = dt.date(2026, 3, 10)
 

@@ -2,7 +2,7 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from constraints.evaluation import evaluate
+from constraints.rules.evaluation import evaluate
 from sources.days import yesterday
 
 

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from constraints.exports import MEASURE_COLUMNS, METRIC_COLUMNS, measure_rows, metric_rows
+from constraints.dashboard.exports import MEASURE_COLUMNS, METRIC_COLUMNS, measure_rows, metric_rows
 from constraints.models import Constraint
 from sources.days import yesterday
 

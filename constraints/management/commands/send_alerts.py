@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandParser
 
-from constraints.delivery import send_alerts
+from constraints.alerts.delivery import send_alerts
 
 
 class Command(BaseCommand):

@@ -5,7 +5,7 @@ Every call goes through `sources.http.request`; errors say whether they are perm
 """
 
 # Importing the modules registers them.
-from constraints.actions import demo, google_ads, meta_ads  # noqa: F401
-from constraints.actions.base import ActionError, Executor, State, executor_for, register
+from constraints.rules.actions import demo, google_ads, meta_ads  # noqa: F401
+from constraints.rules.actions.base import ActionError, Executor, State, executor_for, register
 
 __all__ = ["ActionError", "Executor", "State", "executor_for", "register"]

@@ -5,7 +5,7 @@ The budget a demo campaign has is its demo daily spend, or the last simulated ch
 
 from decimal import Decimal
 
-from constraints.actions.base import Executor, State, register
+from constraints.rules.actions.base import Executor, State, register
 from sources.connectors.demo import CHANNELS
 
 DEMO_BUDGETS = {cid: Decimal(str(budget)) for ch in CHANNELS for cid, _, budget in ch.campaigns}

@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from django.conf import settings
 
-from constraints.actions.base import (
+from constraints.rules.actions.base import (
     ActionError,
     Executor,
     State,

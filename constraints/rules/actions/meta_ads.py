@@ -13,7 +13,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 
-from constraints.actions.base import (
+from constraints.rules.actions.base import (
     Executor,
     State,
     body_of,

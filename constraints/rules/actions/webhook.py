@@ -8,7 +8,7 @@ import json
 
 from django.conf import settings
 
-from constraints.actions.base import body_of, from_http
+from constraints.rules.actions.base import body_of, from_http
 from sources import http
 
 

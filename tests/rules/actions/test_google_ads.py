@@ -6,8 +6,8 @@ import requests
 import responses
 from django.utils import timezone
 
-from constraints.evaluation import Report, decide
 from constraints.models import ActionSwitch, Alert, Decision, Rule
+from constraints.rules.evaluation import Report, decide
 from sources import google_oauth, http
 from tests.rules_support import google_campaign, make_rule
 

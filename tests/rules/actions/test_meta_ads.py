@@ -2,8 +2,8 @@ import pytest
 import responses
 from responses import matchers
 
-from constraints.evaluation import Report, decide
 from constraints.models import Decision, Rule
+from constraints.rules.evaluation import Report, decide
 from sources import http
 from sources.models import Campaign, Source
 from tests.rules_support import make_rule

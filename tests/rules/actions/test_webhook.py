@@ -4,8 +4,8 @@ import json
 
 import responses
 
-from constraints.evaluation import Report, decide
 from constraints.models import Decision, Rule
+from constraints.rules.evaluation import Report, decide
 from tests.rules_support import make_rule
 
 URL = "https://hooks.example.com/decisionhub"
