@@ -100,6 +100,7 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-opened_at"]
+        permissions = [("acknowledge_alert", "Can acknowledge and snooze alerts")]
         constraints = [
             models.UniqueConstraint(
                 fields=["fingerprint"],

@@ -49,6 +49,10 @@ class Constraint(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [
+            ("view_dashboard", "Can read the dashboard"),
+            ("switch_constraint", "Can switch the active constraint"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["status"], condition=Q(status="active"), name="one_active_constraint"

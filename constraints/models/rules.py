@@ -312,6 +312,7 @@ class Decision(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+        permissions = [("approve_decision", "Can approve and reject proposed actions")]
         indexes = [models.Index(fields=["target", "period"], name="decision_target_period")]
         constraints = [
             models.UniqueConstraint(
