@@ -12,7 +12,7 @@ from collections.abc import Callable
 from constraints.alerts import delivery
 from constraints.health import WORKER
 from constraints.models import Heartbeat
-from constraints.rules import approval, evaluation
+from constraints.rules import evaluation
 from constraints.schedules import ensure_schedules
 from sources.days import yesterday
 from sources.pipeline import pull_enabled
@@ -30,8 +30,7 @@ def pull_sources() -> None:
 
 
 def evaluate_rules() -> None:
-    """Expire yesterday's unanswered proposals, then judge yesterday's numbers."""
-    approval.expire_proposals()
+    """Judge yesterday's numbers (evaluate expires unanswered proposals first)."""
     log.info("evaluate %s", evaluation.evaluate(day=yesterday()).summary())
 
 
