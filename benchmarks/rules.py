@@ -55,12 +55,14 @@ def fill(*, channels: int, days: int, until: dt.date) -> None:
     from sources.models import Channel, Measure, Source, SyncRun
 
     rng = random.Random(7)
-    source = Source.objects.create(key="bench", name="Bench", kind="csv")
+    source, _ = Source.objects.get_or_create(key="bench", defaults={"name": "Bench", "kind": "csv"})
     since = until - dt.timedelta(days=days - 1)
     SyncRun.objects.create(source=source, since=since, until=until, status="succeeded")
     rows = []
     for c in range(channels):
-        channel = Channel.objects.create(key=f"ch-{c:02d}", name=f"Channel {c:02d}")
+        channel, _ = Channel.objects.get_or_create(
+            key=f"ch-{c:02d}", defaults={"name": f"Channel {c:02d}"}
+        )
         size = rng.uniform(0.3, 3)
         for d in range(days):
             day = since + dt.timedelta(days=d)
