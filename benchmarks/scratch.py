@@ -39,14 +39,15 @@ def scratch_database(name: str, database_url: str | None) -> Iterator[str]:
         os.environ["SECRET_KEY"] = "benchmark-only-throwaway-secret"
         os.environ["DJANGO_SETTINGS_MODULE"] = "decisionhub.settings"
         os.environ.setdefault("LOG_LEVEL", "WARNING")
+        # Django's test client, without the test environment's template instrumentation
+        # (it copies every template context for inspection, which production never does).
+        os.environ["ALLOWED_HOSTS"] = "testserver"
         sys.path.insert(0, str(ROOT))
         import django
 
         django.setup()
         from django.db import connection
-        from django.test.utils import setup_test_environment
 
-        setup_test_environment()
         settings = connection.settings_dict
         if connection.vendor == "sqlite":
             settings["TEST"]["NAME"] = settings["NAME"]
