@@ -169,8 +169,9 @@ def robust_baselines(logs: np.ndarray, volumes: np.ndarray) -> Baselines:
     (drift); the expected count is the median of the same weekday's volumes. The spread pools
     every day of the window: the variance of each day's distance to its own weekday's median,
     clipped at CLIP_SIGMAS robust deviations (56 pooled points are steadier than 8). The part
-    counting explains (1/count per day) is taken out and the rest is overdispersion; fractional counts whose history is
-    clearly steadier than Poisson get a dispersion below 1 (see `_dispersions`).
+    counting explains (1/count per day) is taken out and the rest is overdispersion;
+    fractional counts whose history is clearly steadier than Poisson get a dispersion below 1
+    (see `_dispersions`).
     """
     channels = logs.shape[0]
     flat_logs = logs.reshape(channels, -1)
