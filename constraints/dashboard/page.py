@@ -333,16 +333,19 @@ def decisions_by_channel(*, as_of: dt.date) -> dict[str, list[Decision]]:
             external_id__in=ids
         ).values_list("source__key", "external_id", "channel__key")
     }
-    first: dict[tuple[str, str], int] = {}  # (channel, advice) → the first decision's pk
+    seen: set[tuple[str, str]] = set()  # (channel, advice) whose first decision is kept
+    first: list[tuple[str, int]] = []  # (channel, decision pk), in the order they were decided
     for pk, target, action, before, after in day:
         kind, _, ident = target.partition(":")
         key = ident if kind == "channel" else owners.get(ident)
-        if key:
-            first.setdefault((key, advice_for(action, before, after)), pk)
-    loaded = Decision.objects.select_related("rule").in_bulk(list(first.values()))
+        if key and (key, advice_for(action, before, after)) not in seen:
+            seen.add((key, advice_for(action, before, after)))
+            first.append((key, pk))
+    loaded = Decision.objects.select_related("rule").in_bulk([pk for _, pk in first])
     found: dict[str, list[Decision]] = {}
-    for (key, _), pk in sorted(first.items(), key=lambda item: loaded[item[1]].created_at):
-        found.setdefault(key, []).append(loaded[pk])
+    for key, pk in first:  # in the order they were decided
+        if pk in loaded:  # (deleted in between: a test database being emptied)
+            found.setdefault(key, []).append(loaded[pk])
     return found
 
 
