@@ -57,7 +57,8 @@ def _fetch(*, run: SyncRun, connector) -> Batch | None:
         try:
             batch = connector.fetch(since=run.since, until=run.until)
         except ConnectorError as exc:
-            error = str(exc)
+            # A permanent error (bad credentials, a retired API version) is no passing fault.
+            error = f"permanent: {exc}" if exc.permanent else str(exc)
         except Exception as exc:  # a bug or an unexpected body must still be recorded
             log.exception("pull %s crashed", run.source.key)
             error = f"unexpected error: {type(exc).__name__}: {exc}"
