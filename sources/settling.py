@@ -49,7 +49,7 @@ def settles_after(shares: Iterable[float]) -> int:
     shares = list(shares)
     age = len(shares) + 1
     for index in range(len(shares) - 1, -1, -1):
-        if abs(shares[index] - 1) > TOLERANCE:
+        if abs(shares[index] - 1) > TOLERANCE + 1e-9:  # 0.95 counts as settled
             break
         age = index + 1
     return age
