@@ -8,6 +8,7 @@ how much data there is.
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -16,7 +17,7 @@ from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
 
-from constraints import metrics
+from constraints import metrics, settled
 from constraints.dashboard import charts
 from constraints.dashboard.readings import Reading
 from constraints.dashboard.recommendations import Recommendation, from_decisions, from_drivers
@@ -182,6 +183,23 @@ class Dashboard:
     @property
     def channel(self) -> Channel | None:
         return next((c for c in self.channels if c.key == self.filters.channel), None)
+
+    @cached_property
+    def settling(self) -> list[dict]:
+        """Sources whose yesterday is still settling for the measures the page reads: their
+        name and last settled day (constraints/settled.py). Empty when all have settled."""
+        measures = metrics.measures_of(self.metrics)
+        if not measures:
+            return []
+        curves = settled.Curves()
+        reading = settled.sources_reading(measures, day=self.as_of)
+        today = self.as_of + dt.timedelta(days=1)
+        found = []
+        for key, names in sorted(reading.items()):
+            last = curves.last_settled_day(key, names, today)
+            if last < self.as_of and key in curves.sources:
+                found.append({"source": curves.sources[key].name, "settled_until": last})
+        return found
 
     @property
     def basis(self) -> str:
