@@ -99,3 +99,12 @@ def test_an_opted_in_rule_judges_settling_days_corrected_by_the_curve(constraint
     assert judged["until"] == "2026-03-20" and judged["settling"] is True
     assert "settling days corrected" in judged["note"]
     assert decision.seen["conditions"][0]["value"] == pytest.approx(75.0)  # 100 / (1 / 0.75)
+
+
+def test_the_rule_admin_says_which_days_it_judges(admin_client, constraint, meta, monkeypatch):
+    store(meta, {day: 2.5 for day in span(START, dt.date(2026, 3, 20))})
+    rule = pause_rule(constraint)
+    monkeypatch.setattr("constraints.admin.rules.yesterday", lambda: dt.date(2026, 3, 20))
+    page = admin_client.get(f"/admin/constraints/rule/{rule.pk}/change/").content.decode()
+    assert "judges the 2 days ending Mon 16 Mar, the last settled day of Meta Ads" in page
+    assert 'name="judges_settling"' in page
