@@ -189,3 +189,20 @@ def _history(source: Source, *, days: int, shares: tuple) -> None:
                 revised_age_days=age + 1,
             )
     assert Completeness.objects.count() == 0
+
+
+def test_a_change_recorded_twice_by_racing_workers_is_one_revision(demo_source):
+    import pandas as pd
+
+    from sources import revisions
+    from sources.models import Channel
+
+    channel = Channel.objects.create(key="c", name="C")
+    run = SyncRun.objects.create(source=demo_source, since=DAY, until=DAY, as_of=NIGHTS[0])
+    changed = pd.DataFrame(
+        [(channel.pk, "", DAY.isoformat(), "conversions", 8.0, 5.5)],
+        columns=["channel_id", "campaign", "date", "measure", "value", "value_old"],
+    )
+    revisions.record(run=run, revised=changed)
+    revisions.record(run=run, revised=changed)
+    assert Revision.objects.count() == 1
