@@ -228,3 +228,5 @@ def test_it_tags_yesterday_as_settling_and_shows_revised_decisions(staff_client,
     assert 'class="settling-tag"' in html
     assert f"Meta Ads is settled up to {settled_until:%a} {settled_until.day}" in html
     assert "inputs revised: would now not pause it" in html
+    # Meta's default curve: 75 % of conversions at age 1, so CPA $1.00 is expected at $0.75.
+    assert "Expected once settled: Cost per acquisition Meta Ads $0.75 (now $1.00)" in html
