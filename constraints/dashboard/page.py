@@ -198,8 +198,17 @@ class Dashboard:
         for key, names in sorted(reading.items()):
             last = curves.last_settled_day(key, names, today)
             if last < self.as_of and key in curves.sources:
-                found.append({"source": curves.sources[key].name, "settled_until": last})
+                young = {m for m in names if curves.last_settled_day(key, [m], today) < self.as_of}
+                found.append(
+                    {"source": curves.sources[key].name, "settled_until": last, "measures": young}
+                )
         return found
+
+    @property
+    def settling_metrics(self) -> set[str]:
+        """Keys of the page's metrics that read a measure still settling yesterday."""
+        young = set().union(*(entry["measures"] for entry in self.settling))
+        return {m.key for m in self.metrics if metrics.measures_of([m]) & young}
 
     @cached_property
     def settling_expected(self) -> list[dict]:
