@@ -51,7 +51,8 @@ def rejudge(*, day: dt.date) -> list[Decision]:
     )
     by_rule: dict[Rule, list[Decision]] = defaultdict(list)
     for decision in decisions:
-        by_rule[decision.rule].append(decision)
+        if decision.params == decision.rule.params():  # an edited rule is another rule
+            by_rule[decision.rule].append(decision)
     if not by_rule:
         return []
     metrics = {m.key: m for m in constraint.metrics.all()}
