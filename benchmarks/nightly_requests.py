@@ -12,6 +12,8 @@ import responses
 from django.conf import settings
 
 CAMPAIGNS = 200
+CONTACTS_A_DAY = 50  # HubSpot and Stripe requests grow with these, not with campaigns
+CHARGES_A_DAY = 100
 AS_OF = dt.date(2026, 3, 31)
 META_PAGE = 500  # the insights `limit` the connector asks for
 SECRETS = {
@@ -23,6 +25,8 @@ SECRETS = {
     "META_ACCESS_TOKEN": "m",
     "META_AD_ACCOUNT_ID": "1",
     "GA4_PROPERTY_ID": "42",
+    "HUBSPOT_ACCESS_TOKEN": "h",
+    "STRIPE_API_KEY": "sk_test",
 }
 
 
@@ -87,6 +91,56 @@ def _ga4(request):
     return 200, {}, json.dumps(body)
 
 
+def _hubspot(request):
+    query = json.loads(request.body)
+    filters = query["filterGroups"][0]["filters"]
+    start, end = (int(f["value"]) for f in filters[:2])
+    days = max(1, (end - start) // 86_400_000)
+    total = days * CONTACTS_A_DAY
+    after = int(query.get("after") or 0)
+    results = [
+        {
+            "id": str(n),
+            "properties": {
+                "createdate": dt.datetime.fromtimestamp(
+                    (start + n * 86_400_000 // CONTACTS_A_DAY) / 1000, tz=dt.UTC
+                ).isoformat(),
+                "hs_analytics_source": "PAID_SEARCH",
+                "lifecyclestage": "lead",
+            },
+        }
+        for n in range(after, min(after + query["limit"], total))
+    ]
+    body = {"total": total, "results": results}
+    if after + query["limit"] < total:
+        body["paging"] = {"next": {"after": str(after + query["limit"])}}
+    return 200, {}, json.dumps(body)
+
+
+def _stripe(request):
+    query = parse_qs(urlsplit(request.url).query)
+    start, end = int(query["created[gte]"][0]), int(query["created[lt]"][0])
+    total = (end - start) // 86_400 * CHARGES_A_DAY
+    after = int(query.get("starting_after", ["ch_-1"])[0][3:]) + 1
+    limit = int(query["limit"][0])
+    data = [
+        {
+            "id": f"ch_{n}",
+            "object": "charge",
+            "amount": 5000,
+            "amount_refunded": 0,
+            "currency": "usd",
+            "created": start + n * 86_400 // CHARGES_A_DAY,
+            "customer": None,
+            "paid": True,
+            "status": "succeeded",
+        }
+        for n in range(after, min(after + limit, total))
+    ]
+    body = {"object": "list", "data": data, "has_more": after + limit < total}
+    return 200, {}, json.dumps(body)
+
+
 def measure() -> list[tuple[str, int, int]]:
     """(platform, requests the first night, requests each night after) for 200 campaigns."""
     from sources.google_oauth import forget_tokens
@@ -96,7 +150,7 @@ def measure() -> list[tuple[str, int, int]]:
     os.environ.update({k: v for k, v in SECRETS.items() if not os.environ.get(k)})
     meta_base = f"{settings.META_GRAPH_API_URL}/{settings.META_API_VERSION}/act_1/insights"
     results = []
-    for kind in ("google_ads", "meta_ads", "ga4"):
+    for kind in ("google_ads", "meta_ads", "ga4", "hubspot", "stripe"):
         source = Source.objects.create(key=f"night-{kind}", name=kind, kind=kind)
         counts = []
         for as_of in (AS_OF, AS_OF + dt.timedelta(days=1)):
@@ -109,6 +163,10 @@ def measure() -> list[tuple[str, int, int]]:
                 rsps.add_callback("POST", re.compile(r".*googleAds:searchStream"), _google)
                 rsps.add_callback("GET", re.compile(re.escape(meta_base) + ".*"), _meta(meta_base))
                 rsps.add_callback("POST", re.compile(r".*:runReport"), _ga4)
+                rsps.add_callback(
+                    "POST", re.compile(r".*/crm/v3/objects/contacts/search"), _hubspot
+                )
+                rsps.add_callback("GET", re.compile(r".*/v1/charges.*"), _stripe)
                 runs = nightly(source=source, as_of=as_of)
                 assert all(r.status == "succeeded" for r in runs), [r.error for r in runs]
                 counts.append(len(rsps.calls))
@@ -118,6 +176,9 @@ def measure() -> list[tuple[str, int, int]]:
 
 
 def report(results: list[tuple[str, int, int]]) -> None:
-    print(f"nightly pull, {CAMPAIGNS} campaigns (requests incl. the OAuth token):")
+    print(
+        f"nightly pull, {CAMPAIGNS} campaigns, {CONTACTS_A_DAY} contacts and {CHARGES_A_DAY} "
+        "charges a day (requests incl. the OAuth token):"
+    )
     for kind, first, steady in results:
         print(f"  {kind:<11} first night {first:>3}  each night after {steady:>3}")
