@@ -156,9 +156,15 @@ def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None
         clear_alert(fingerprint=skip_fingerprint(rule))
     note = settled.describe(judged=judged, days=rule.judged_days(), names=run.coverage.names)
     judged_seen = {**judged.as_json(), "note": note}
+    findings = run.judge_for(rule).findings(rule, day=until, fired_only=True)
+    observed = observed_values(rule=rule, run=run, until=until) if findings else {}
     fired = [
-        (target, label, {**finding.seen, "judged": judged_seen})
-        for finding in run.judge_for(rule).findings(rule, day=until, fired_only=True)
+        (
+            target,
+            label,
+            {**finding.seen, "judged": {**judged_seen, **observed.get(finding.target, {})}},
+        )
+        for finding in findings
         for target, label in run.targets.of(rule, finding)
     ]
     seen_before = set(run.known)
@@ -181,6 +187,17 @@ def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None
         for decision in decided:
             if decision.idempotency_key not in seen_before:
                 notify.send(decision)
+
+
+def observed_values(*, rule: Rule, run: Run, until: dt.date) -> dict[str, dict]:
+    """For a rule judging settling days: each target's condition values as pulled, before
+    the completeness correction, so the decision records both."""
+    if not rule.judges_settling or run.corrected_judge is None:
+        return {}
+    return {
+        finding.target: {"observed": [c["value"] for c in finding.seen["conditions"]]}
+        for finding in run.judge.findings(rule, day=until)
+    }
 
 
 def record_many(*, rule: Rule, day: dt.date, fired: list, run: Run) -> list:

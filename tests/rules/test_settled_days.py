@@ -99,6 +99,7 @@ def test_an_opted_in_rule_judges_settling_days_corrected_by_the_curve(constraint
     assert judged["until"] == "2026-03-20" and judged["settling"] is True
     assert "settling days corrected" in judged["note"]
     assert decision.seen["conditions"][0]["value"] == pytest.approx(75.0)  # 100 / (1 / 0.75)
+    assert judged["observed"] == [100.0]  # as pulled, before the correction
 
 
 def test_the_rule_admin_says_which_days_it_judges(admin_client, constraint, meta, monkeypatch):
