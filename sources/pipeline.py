@@ -266,7 +266,8 @@ def catch_up(
     as_of = as_of or until + dt.timedelta(days=1)
     if connector_for(source).missing_settings():
         return [pull(source=source, since=until, until=until, as_of=as_of)]
-    chunk_days = SyncSchedule.current().chunk_days
+    # The restatement window is one report even when it is longer than a backfill chunk.
+    chunk_days = max(SyncSchedule.current().chunk_days, source.restatement_window)
     runs = []
     for start, end in nightly_windows(source=source, until=until):
         runs += sync(source=source, since=start, until=end, chunk_days=chunk_days, as_of=as_of)

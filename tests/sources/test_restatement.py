@@ -206,3 +206,13 @@ def test_a_change_recorded_twice_by_racing_workers_is_one_revision(demo_source):
     revisions.record(run=run, revised=changed)
     revisions.record(run=run, revised=changed)
     assert Revision.objects.count() == 1
+
+
+def test_a_restatement_window_longer_than_a_chunk_is_still_one_report(demo_source):
+    SyncSchedule.objects.update_or_create(pk=1, defaults={"catch_up_days": 1, "chunk_days": 31})
+    demo_source.restatement_days = 90
+    demo_source.save()
+    runs = nightly(source=demo_source, as_of=DAY)
+    assert [(r.since, r.until) for r in runs] == [
+        (DAY - dt.timedelta(days=90), DAY - dt.timedelta(days=1))
+    ]
