@@ -289,7 +289,10 @@ def nightly(
     """One source's nightly pull followed by learning its completeness curves."""
     runs = catch_up(source=source, until=until, as_of=as_of)
     if any(run.status == SyncRun.Status.SUCCEEDED for run in runs):
-        settling.learn(source=source, as_of=runs[-1].as_of or today())
+        try:
+            settling.learn(source=source, as_of=runs[-1].as_of or today())
+        except Exception:  # the numbers are stored; the old curve stands until tomorrow
+            log.exception("learning the completeness curves of %s failed", source.key)
     return runs
 
 

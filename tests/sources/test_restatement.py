@@ -216,3 +216,19 @@ def test_a_restatement_window_longer_than_a_chunk_is_still_one_report(demo_sourc
     assert [(r.since, r.until) for r in runs] == [
         (DAY - dt.timedelta(days=90), DAY - dt.timedelta(days=1))
     ]
+
+
+def test_a_failure_to_learn_never_stops_the_other_sources(db, monkeypatch):
+    from sources import settling
+    from sources.pipeline import pull_enabled
+
+    make_source("demo", key="first")
+    make_source("demo", key="second")
+
+    def broken(**kwargs):
+        raise ValueError("bad curve")
+
+    monkeypatch.setattr(settling, "learn", broken)
+    runs = pull_enabled(as_of=DAY)
+    assert {run.source.key for run in runs} == {"first", "second"}
+    assert all(run.status == SyncRun.Status.SUCCEEDED for run in runs)
