@@ -23,8 +23,12 @@ def record(*, run: SyncRun, revised: pd.DataFrame) -> int:
     if revised.empty:
         return 0
     days = sorted({dt.date.fromisoformat(str(d)[:10]) for d in revised["date"].unique()})
-    latest = _latest_revisions(run, days)
     first = _first_pulls(run, days)
+    seen_before = {day.isoformat() for day in first}
+    revised = revised[revised["value_old"].notna() | revised["date"].astype(str).isin(seen_before)]
+    if revised.empty:
+        return 0
+    latest = _latest_revisions(run, days)
     today, now = run_day(run), timezone.now()
     rows = []
     for row in revised.itertuples(index=False):
