@@ -8,7 +8,9 @@ data (which must change no row), and their ratios to baselines measured in the s
 into a freshly created measure table (same columns, indexes and constraints, no dead rows):
 a plain executemany INSERT of the same rows and the same INSERT with ON CONFLICT DO UPDATE;
 on PostgreSQL also a plain COPY and COPY into a temporary table followed by one INSERT ... ON
-CONFLICT (what the pipeline's storage does). Runs on a scratch database (see scratch.py).
+CONFLICT (what the pipeline's storage does). Then how many requests the nightly pull
+(catch-up and restatement window) sends each platform for 200 campaigns
+(benchmarks/nightly_requests.py). Runs on a scratch database (see scratch.py).
 """
 
 import datetime as dt
@@ -54,7 +56,7 @@ def serve(rsps, rows: list[dict]) -> None:
     """Pages of PAGE_ROWS rows, found by their `after` cursor in constant time."""
     from django.conf import settings
 
-    base = f"{settings.META_GRAPH_API_URL}/act_1/insights"
+    base = f"{settings.META_GRAPH_API_URL}/{settings.META_API_VERSION}/act_1/insights"
     pages = [
         json.dumps(
             {
@@ -197,6 +199,7 @@ def main() -> None:
 def run() -> None:
     from django.db import connection
 
+    from benchmarks import nightly_requests
     from sources.models import Measure, Source
 
     source = Source.objects.create(key="bench", name="Bench", kind=Source.Kind.META_ADS)
@@ -219,6 +222,7 @@ def run() -> None:
         baselines["plain COPY"] = plain_copy(rows)
         baselines["COPY + one upsert"] = copy_and_upsert(rows)
     report(stored, first, again, baselines, unchanged)
+    nightly_requests.report(nightly_requests.measure())
 
 
 def report(stored: int, first: float, again: float, baselines: dict, unchanged: bool) -> None:

@@ -10,9 +10,11 @@ import logging
 from collections.abc import Callable
 
 from constraints.alerts import delivery
+from constraints.alerts.versions import alert_on_api_versions
 from constraints.health import WORKER
 from constraints.models import Heartbeat
 from constraints.rules import evaluation
+from constraints.rules.rejudge import rejudge
 from constraints.schedules import ensure_schedules
 from sources.days import yesterday
 from sources.pipeline import pull_enabled
@@ -27,11 +29,14 @@ def beat() -> None:
 
 def pull_sources() -> None:
     pull_enabled()
+    alert_on_api_versions()
 
 
 def evaluate_rules() -> None:
-    """Judge yesterday's numbers (evaluate expires unanswered proposals first)."""
+    """Judge yesterday's numbers (evaluate expires unanswered proposals first), then judge
+    the last 30 days' decisions again on the numbers the pull just revised."""
     log.info("evaluate %s", evaluation.evaluate(day=yesterday()).summary())
+    log.info("inputs revised: %d decisions marked", len(rejudge(day=yesterday())))
 
 
 def send_alerts() -> None:
