@@ -44,6 +44,7 @@ def measure_rows(*, since: dt.date, until: dt.date) -> Iterator[tuple]:
     """Raw measures as (date, source, channel, campaign, measure, value), streamed in order."""
     rows = (
         Measure.objects.for_window(since, until)
+        .readable()
         .order_by("date", "source__key", "channel__key", "campaign", "name")
         .values_list("date", "source__key", "channel__key", "campaign", "name", "value")
     )

@@ -11,6 +11,14 @@ URL = "/webhooks/crm/"
 SECRET = "whsec-test"
 
 
+@pytest.fixture(autouse=True)
+def queue_runs_at_once(monkeypatch):
+    """The queue runs each task inline, as a worker would right after the request."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", True)
+
+
 @pytest.fixture
 def source(db, monkeypatch):
     monkeypatch.setenv("WEBHOOK_SECRET_CRM", SECRET)
