@@ -1,5 +1,4 @@
 import datetime as dt
-import math
 from operator import itemgetter
 
 import numpy as np
@@ -164,7 +163,9 @@ class MeasureQuerySet(models.QuerySet):
         frame = pd.DataFrame.from_records(list(rows), columns=MEASURE_COLUMNS)
         frame["date"] = pd.to_datetime(frame["date"])
         frame["value"] = frame["value"].astype(float)
-        return frame[np.isfinite(frame["value"].to_numpy())].reset_index(drop=True)
+        return frame[np.abs(frame["value"].fillna(np.inf).to_numpy()) < READABLE].reset_index(
+            drop=True
+        )
 
     def value_columns(self) -> dict[str, np.ndarray]:
         """The rows as numpy columns: `day` (datetime64[D]), `source` and `channel` (ids),
@@ -179,7 +180,7 @@ class MeasureQuerySet(models.QuerySet):
         with connections[self.db].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        rows = [row for row in rows if row[4] is not None and math.isfinite(row[4])]
+        rows = [row for row in rows if row[4] is not None and abs(row[4]) < READABLE]
         count = len(rows)
         return {
             "day": _column(rows, 0, np.int64, count).astype("datetime64[D]"),

@@ -61,9 +61,11 @@ def validate(
     reasons = _reasons(frame, values=values, dates=dates, since=since, until=until)
     reasons = _conflicts(frame, values=values, dates=dates, reasons=reasons)
     bad = reasons != ""
+    refused = frame[bad]
+    lines = refused["line"].map(_line) if "line" in refused else [None] * len(refused)
     rejected = [
-        Rejected(raw=_raw(row), reason=reasons[i], line=_line(row.get("line")))
-        for i, row in frame[bad].to_dict("index").items()
+        Rejected(raw=raw, reason=reason, line=line)
+        for raw, reason, line in zip(_raws(refused), reasons[bad], lines, strict=True)
     ]
     good = frame[~bad].copy()
     good["value"] = values[~bad]
@@ -121,7 +123,7 @@ def _number_text(value):
         try:
             return float(value)
         except (OverflowError, ValueError):
-            return math.copysign(math.inf, value) if isinstance(value, int) else None
+            return (math.inf if value > 0 else -math.inf) if isinstance(value, int) else None
     if isinstance(value, str):
         text = value.strip()
         return text if len(text) <= 100 else None
@@ -218,23 +220,25 @@ def _conflicts(frame, *, values, dates, reasons) -> pd.Series:
         return reasons
     lines = frame["line"] if "line" in frame else pd.Series(frame.index + 1, index=frame.index)
     label = "lines" if "line" in frame else "records"
-    for _, group in clashing.groupby(KEY, sort=False):
-        where = ", ".join(str(lines[i]) for i in group.index)
-        for i in group.index:
-            reasons[i] = f"conflicting duplicate: {label} {where} give different values"
+    group = clashing.groupby(KEY, sort=False).ngroup()
+    joined = lines[clashing.index].astype(str).groupby(group).agg(", ".join)
+    where = group.map(joined)
+    reasons = reasons.copy()
+    reasons[where.index] = f"conflicting duplicate: {label} " + where + " give different values"
     return reasons
 
 
-def _raw(row: dict) -> dict:
-    return {k: safe_raw(_plain(v)) for k, v in row.items() if k != "line"}
+def _raws(frame: pd.DataFrame) -> list[dict]:
+    """The rows as the source sent them, NaN as None and dates as ISO text (safe_raw makes
+    them storable when they are recorded)."""
+    frame = frame.drop(columns="line", errors="ignore").astype(object)
+    if "date" in frame:
+        frame["date"] = frame["date"].map(_plain_date)
+    return frame.where(frame.notna(), None).to_dict("records")
 
 
-def _plain(value):
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if value is pd.NaT:
-        return None
-    return value
+def _plain_date(value):
+    return value.isoformat()[:10] if isinstance(value, dt.date | pd.Timestamp) else value
 
 
 def _line(value) -> int | None:

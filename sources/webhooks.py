@@ -140,10 +140,15 @@ def store(*, source: Source, body: bytes) -> tuple[WebhookEvent, bool]:
 def queue_pull(*, source: Source, day: dt.date) -> bool:
     """Ask the queue to pull the source's day, unless a pull of it is already waiting: many
     events of one day become one pull. Returns whether a task was queued."""
-    _, created = PendingPull.objects.get_or_create(source=source, day=day)
-    if created:
-        async_task(
-            "sources.tasks.pull_pending", source.pk, day.isoformat(),
-            task_name=f"pull {source.key} {day}"[:100],
-        )  # fmt: skip
-    return created
+    try:
+        with transaction.atomic():
+            PendingPull.objects.create(source=source, day=day)
+    except IntegrityError:
+        # A pull of the day is waiting and has not started: it claims the row before it
+        # reads the events, so it will read this one (stored before we got here).
+        return False
+    async_task(
+        "sources.tasks.pull_pending", source.pk, day.isoformat(),
+        task_name=f"pull {source.key} {day}"[:100],
+    )  # fmt: skip
+    return True

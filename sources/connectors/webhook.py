@@ -13,10 +13,10 @@ import re
 
 import pandas as pd
 
+from sources import validation
 from sources.connectors import register
 from sources.connectors.base import BATCH_COLUMNS, Batch, Connector, secret
 from sources.days import local_day
-from sources import validation
 
 DEFAULT_MEASURES = {"deal.closed": {"customers": 1, "revenue": "amount"}}
 
