@@ -116,7 +116,9 @@ AUTHENTICATION_BACKENDS = [
     "constraints.throttle.LoginThrottle",
     "django.contrib.auth.backends.ModelBackend",
 ]
-LOGIN_URL = "/admin/login/"
+# Our own login page, for every active user; the admin keeps its own.
+LOGIN_URL = "constraints-login"
+LOGOUT_REDIRECT_URL = "constraints-login"
 
 # Repeated failed logins are throttled by django-axes: after AXES_FAILURE_LIMIT failures for
 # one username from one address, that pair is locked out for AXES_COOLOFF_TIME hours.

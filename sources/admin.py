@@ -58,7 +58,7 @@ class SourceAdmin(admin.ModelAdmin):
         run = source.runs.order_by("-started_at").first()
         return run.summary() if run else "never"
 
-    @admin.action(description="Pull now (yesterday and every missing day)")
+    @admin.action(description="Pull now (yesterday and every missing day)", permissions=["change"])
     def pull_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         for source in queryset:
             async_task("sources.tasks.pull_source", source.pk, task_name=f"pull {source.key}")
@@ -115,7 +115,7 @@ class DeadLetterAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Retry: validate again and store")
+    @admin.action(description="Retry: validate again and store", permissions=["change"])
     def retry(self, request: HttpRequest, queryset: QuerySet) -> None:
         letters = queryset.filter(resolved_at__isnull=True).select_related("source")
         stored = sum(retry_dead_letter(letter=letter) for letter in letters)
@@ -135,4 +135,4 @@ class SyncScheduleAdmin(admin.ModelAdmin):
     list_display = ["__str__", "catch_up_days", "chunk_days"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return not SyncSchedule.objects.exists()
+        return super().has_add_permission(request) and not SyncSchedule.objects.exists()

@@ -126,7 +126,10 @@ class RuleAdmin(admin.ModelAdmin):
         ),
     ]
 
-    @admin.action(description=f"Backtest: what would it have done over the last {DAYS} days?")
+    @admin.action(
+        description=f"Backtest: what would it have done over the last {DAYS} days?",
+        permissions=["view"],
+    )
     def backtest(self, request: HttpRequest, queryset) -> HttpResponse:
         rules = queryset.prefetch_related("conditions", "channels").select_related("constraint")
         results = []
@@ -210,7 +213,8 @@ class ActionSwitchAdmin(admin.ModelAdmin):
         return "on: actions stopped" if settings.ACTIONS_KILL_SWITCH else "off"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return not ActionSwitch.objects.exists()
+        # One row, and only for whoever may add it: stopping all automation is an act.
+        return super().has_add_permission(request) and not ActionSwitch.objects.exists()
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

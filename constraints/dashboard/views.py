@@ -2,7 +2,7 @@ import csv
 import datetime as dt
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import (
     HttpRequest,
@@ -29,6 +29,10 @@ from sources.days import business_tz
 DEFAULT_SNOOZE_HOURS = 24
 MAX_SNOOZE = dt.timedelta(days=90)
 SNOOZE_HOURS = {4: "4 hours", 24: "1 day", 168: "1 week"}
+# Roles (migration constraints/0006_roles): what each act needs, whatever is_staff says.
+VIEW = "constraints.view_dashboard"
+APPROVE = "constraints.approve_decision"
+ACKNOWLEDGE = "constraints.acknowledge_alert"
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
@@ -37,6 +41,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@permission_required(VIEW, raise_exception=True)
 def dashboard(request: HttpRequest) -> HttpResponse:
     page = build(filters=Filters.from_query(request.GET))
     context = {"page": page, "snooze_choices": SNOOZE_HOURS.items(), "plotly_js": PLOTLY_JS}
@@ -45,6 +50,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@permission_required(VIEW, raise_exception=True)
 def dashboard_csv(request: HttpRequest) -> HttpResponse:
     """The decision table exactly as the page shows it for the same query string."""
     page = build(filters=Filters.from_query(request.GET), with_charts=False)
@@ -66,7 +72,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 @require_POST
 @login_required
 def acknowledge_alert(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = _staff_get(request, Alert, pk)
+    alert = _get_allowed(request, ACKNOWLEDGE, Alert, pk)
     if alert.acknowledge(request.user):
         messages.success(request, f"Acknowledged: {alert.title}")
     else:
@@ -77,7 +83,7 @@ def acknowledge_alert(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def snooze_alert(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = _staff_get(request, Alert, pk)
+    alert = _get_allowed(request, ACKNOWLEDGE, Alert, pk)
     until = snooze_until(request.POST, now=timezone.now())
     if until is None:
         return HttpResponseBadRequest("Give hours (1 to 2160) or an ISO date-time `until`.")
@@ -107,7 +113,7 @@ def snooze_until(data, *, now: dt.datetime) -> dt.datetime | None:
 @require_POST
 @login_required
 def approve_decision(request: HttpRequest, pk: int) -> HttpResponse:
-    decision = _staff_get(request, Decision, pk)
+    decision = _get_allowed(request, APPROVE, Decision, pk)
     if approval.approve(decision=decision, user=request.user):
         outcome = decision.get_status_display().lower()
         messages.success(request, f"Approved: {decision.rule.name} → {decision.target_label}"
@@ -122,7 +128,7 @@ def approve_decision(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def reject_decision(request: HttpRequest, pk: int) -> HttpResponse:
-    decision = _staff_get(request, Decision, pk)
+    decision = _get_allowed(request, APPROVE, Decision, pk)
     if approval.reject(decision=decision, user=request.user):
         messages.success(request, f"Rejected: {decision.rule.name} → {decision.target_label}.")
     else:
@@ -132,10 +138,11 @@ def reject_decision(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(request, "pending")
 
 
-def _staff_get(request: HttpRequest, model, pk: int):
-    """Only staff answer decisions and alerts; others get a plain 403, not a login loop."""
-    if not request.user.is_staff:
-        raise PermissionDenied("Only staff can answer decisions and alerts.")
+def _get_allowed(request: HttpRequest, permission: str, model, pk: int):
+    """The object, for a user whose role holds the permission; others get a plain 403, not
+    a login loop."""
+    if not request.user.has_perm(permission):
+        raise PermissionDenied("Your role does not allow this.")
     return get_object_or_404(model, pk=pk)
 
 

@@ -97,7 +97,7 @@ def test_the_database_report_catches_database_errors(monkeypatch):
 
 def test_everything_else_needs_a_login(client):
     response = client.get("/")
-    assert response.status_code == 302 and "/admin/login/" in response["Location"]
+    assert response.status_code == 302 and "/login/" in response["Location"]
 
 
 def test_the_heartbeat_schedule_exists_once():
