@@ -235,6 +235,9 @@ STRIPE_API_URL = env.str("STRIPE_API_URL", default="https://api.stripe.com")
 # this; an enabled source is stale when its last successful pull is older than this.
 HEALTH_HEARTBEAT_MAX_AGE_SECONDS = env.int("HEALTH_HEARTBEAT_MAX_AGE_SECONDS", default=300)
 HEALTH_SOURCE_MAX_AGE_HOURS = env.int("HEALTH_SOURCE_MAX_AGE_HOURS", default=36)
+# Anonymous /healthz says only healthy or not; a monitor sending this token as
+# `Authorization: Bearer <token>` (or a signed-in user) sees each part.
+HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 
 # Automated actions: true stops every budget change, pause, resume and webhook (the admin has
 # a toggle too). Webhook payloads are signed (HMAC-SHA256) when a secret is set.

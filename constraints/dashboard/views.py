@@ -1,6 +1,8 @@
 import csv
 import datetime as dt
+import hmac
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
@@ -20,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from constraints.dashboard.charts import PLOTLY_JS
+from constraints.dashboard.exports import safe_row
 from constraints.dashboard.page import Filters, build, csv_rows
 from constraints.health import health_report
 from constraints.models import Alert, Decision
@@ -57,16 +60,27 @@ def dashboard_csv(request: HttpRequest) -> HttpResponse:
     name = f"decisionhub-{page.as_of.isoformat()}-{page.filters.period}d.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    csv.writer(response).writerows(csv_rows(page))
+    csv.writer(response).writerows(safe_row(row) for row in csv_rows(page))
     return response
 
 
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """The one page without login: 200 when healthy, 503 when not, JSON either way."""
+    """The one page without login: 200 when healthy, 503 when not, JSON either way. Anonymous
+    callers learn only that; the parts (source keys are webhook addresses, timings) need a
+    login that may read the page or `Authorization: Bearer <HEALTHZ_TOKEN>`."""
     report = health_report()
-    return JsonResponse(report, status=200 if report["healthy"] else 503)
+    body = report if _may_see_health(request) else {"healthy": report["healthy"]}
+    return JsonResponse(body, status=200 if report["healthy"] else 503)
+
+
+def _may_see_health(request: HttpRequest) -> bool:
+    if request.user.has_perm(VIEW):
+        return True
+    token = settings.HEALTHZ_TOKEN
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
 
 
 @require_POST
