@@ -243,6 +243,9 @@ HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 # a toggle too). Webhook payloads are signed (HMAC-SHA256) when a secret is set.
 ACTIONS_KILL_SWITCH = env.bool("ACTIONS_KILL_SWITCH", default=False)
 ACTIONS_WEBHOOK_SECRET = env.str("ACTIONS_WEBHOOK_SECRET", default="")
+# Action webhooks refuse loopback, private and link-local addresses (this server's own
+# network, cloud metadata) unless the deployer allows them, e.g. for an on-premises receiver.
+ACTIONS_WEBHOOK_ALLOW_PRIVATE = env.bool("ACTIONS_WEBHOOK_ALLOW_PRIVATE", default=False)
 
 # Alerts: email is the fallback channel when ALERT_EMAIL_TO (or the admin's policy) names
 # recipients; EMAIL_URL picks the backend (smtp+tls://user:pass@host:587, consolemail://).

@@ -80,6 +80,7 @@ RULE_FIELDS = [
     "webhook_url",
     "budget_floor",
     "budget_ceiling",
+    "max_change_pct",
     "max_weekly_change_pct",
     "cooldown_days",
     "once_per_day",
@@ -118,6 +119,7 @@ class RuleAdmin(admin.ModelAdmin):
                 "fields": [
                     "budget_floor",
                     "budget_ceiling",
+                    "max_change_pct",
                     "max_weekly_change_pct",
                     "cooldown_days",
                     "once_per_day",
