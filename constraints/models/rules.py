@@ -90,6 +90,7 @@ class Rule(models.Model):
         help_text="Largest total budget change over 7 days, in % of the budget before them.",
     )
     max_change_pct = models.DecimalField(
+        "per-change limit (%)",
         max_digits=5,
         decimal_places=2,
         default=DEFAULT_CHANGE_PCT,
