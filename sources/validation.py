@@ -57,7 +57,7 @@ def validate(
     if measures:
         frame = frame[frame["measure"].isin(measures)].reset_index(drop=True)
     values = _numbers(frame["value"])
-    dates = pd.to_datetime(frame["date"].map(_date_text), errors="coerce", format="mixed")
+    dates = pd.Series([_day(v) for v in frame["date"].tolist()], index=frame.index, dtype=object)
     reasons = _reasons(frame, values=values, dates=dates, since=since, until=until)
     reasons = _conflicts(frame, values=values, dates=dates, reasons=reasons)
     bad = reasons != ""
@@ -69,7 +69,7 @@ def validate(
     ]
     good = frame[~bad].copy()
     good["value"] = values[~bad]
-    good["date"] = dates[~bad].dt.date
+    good["date"] = dates[~bad]
     good = good.drop_duplicates(subset=KEY, keep="first")
     return good.drop(columns=["line", "record"], errors="ignore"), rejected
 
@@ -130,12 +130,22 @@ def _number_text(value):
     return None
 
 
-def _date_text(value):
-    if isinstance(value, dt.date | pd.Timestamp):
+def _day(value) -> dt.date | None:
+    """The day a date field names, None when it names none (never raises)."""
+    if value is None or value is pd.NaT:
+        return None
+    if isinstance(value, pd.Timestamp):
+        return None if pd.isna(value) else value.date()
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
         return value
-    if isinstance(value, str) and len(value) <= 40 and not BAD_TEXT.search(value):
-        return value
-    return None
+    if not isinstance(value, str) or len(value) > 40 or BAD_TEXT.search(value):
+        return None
+    try:
+        return dt.date.fromisoformat(value.strip()[:10])
+    except ValueError:
+        return None
 
 
 def _reasons(frame, *, values, dates, since, until) -> pd.Series:
@@ -151,8 +161,7 @@ def _reasons(frame, *, values, dates, since, until) -> pd.Series:
     reasons[value_reasons != ""] = value_reasons[value_reasons != ""]
     reasons[measure.isna() | (measure.astype(str) == "")] = "no measure name"
     reasons[dates.isna()] = "date is not a date"
-    days = dates.dt.date
-    outside = dates.notna() & ((days < since) | (days > until))
+    outside = dates.map(lambda d: d is not None and not since <= d <= until).astype(bool)
     reasons[outside] = f"date outside the window {since}..{until}"
     return reasons
 
@@ -207,7 +216,7 @@ def _conflicts(frame, *, values, dates, reasons) -> pd.Series:
         return reasons
     keys = pd.DataFrame(
         {
-            "date": dates.dt.date,
+            "date": dates,
             "channel": frame["channel"].astype(object).where(frame["channel"].notna(), ""),
             "campaign": frame["campaign"].astype(object).where(frame["campaign"].notna(), ""),
             "measure": frame["measure"],

@@ -46,10 +46,10 @@ def normalise(events: list[tuple[dt.datetime, str, dict]], *, measures: dict) ->
     good = (problems == "").to_numpy()
     sums = frame[good].assign(value=numbers[good]).drop(columns="record")
     sums = sums.groupby(["date", "channel", "campaign", "campaign_name", "measure"], as_index=False)
-    parts = [sums["value"].sum(), frame[~good]]
-    return pd.concat([p for p in parts if not p.empty], ignore_index=True).reindex(
-        columns=[*BATCH_COLUMNS, "record"]
-    )
+    parts = [part for part in (sums["value"].sum(), frame[~good]) if not part.empty]
+    if not parts:
+        return pd.DataFrame(columns=[*BATCH_COLUMNS, "record"])
+    return pd.concat(parts, ignore_index=True).reindex(columns=[*BATCH_COLUMNS, "record"])
 
 
 @register
