@@ -156,7 +156,10 @@ def test_webhook_normalise(events):
 
 
 @PROPERTY
-@given(st.lists(st.tuples(day_text, hostile_text, hostile_text, st.one_of(hostile_number.map(str), hostile_text), hostile_text), max_size=10))  # fmt: skip
+@given(st.lists(st.tuples(
+    day_text, hostile_text, hostile_text,
+    st.one_of(hostile_number.map(str), hostile_text), hostile_text,
+), max_size=10))  # fmt: skip
 def test_csv_reader(rows):
     lines = ["date,channel,measure,value,campaign"]
     for row in rows:
@@ -180,7 +183,9 @@ def test_csv_reader_on_any_bytes(data):
 
 json_value = st.recursive(
     st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), hostile_text),
-    lambda inner: st.one_of(st.lists(inner, max_size=3), st.dictionaries(hostile_text, inner, max_size=3)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(hostile_text, inner, max_size=3)
+    ),
     max_leaves=10,
 )  # fmt: skip
 
