@@ -111,7 +111,11 @@ def safe_raw(value):
 def _numbers(values: pd.Series) -> np.ndarray:
     """Floats (NaN where not a number). Text such as '1e999' or 'Infinity' becomes ±inf, a
     too-large integer inf, so the finiteness check sees it."""
-    as_text = values.map(_number_text)
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        return values.to_numpy(dtype=float, na_value=np.nan)  # already numbers: no parsing
+    as_text = pd.Series(
+        [_number_text(v) for v in values.tolist()], index=values.index, dtype=object
+    )
     numbers = pd.to_numeric(as_text, errors="coerce")
     return np.asarray(numbers, dtype=float)
 
@@ -161,7 +165,11 @@ def _reasons(frame, *, values, dates, since, until) -> pd.Series:
     reasons[value_reasons != ""] = value_reasons[value_reasons != ""]
     reasons[measure.isna() | (measure.astype(str) == "")] = "no measure name"
     reasons[dates.isna()] = "date is not a date"
-    outside = dates.map(lambda d: d is not None and not since <= d <= until).astype(bool)
+    outside = pd.Series(
+        [d is not None and not since <= d <= until for d in dates.tolist()],
+        index=dates.index,
+        dtype=bool,
+    )
     reasons[outside] = f"date outside the window {since}..{until}"
     return reasons
 
@@ -195,7 +203,7 @@ def _value_reasons(measure: pd.Series, raw: pd.Series, values: np.ndarray) -> pd
 
 
 def _too_long(column: pd.Series, limit: int) -> pd.Series:
-    return column.map(lambda v: _present(v) and len(str(v)) > limit).astype(bool)
+    return _flag(column, lambda v: _present(v) and len(v if isinstance(v, str) else str(v)) > limit)
 
 
 def _present(value) -> bool:
@@ -205,7 +213,17 @@ def _present(value) -> bool:
 
 
 def _bad_text(column: pd.Series) -> pd.Series:
-    return column.map(lambda v: isinstance(v, str) and bool(BAD_TEXT.search(v))).astype(bool)
+    return _flag(column, lambda v: isinstance(v, str) and BAD_TEXT.search(v) is not None)
+
+
+def _flag(column: pd.Series, test) -> pd.Series:
+    """test() of each value, computed once per distinct value (names repeat on every row)."""
+    try:
+        distinct = pd.unique(column)
+    except TypeError:  # unhashable values (a list where a name belongs): one by one
+        return pd.Series([test(v) for v in column.tolist()], index=column.index, dtype=bool)
+    flagged = [v for v in distinct if test(v)]
+    return column.isin(flagged) if flagged else pd.Series(False, index=column.index)
 
 
 def _conflicts(frame, *, values, dates, reasons) -> pd.Series:
