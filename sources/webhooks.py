@@ -12,6 +12,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -23,6 +24,7 @@ from sources.days import local_day
 from sources.models import PendingPull, Source, WebhookEvent
 from sources.validation import text_problem
 
+log = logging.getLogger(__name__)
 TOLERANCE = dt.timedelta(minutes=5)
 MAX_BODY_BYTES = 64 * 1024
 EVENT_ID_LENGTH = 200  # WebhookEvent.event_id; a longer id is kept as its SHA-256
@@ -147,8 +149,11 @@ def queue_pull(*, source: Source, day: dt.date) -> bool:
         # A pull of the day is waiting and has not started: it claims the row before it
         # reads the events, so it will read this one (stored before we got here).
         return False
-    async_task(
-        "sources.tasks.pull_pending", source.pk, day.isoformat(),
-        task_name=f"pull {source.key} {day}"[:100],
-    )  # fmt: skip
+    try:
+        async_task(
+            "sources.tasks.pull_pending", source.pk, day.isoformat(),
+            task_name=f"pull {source.key} {day}"[:100],
+        )  # fmt: skip
+    except Exception:  # the broker is down: the event and its pending day are stored
+        log.exception("could not queue the pull of %s %s; the hourly watch will", source.key, day)
     return True

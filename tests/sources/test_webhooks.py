@@ -211,3 +211,22 @@ def test_the_hourly_watch_pulls_a_day_whose_task_was_lost(client, source, monkey
     reconcile(now=timezone.now() + dt.timedelta(minutes=11))
     assert not PendingPull.objects.exists()
     assert Measure.objects.get(name="customers").value == 1
+
+
+def test_a_broker_that_is_down_loses_no_event(client, source, monkeypatch):
+    """The event and its pending day are stored before the queue is asked; the hourly watch
+    pulls the day if the task could not be queued."""
+    from django.utils import timezone
+
+    from sources import webhooks
+    from sources.models import PendingPull
+    from sources.pipeline import reconcile
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(webhooks, "async_task", broker_down)
+    assert post(client, event()).status_code == 200
+    assert PendingPull.objects.count() == 1 and not Measure.objects.exists()
+    reconcile(now=timezone.now() + dt.timedelta(minutes=11))
+    assert Measure.objects.get(name="customers").value == 1
