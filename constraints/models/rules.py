@@ -126,8 +126,13 @@ class Rule(models.Model):
         return 2 if self.action == self.Action.PAUSE else 1
 
     def params(self) -> dict:
-        """What this rule would do, as stored on each decision; a change refuses a reused key."""
-        return {
+        """What this rule would do, as stored on each decision; a change refuses a reused key.
+        The per-change limit is named only when it is not the default, so decisions recorded
+        before the limit existed still match their unchanged rule."""
+        limit = {} if self.max_change_pct == DEFAULT_CHANGE_PCT else {
+            "max_change_pct": plain_number(self.max_change_pct)
+        }  # fmt: skip
+        return limit | {
             "action": self.action,
             "action_value": plain_number(self.action_value),
             "mode": self.mode,
@@ -135,7 +140,6 @@ class Rule(models.Model):
             "budget_floor": plain_number(self.budget_floor),
             "budget_ceiling": plain_number(self.budget_ceiling),
             "max_weekly_change_pct": plain_number(self.max_weekly_change_pct),
-            "max_change_pct": plain_number(self.max_change_pct),
         }
 
     def clean(self) -> None:

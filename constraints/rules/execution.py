@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from constraints.alerting import raise_alert
 from constraints.models import ActionSwitch, Alert, Decision, Rule
+from constraints.models.rules import DEFAULT_CHANGE_PCT
 from constraints.rules import actions
 from constraints.rules.actions import ActionError, Executor, State, notify, webhook
 from sources import http
@@ -234,11 +235,9 @@ def _clamp(
 
 
 def _per_change(amount: Decimal, params: dict, current: Decimal, limits: list[str]) -> Decimal:
-    """At most max_change_pct away from the budget now (decisions recorded before the limit
-    existed carry none)."""
-    pct = _decimal(params.get("max_change_pct"))
-    if pct is None:
-        return amount
+    """At most max_change_pct away from the budget now (the default 50 % when the decision's
+    params do not name one)."""
+    pct = _decimal(params.get("max_change_pct")) or DEFAULT_CHANGE_PCT
     low, high = current * (1 - pct / 100), current * (1 + pct / 100)
     if not low <= amount <= high:
         amount = min(max(amount, low), high)

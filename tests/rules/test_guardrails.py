@@ -84,3 +84,18 @@ def test_a_set_budget_moves_at_most_the_per_change_limit():
     params["action_value"] = "10"
     plan = plan_budget(params=params, current=Decimal(100), week_base=Decimal(100), rounder=Cents)
     assert plan.budget == Decimal("50.00")
+
+
+def test_a_decision_made_before_the_limit_existed_still_matches_its_rule(constraint):
+    """Params name the per-change limit only when it is not the default, so re-evaluating a
+    day decided before the upgrade is not taken for an edited rule."""
+    rule = Rule(constraint=constraint, name="r", action="raise_budget", action_value=20)
+    assert "max_change_pct" not in rule.params()
+    rule.max_change_pct = Decimal(80)
+    assert rule.params()["max_change_pct"] == "80"
+
+
+def test_params_without_a_limit_are_held_to_the_default():
+    params = {"action": "set_budget", "action_value": "1000"}
+    plan = plan_budget(params=params, current=Decimal(100), week_base=Decimal(100), rounder=Cents)
+    assert plan.budget == Decimal("150.00")
