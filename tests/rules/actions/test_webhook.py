@@ -98,3 +98,9 @@ def test_a_setting_allows_private_targets(constraint, settings):
         webhook_url="http://10.0.0.5/hook",
     )  # fmt: skip
     rule.clean()
+
+
+def test_it_never_follows_a_redirect(constraint, day, mocked):
+    mocked.post(URL, status=307, headers={"Location": "http://169.254.169.254/latest/"})
+    fire(constraint, day)
+    assert [call.request.url for call in mocked.calls] == [URL]
