@@ -3,12 +3,12 @@
 import datetime as dt
 
 from sources.models import Source
-from sources.pipeline import catch_up, pull_pending_day, reconcile
+from sources.pipeline import nightly, pull_pending_day, reconcile
 
 
 def pull_source(source_id: int) -> list[int]:
-    """Catch up one source (the admin's "pull now"); returns the run ids."""
-    return [run.pk for run in catch_up(source=Source.objects.get(pk=source_id))]
+    """One source's nightly pull (the admin's "pull now"); returns the run ids."""
+    return [run.pk for run in nightly(source=Source.objects.get(pk=source_id))]
 
 
 def reconcile_sources() -> list[int]:

@@ -9,8 +9,9 @@ from tests.factories import alerts, rules_and_decisions, synthetic_measures
 
 URL = reverse("constraints-dashboard")
 # session, user, constraint, metrics, channels, sources, alerts (+ their deliveries), measures,
-# decisions ×3, the user's permissions and its groups' (role checks)
-MAX_QUERIES = 15
+# decisions ×3, which days are settling (enabled sources, their curves, the sources read), and
+# the user's permissions and its groups' (role checks)
+MAX_QUERIES = 18
 
 
 def count_queries(client) -> int:
