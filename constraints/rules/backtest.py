@@ -27,10 +27,11 @@ def backtest(*, rule: Rule, days: int = DAYS) -> list[BacktestDay]:
     the action would touch and the numbers seen."""
     metrics = {m.key: m for m in rule.constraint.metrics.all()}
     names = measures_of(rule, metrics)
-    last = Measure.objects.filter(name__in=names, date__lte=yesterday()).order_by("-date").first()
+    dates = Measure.objects.filter(name__in=names, date__lte=yesterday()).order_by("-date")
+    last = dates.values_list("date", flat=True).first()
     if last is None or not rule.conditions.all():
         return []
-    until, span = last.date, span_days(rule)
+    until, span = last, span_days(rule)
     since = until - dt.timedelta(days=days - 1)
     frame = Measure.objects.for_window(since - dt.timedelta(days=span), until)
     frame = frame.filter(name__in=names).to_frame()
