@@ -187,7 +187,8 @@ def report(scores: dict, *, seeds: list[int], days: int, seconds: float) -> None
         print(
             f"{LABELS[policy]:32} {np.mean([r.contribution for r in rows]):13,.0f} "
             f"{min(r.contribution for r in rows):12,.0f} {np.mean([r.cac for r in rows]):9.1f} "
-            f"{np.mean([r.customers for r in rows]):10,.0f} {np.mean([r.spend for r in rows]):10,.0f} "
+            f"{np.mean([r.customers for r in rows]):10,.0f} "
+            f"{np.mean([r.spend for r in rows]):10,.0f} "
             f"{np.mean(shares):8.0f}% {min(shares):5.0f}% {sum(r.harmful for r in rows):8d} "
             f"{sum(r.on_tracking_break for r in rows):9d} "
             f"{max(r.slack_most_in_a_week for r in rows):9d}"
@@ -199,12 +200,13 @@ def report(scores: dict, *, seeds: list[int], days: int, seconds: float) -> None
         for s in seeds
     )
     ours = [share(s, "settled") for s in seeds]
+    on_break = sum(scores[s, "settled"].on_tracking_break for s in seeds)
     print(
         f"decisionhub: {np.mean(ours):.0f}% of oracle (worst seed {min(ours):.0f}%), "
         f"native rules {np.mean([share(s, 'native') for s in seeds]):.0f}%, static 0%; "
         f"worst seed vs static {worst_vs_static:+.1f}%; "
         f"harmful actions {sum(scores[s, 'settled'].harmful for s in seeds)}; "
-        f"actions on the tracking break {sum(scores[s, 'settled'].on_tracking_break for s in seeds)}; "
+        f"actions on the tracking break {on_break}; "
         f"most Slack messages in a week "
         f"{max(scores[s, 'settled'].slack_most_in_a_week for s in seeds)}"
     )

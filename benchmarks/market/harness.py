@@ -10,16 +10,16 @@ evaluated (automatic decisions execute through `constraints.rules.execution` and
 """
 
 import datetime as dt
-from unittest import mock
 from collections import Counter
 from dataclasses import dataclass, field
+from unittest import mock
 
 import responses
 import time_machine
 from django.test import override_settings
 
 from benchmarks.market import platform
-from benchmarks.market.model import CHANNELS, PAID, Market
+from benchmarks.market.model import PAID, Market
 
 SLACK_URL = "https://hooks.slack.com/services/T000/B000/market"
 RESTATEMENT_DAYS = 14  # each pull re-reads this many days: the platforms' longest lag
@@ -87,7 +87,9 @@ def run(*, market: Market, key: str, days: int, judge=None) -> Run:
         override_settings(SLACK_WEBHOOK_URL=SLACK_URL),
         mock.patch.object(delivery, "SLACK_PAUSE", 0.0),
         responses.RequestsMock(assert_all_requests_are_fired=False) as slack,
-        time_machine.travel(dt.datetime.combine(first, MORNING, tzinfo=dt.UTC), tick=False) as clock,
+        time_machine.travel(
+            dt.datetime.combine(first, MORNING, tzinfo=dt.UTC), tick=False
+        ) as clock,
     ):
         slack.add(responses.POST, SLACK_URL, body="ok")
         since = market.start  # the first pull reads the whole history
@@ -130,7 +132,9 @@ def campaign_changes() -> list[dict]:
     """Every change decisionhub applied to a market campaign, from the ledger."""
     from constraints.models import Decision
 
-    changes = Decision.objects.filter(status=Decision.Status.APPLIED, target__startswith="campaign:")
+    changes = Decision.objects.filter(
+        status=Decision.Status.APPLIED, target__startswith="campaign:"
+    )
     out = []
     for decision in changes.select_related("rule").order_by("period", "pk"):
         _, _, rest = decision.target.partition(":")
@@ -145,4 +149,3 @@ def campaign_changes() -> list[dict]:
             }
         )
     return out
-
