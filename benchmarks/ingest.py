@@ -59,7 +59,7 @@ def insights_rows() -> list[dict]:
 
 def serve(rsps, rows: list[dict]) -> None:
     """Pages of PAGE_ROWS rows, found by their `after` cursor in constant time."""
-    base = f"{settings.META_GRAPH_API_URL}/act_1/insights"
+    base = f"{settings.META_GRAPH_API_URL}/{settings.META_API_VERSION}/act_1/insights"
     pages = [
         json.dumps(
             {

@@ -10,6 +10,7 @@ import logging
 from collections.abc import Callable
 
 from constraints.alerts import delivery
+from constraints.alerts.versions import alert_on_api_versions
 from constraints.health import WORKER
 from constraints.models import Heartbeat
 from constraints.rules import approval, evaluation
@@ -27,6 +28,7 @@ def beat() -> None:
 
 def pull_sources() -> None:
     pull_enabled()
+    alert_on_api_versions()
 
 
 def evaluate_rules() -> None:

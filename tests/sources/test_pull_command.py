@@ -4,7 +4,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from sources.models import Measure, Source, SyncRun
+from sources.models import Measure, Source, SyncRun, SyncSchedule
 from tests.conftest import make_source
 
 
@@ -25,10 +25,13 @@ def test_it_pulls_every_enabled_source_with_one_line_each(demo_source):
     assert Measure.objects.dates("date", "day").count() == 3
 
 
-def test_it_defaults_to_yesterday(demo_source, monkeypatch):
-    monkeypatch.setattr("sources.management.commands.pull.yesterday", lambda: dt.date(2026, 3, 9))
+def test_without_a_window_it_is_the_nightly_pull_ending_yesterday(demo_source, monkeypatch):
+    SyncSchedule.objects.update_or_create(pk=1, defaults={"catch_up_days": 5})
+    monkeypatch.setattr("sources.management.commands.pull.today", lambda: dt.date(2026, 3, 10))
     run("demo")
-    assert SyncRun.objects.get().since == dt.date(2026, 3, 9)
+    assert [(r.since, r.until) for r in SyncRun.objects.all()] == [
+        (dt.date(2026, 3, 5), dt.date(2026, 3, 9))
+    ]
 
 
 def test_it_exits_non_zero_when_a_source_failed(db, tmp_path):
