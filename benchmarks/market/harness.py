@@ -3,7 +3,7 @@
 Needs a configured Django (a throwaway database). Each simulated day: the market runs the day
 with the budgets its platform holds, the clock is moved to the next morning (time-machine, so
 every timestamp, cooldown, expiry and weekly Slack budget sees simulated time), every market
-source re-pulls its restatement window through `sources.pipeline.pull`, the rules are
+source runs its nightly pull (`sources.pipeline.nightly`: missed days, restatement window), the rules are
 evaluated (automatic decisions execute through `constraints.rules.execution` and the
 `market` executor), then `send_alerts` plans and sends Slack messages (mocked with
 `responses`, counted per week).
@@ -22,7 +22,6 @@ from benchmarks.market import platform
 from benchmarks.market.model import PAID, Market
 
 SLACK_URL = "https://hooks.slack.com/services/T000/B000/market"
-RESTATEMENT_DAYS = 14  # each pull re-reads this many days: the platforms' longest lag
 MORNING = dt.time(6, 0)
 
 
@@ -61,6 +60,7 @@ def install(*, market: Market, key: str, mode: str = "automatic") -> None:
                 "kind": platform.KIND,
                 "channel": channel,
                 "options": {"market": key, "view": f"ads:{ch.key}"},
+                "restatement_days": ch.lag_days,
             },
         )
     for view in ("analytics", "crm"):
@@ -70,6 +70,7 @@ def install(*, market: Market, key: str, mode: str = "automatic") -> None:
                 "name": f"{view} (simulated)",
                 "kind": platform.KIND,
                 "options": {"market": key, "view": view},
+                "restatement_days": 1,  # analytics and the CRM do not revise in the model
             },
         )
 
@@ -92,13 +93,11 @@ def run(*, market: Market, key: str, days: int, judge=None) -> Run:
         ) as clock,
     ):
         slack.add(responses.POST, SLACK_URL, body="ok")
-        since = market.start  # the first pull reads the whole history
         for _ in range(days):
             t = market.run_day()
             day = market.day(t)
             clock.move_to(dt.datetime.combine(day + dt.timedelta(days=1), MORNING, tzinfo=dt.UTC))
-            result.failed_pulls += pull_all(key=key, since=since, until=day)
-            since = day - dt.timedelta(days=RESTATEMENT_DAYS - 1)
+            result.failed_pulls += pull_all(key=key, until=day)
             judge(day)
             sent_before = len(slack.calls)
             delivery.send_alerts()
@@ -109,15 +108,16 @@ def run(*, market: Market, key: str, days: int, judge=None) -> Run:
     return result
 
 
-def pull_all(*, key: str, since: dt.date, until: dt.date) -> int:
-    """Pull every market source over since..until; return how many pulls failed."""
+def pull_all(*, key: str, until: dt.date) -> int:
+    """The nightly pull of every market source (its missed days, then its restatement
+    window ending `until`, then its completeness curves); return how many runs failed."""
     from sources.models import Source, SyncRun
-    from sources.pipeline import pull
+    from sources.pipeline import nightly
 
     failed = 0
     for source in Source.objects.filter(kind=platform.KIND, key__startswith=f"{key}-"):
-        run = pull(source=source, since=since, until=until)
-        failed += run.status != SyncRun.Status.SUCCEEDED
+        runs = nightly(source=source, until=until, as_of=until + dt.timedelta(days=1))
+        failed += sum(run.status != SyncRun.Status.SUCCEEDED for run in runs)
     return failed
 
 
