@@ -3,9 +3,9 @@
 Needs a configured Django (a throwaway database). Each simulated day: the market runs the day
 with the budgets its platform holds, the clock is moved to the next morning (time-machine, so
 every timestamp, cooldown, expiry and weekly Slack budget sees simulated time), every market
-source runs its nightly pull (`sources.pipeline.nightly`: missed days, restatement window), the rules are
-evaluated (automatic decisions execute through `constraints.rules.execution` and the
-`market` executor), then `send_alerts` plans and sends Slack messages (mocked with
+source runs its nightly pull (`sources.pipeline.nightly`: missed days, restatement window),
+the rules are evaluated (automatic decisions execute through `constraints.rules.execution`
+and the `market` executor), then `send_alerts` plans and sends Slack messages (mocked with
 `responses`, counted per week).
 """
 
