@@ -19,7 +19,7 @@ import time_machine
 from django.test import override_settings
 
 from benchmarks.market import platform
-from benchmarks.market.model import PAID, Market
+from benchmarks.market.model import CRM_LAG_DAYS, PAID, Market
 
 SLACK_URL = "https://hooks.slack.com/services/T000/B000/market"
 MORNING = dt.time(6, 0)
@@ -63,14 +63,14 @@ def install(*, market: Market, key: str, mode: str = "automatic") -> None:
                 "restatement_days": ch.lag_days,
             },
         )
-    for view in ("analytics", "crm"):
+    for view, restated in (("analytics", 1), ("crm", CRM_LAG_DAYS)):
         Source.objects.update_or_create(
             key=f"{key}-{view}",
             defaults={
                 "name": f"{view} (simulated)",
                 "kind": platform.KIND,
                 "options": {"market": key, "view": view},
-                "restatement_days": 1,  # analytics and the CRM do not revise in the model
+                "restatement_days": restated,  # analytics does not revise in the model
             },
         )
 

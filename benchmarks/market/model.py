@@ -25,6 +25,8 @@ QUALIFIED_PER_CUSTOMER = 3.0  # qualified leads per customer won
 TRACKING_FACTOR = 0.3  # reported conversions during the tracking break
 PRICE_FACTOR = 1.3  # true cost per customer during the competitor's price event
 PEAK_FACTOR = 1.35  # demand during the seasonal peak
+# The CRM records a won customer when the deal is closed and entered: some days later.
+CRM_LAG_MEAN, CRM_LAG_DAYS = 1.5, 10
 
 
 @dataclass(frozen=True)
@@ -154,6 +156,9 @@ class Market:
         self.key_events = np.zeros((d, len(CHANNELS)))
         self.leads = np.zeros((d, len(CHANNELS)))
         self.qualified = np.zeros((d, len(CHANNELS)))
+        self.crm_lag = lag_weights(mean=CRM_LAG_MEAN, days=CRM_LAG_DAYS)
+        # Customers of day t the CRM records k days later, per channel.
+        self.crm_arrived = np.zeros((d, len(CHANNELS), len(self.crm_lag)))
         self.changes: list[dict] = []  # every budget or status change applied, in order
 
     # -- the platform's side: what a policy changes -------------------------------------
@@ -248,6 +253,8 @@ class Market:
         self.qualified[t] = rng.poisson(customers * QUALIFIED_PER_CUSTOMER + 0.1)
         quality = np.array([ch.lead_quality for ch in CHANNELS])
         self.leads[t] = self.qualified[t] + rng.poisson(self.qualified[t] * (1 - quality) / quality)
+        for c in range(len(CHANNELS)):
+            self.crm_arrived[t, c] = rng.multinomial(customers[c], self.crm_lag)
 
     def customers_by_channel(self, t: int) -> np.ndarray:
         """True customers of day t per channel (campaigns summed, plus organic)."""
@@ -260,6 +267,11 @@ class Market:
         """Per campaign: conversions of day t the platform shows at the end of day `as_of`."""
         known = max(as_of - t + 1, 0)
         return self.arrived[t, :, :known].sum(axis=1)
+
+    def recorded_customers(self, t: int, *, as_of: int) -> np.ndarray:
+        """Per channel: customers won on day t that the CRM has by the end of day `as_of`."""
+        known = max(as_of - t + 1, 0)
+        return self.crm_arrived[t, :, :known].sum(axis=1)
 
 
 def over_dispersed(rng: np.random.Generator, mean: np.ndarray) -> np.ndarray:

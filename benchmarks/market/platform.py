@@ -66,7 +66,7 @@ def day_view(market: Market, *, view: str, t: int, as_of: int) -> list[tuple]:
     if view == "analytics":
         measures = {"sessions": market.sessions[t], "key_events": market.key_events[t]}
     elif view == "crm":
-        customers = market.customers_by_channel(t)
+        customers = market.recorded_customers(t, as_of=as_of)
         measures = {
             "leads": market.leads[t],
             "qualified_leads": market.qualified[t],

@@ -84,6 +84,15 @@ def test_it_reports_late_conversions_that_sum_to_the_platforms_total():
     assert yesterday < market.conversions[38].sum()  # the newest day is not complete yet
 
 
+def test_it_records_customers_in_the_crm_late_but_all_of_them():
+    market = run(5, 40)
+    for t in range(30):
+        assert np.array_equal(
+            market.recorded_customers(t, as_of=t + 10), market.customers_by_channel(t)
+        )
+    assert market.recorded_customers(39, as_of=39).sum() < market.customers_by_channel(39).sum()
+
+
 def test_it_spreads_each_platforms_lag_over_at_most_fourteen_days():
     for ch in CHANNELS:
         weights = lag_weights(mean=ch.lag_mean, days=ch.lag_days)
