@@ -107,21 +107,41 @@ def run_product(job: tuple[int, str, int]) -> tuple[int, str, policies.Score]:
     """Policies 3 and 4: the market through decisionhub itself."""
     seed, policy, days = job
     from benchmarks.market import harness
-    from constraints.rules import evaluation
 
     fresh_database()
     market = market_for(seed, days)
     key = f"seed{seed}"
     harness.install(market=market, key=key)
-    if policy == "settled":
-        judge = lambda day: evaluation.evaluate(day=day - dt.timedelta(days=SETTLED_LAG))  # noqa: E731
-    else:
-        judge = None
-    result = harness.run(market=market, key=key, days=days, judge=judge)
+    result = harness.run(market=market, key=key, days=days, judge=judge_for(policy))
     actions = ledger_actions(market)
     score = policies.score(market, first=WARMUP, actions=actions)
     score.slack_most_in_a_week = max(result.slack_by_week.values(), default=0)
     return seed, policy, score
+
+
+def settles_in_the_product() -> bool:
+    """Whether the rules judge settled days themselves (the settling issue's logic)."""
+    from constraints.models import Rule
+
+    return any(f.name == "judges_settling" for f in Rule._meta.get_fields())
+
+
+def judge_for(policy: str):
+    """How policy 3 (settled) and 4 (unsettled) evaluate the data day just pulled.
+
+    With the settling logic in the product, rules judge their window ending at the last
+    settled day by default (policy 3) and judge settling days when they opt in (policy 4).
+    Without it, policy 4 judges the newest day and policy 3 the day SETTLED_LAG days before,
+    an approximation of the last settled day."""
+    from constraints.models import Rule
+    from constraints.rules import evaluation
+
+    if settles_in_the_product():
+        Rule.objects.update(judges_settling=policy == "unsettled")
+        return None
+    if policy == "settled":
+        return lambda day: evaluation.evaluate(day=day - dt.timedelta(days=SETTLED_LAG))
+    return None
 
 
 def ledger_actions(market: Market) -> list[policies.Action]:
@@ -176,6 +196,13 @@ def main() -> None:
         with Pool(args.workers, initializer=setup_worker, initargs=(template,)) as pool:
             for seed, policy, score in pool.imap_unordered(run_product, jobs):
                 scores[seed, policy] = score
+    settled = (
+        "the product's settled days (rules judge the last settled day; policy 4 opts in to "
+        "settling days)"
+        if settles_in_the_product()
+        else f"approximated: policy 3 judges the newest day minus {SETTLED_LAG} days"
+    )
+    print(f"settled data: {settled}")
     report(scores, seeds=seeds, days=args.days, seconds=time.perf_counter() - started)
 
 
