@@ -272,6 +272,13 @@ class Revision(models.Model):
     class Meta:
         ordering = ["date", "name", "revised_at"]
         indexes = [models.Index(fields=["source", "date"], name="revision_source_date")]
+        constraints = [
+            # Two workers re-pulling the same day record its change once.
+            models.UniqueConstraint(
+                fields=["source", "channel", "campaign", "date", "name", "value", "revised_value"],
+                name="revision_once",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.name}: {self.value} → {self.revised_value}"

@@ -266,7 +266,8 @@ def catch_up(
     as_of = as_of or until + dt.timedelta(days=1)
     if connector_for(source).missing_settings():
         return [pull(source=source, since=until, until=until, as_of=as_of)]
-    chunk_days = SyncSchedule.current().chunk_days
+    # The restatement window is one report even when it is longer than a backfill chunk.
+    chunk_days = max(SyncSchedule.current().chunk_days, source.restatement_window)
     runs = []
     for start, end in nightly_windows(source=source, until=until):
         runs += sync(source=source, since=start, until=end, chunk_days=chunk_days, as_of=as_of)
@@ -288,7 +289,10 @@ def nightly(
     """One source's nightly pull followed by learning its completeness curves."""
     runs = catch_up(source=source, until=until, as_of=as_of)
     if any(run.status == SyncRun.Status.SUCCEEDED for run in runs):
-        settling.learn(source=source, as_of=runs[-1].as_of or today())
+        try:
+            settling.learn(source=source, as_of=runs[-1].as_of or today())
+        except Exception:  # the numbers are stored; the old curve stands until tomorrow
+            log.exception("learning the completeness curves of %s failed", source.key)
     return runs
 
 

@@ -46,7 +46,7 @@ def record(*, run: SyncRun, revised: pd.DataFrame) -> int:
                 run=run,
             )
         )
-    Revision.objects.bulk_create(rows, batch_size=1000)
+    Revision.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
     return len(rows)
 
 

@@ -54,3 +54,16 @@ def test_it_refuses_a_reversed_window(demo_source):
     with pytest.raises(CommandError, match="after"):
         run("--since", "2026-03-05", "--until", "2026-03-01")
     assert not Source.objects.get().runs.exists()
+
+
+def test_as_of_runs_the_nightly_pull_as_if_today_were_that_day(demo_source):
+    SyncSchedule.objects.update_or_create(pk=1, defaults={"catch_up_days": 3})
+    demo_source.restatement_days = 2
+    demo_source.save()
+    run("demo", "--as-of", "2026-03-10")
+    [pulled] = SyncRun.objects.all()
+    assert (pulled.since, pulled.until, pulled.as_of) == (
+        dt.date(2026, 3, 7),
+        dt.date(2026, 3, 9),
+        dt.date(2026, 3, 10),
+    )

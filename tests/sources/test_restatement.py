@@ -189,3 +189,46 @@ def _history(source: Source, *, days: int, shares: tuple) -> None:
                 revised_age_days=age + 1,
             )
     assert Completeness.objects.count() == 0
+
+
+def test_a_change_recorded_twice_by_racing_workers_is_one_revision(demo_source):
+    import pandas as pd
+
+    from sources import revisions
+    from sources.models import Channel
+
+    channel = Channel.objects.create(key="c", name="C")
+    run = SyncRun.objects.create(source=demo_source, since=DAY, until=DAY, as_of=NIGHTS[0])
+    changed = pd.DataFrame(
+        [(channel.pk, "", DAY.isoformat(), "conversions", 8.0, 5.5)],
+        columns=["channel_id", "campaign", "date", "measure", "value", "value_old"],
+    )
+    revisions.record(run=run, revised=changed)
+    revisions.record(run=run, revised=changed)
+    assert Revision.objects.count() == 1
+
+
+def test_a_restatement_window_longer_than_a_chunk_is_still_one_report(demo_source):
+    SyncSchedule.objects.update_or_create(pk=1, defaults={"catch_up_days": 1, "chunk_days": 31})
+    demo_source.restatement_days = 90
+    demo_source.save()
+    runs = nightly(source=demo_source, as_of=DAY)
+    assert [(r.since, r.until) for r in runs] == [
+        (DAY - dt.timedelta(days=90), DAY - dt.timedelta(days=1))
+    ]
+
+
+def test_a_failure_to_learn_never_stops_the_other_sources(db, monkeypatch):
+    from sources import settling
+    from sources.pipeline import pull_enabled
+
+    make_source("demo", key="first")
+    make_source("demo", key="second")
+
+    def broken(**kwargs):
+        raise ValueError("bad curve")
+
+    monkeypatch.setattr(settling, "learn", broken)
+    runs = pull_enabled(as_of=DAY)
+    assert {run.source.key for run in runs} == {"first", "second"}
+    assert all(run.status == SyncRun.Status.SUCCEEDED for run in runs)
