@@ -142,7 +142,7 @@ class Market:
         self.adstock = self.budget.copy()  # the account ran at its static budgets before
         self.today = 0  # the next day to run
         self.spend = np.zeros((d, n))
-        self.budgets = np.zeros((d, n))  # the budget each day ran with
+        self.budgets = np.zeros((d, n))  # the daily budget each campaign held (paused or not)
         self.true = np.zeros((d, n))  # true customers won by each campaign
         self.organic = np.zeros((d, len(CHANNELS)))  # true customers without spend, by channel
         self.clicks = np.zeros((d, n))
@@ -225,7 +225,7 @@ class Market:
         self.true[t] = over_dispersed(paid, mean)
         organic = np.array([ch.organic for ch in CHANNELS]) * self.demand(t)
         self.organic[t] = over_dispersed(unpaid, organic)
-        self.spend[t], self.budgets[t] = spend, budget
+        self.spend[t], self.budgets[t] = spend, self.budget
         cpc = np.array([c.cpc for c in self.campaigns]) * (1 + 0.3 * spend / self.half)
         self.clicks[t] = np.round(spend / cpc * clicks.lognormal(0, 0.05, n))
         self.report_day(t, report)
