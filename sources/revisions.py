@@ -18,16 +18,24 @@ def run_day(run: SyncRun) -> dt.date:
 def record(*, run: SyncRun, revised: pd.DataFrame) -> int:
     """Store one Revision per changed row (storage's KEY columns, `value`, `value_old`);
     return how many. The previous value's pull is the latest revision of its key, else the
-    first succeeded run that covered its day."""
+    first succeeded run that covered its day. A new row (`value_old` NaN) on a day pulled
+    before was 0 then; on a day never pulled it is a first observation, no revision."""
     if revised.empty:
         return 0
     days = sorted({dt.date.fromisoformat(str(d)[:10]) for d in revised["date"].unique()})
-    latest = _latest_revisions(run, days)
     first = _first_pulls(run, days)
+    seen_before = {day.isoformat() for day in first}
+    revised = revised[revised["value_old"].notna() | revised["date"].astype(str).isin(seen_before)]
+    if revised.empty:
+        return 0
+    latest = _latest_revisions(run, days)
     today, now = run_day(run), timezone.now()
     rows = []
     for row in revised.itertuples(index=False):
         day = dt.date.fromisoformat(str(row.date)[:10])
+        is_new = pd.isna(row.value_old)
+        if is_new and day not in first:
+            continue
         key = (int(row.channel_id), row.campaign, day, row.measure)
         pulled_at, age = latest.get(key) or first.get(day) or (run.started_at, (today - day).days)
         rows.append(
@@ -37,7 +45,7 @@ def record(*, run: SyncRun, revised: pd.DataFrame) -> int:
                 campaign=row.campaign,
                 date=day,
                 name=row.measure,
-                value=round(float(row.value_old), 6),
+                value=0.0 if is_new else round(float(row.value_old), 6),
                 pulled_at=pulled_at,
                 age_days=max(age, 0),
                 revised_value=round(float(row.value), 6),

@@ -36,7 +36,8 @@ def replace_window(
     """Make the source's stored measures for since..until equal `frame` (validated
     BATCH_COLUMNS rows); return how many rows the window holds now. Call inside a
     transaction: the delete and the upsert must land together. `on_revised` is handed the
-    stored rows whose value changes (KEY, `value`, `value_old`), before they are written."""
+    rows whose value changes (KEY, `value`, `value_old`) before they are written: `value_old`
+    is NaN for a new row, `value` 0 for a stored row the platform no longer sends."""
     wanted = _totals(source=source, frame=frame)
     existing = _stored(source=source, since=since, until=until)
     merged = wanted.merge(existing, on=KEY, how="outer", indicator=True, suffixes=("", "_old"))
@@ -45,8 +46,9 @@ def replace_window(
         merged["value"], merged["value_old"], rtol=0, atol=0.5 * 10**-DECIMALS
     )
     changed = merged[(merged["_merge"] != "right_only") & ~same]
-    if on_revised is not None:
-        on_revised(changed[changed["_merge"] == "both"])
+    if on_revised is not None:  # changed, new and vanished rows (a vanished row is now 0)
+        gone = merged[merged["_merge"] == "right_only"].assign(value=0.0)
+        on_revised(pd.concat([changed, gone], ignore_index=True))
     for start in range(0, len(stale), DELETE_CHUNK):
         Measure.objects.filter(pk__in=stale[start : start + DELETE_CHUNK]).delete()
     _upsert(source_id=source.pk, frame=changed)

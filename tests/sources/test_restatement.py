@@ -232,3 +232,20 @@ def test_a_failure_to_learn_never_stops_the_other_sources(db, monkeypatch):
     runs = pull_enabled(as_of=DAY)
     assert {run.source.key for run in runs} == {"first", "second"}
     assert all(run.status == SyncRun.Status.SUCCEEDED for run in runs)
+
+
+@pytest.mark.django_db
+def test_a_row_that_appears_or_vanishes_on_a_re_pull_is_a_revision_from_or_to_zero(
+    meta_env, mocked
+):
+    meta = make_source("meta_ads")
+    mocked.upsert("GET", INSIGHTS, json=page([row("c1")]))
+    nightly(source=meta, as_of=NIGHTS[0])
+    assert not Revision.objects.exists()  # a first pull observes, it revises nothing
+    mocked.upsert("GET", INSIGHTS, json=page([row("c2")]))  # c1 gone, c2 new
+    nightly(source=meta, as_of=NIGHTS[1])
+    spend = {
+        (r.campaign, float(r.value), float(r.revised_value), r.age_days, r.revised_age_days)
+        for r in Revision.objects.filter(name="spend")
+    }
+    assert spend == {("c1", 41.2, 0.0, 1, 2), ("c2", 0.0, 41.2, 1, 2)}
