@@ -9,9 +9,9 @@ django-q records the task as failed.
 import logging
 from collections.abc import Callable
 
-from constraints.alerts import delivery
+from constraints.alerts import delivery, interactions
 from constraints.health import WORKER
-from constraints.models import Heartbeat
+from constraints.models import Heartbeat, SlackInteraction
 from constraints.rules import approval, evaluation
 from constraints.schedules import ensure_schedules
 from sources.days import yesterday
@@ -38,6 +38,12 @@ def evaluate_rules() -> None:
 def send_alerts() -> None:
     report = delivery.send_alerts()
     log.info("alerts: %d sent, %d held, %d failed", report.sent, report.held, report.failed)
+
+
+def finish_slack_interaction(interaction_id: int) -> str:
+    """Execute what a Slack click approved and replace its message (queued by the view)."""
+    interaction = SlackInteraction.objects.select_related("decision__rule", "user")
+    return interactions.finish(interaction=interaction.get(pk=interaction_id))
 
 
 DAILY_STEPS: list[Callable[[], object]] = [pull_sources, evaluate_rules, send_alerts]

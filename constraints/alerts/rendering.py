@@ -50,6 +50,25 @@ def dashboard_link() -> dict:
     return context(f"<{url}|Open the dashboard> to acknowledge or snooze.")
 
 
+def decision_buttons(decision_pk: int) -> dict:
+    """Approve and Reject for a proposal (constraints.alerts.interactions reads the click).
+    https://api.slack.com/reference/block-kit/block-elements#button"""
+
+    def button(label: str, action_id: str, **extra) -> dict:
+        text = {"type": "plain_text", "text": label}
+        return {"type": "button", "text": text, "action_id": action_id, "value": str(decision_pk),
+                **extra}  # fmt: skip
+
+    return {
+        "type": "actions",
+        "block_id": f"decision:{decision_pk}",
+        "elements": [
+            button("Approve", "approve_decision", style="primary"),
+            button("Reject", "reject_decision"),
+        ],
+    }
+
+
 def alert_subject(alerts: Sequence[Alert]) -> str:
     first = alerts[0].title
     return first if len(alerts) == 1 else f"{len(alerts)} alerts: {first}, and more"
@@ -68,6 +87,8 @@ def alert_payload(alerts: Sequence[Alert], *, still_firing: Sequence[Alert] = ()
         icon = ICONS.get(alert.severity, "")
         title = "" if len(alerts) == 1 else f"*{escape(alert.title)}*\n"  # in the header
         blocks.append(section(f"{icon} {title}{escape(alert.body or alert.title)}"))
+        if decision := alert.data.get("decision"):
+            blocks.append(decision_buttons(decision))
         lines += [f"[{alert.severity}] {alert.title}", alert.body, ""]
     hidden = len(alerts) - MAX_ALERTS_SHOWN
     if hidden > 0:

@@ -17,8 +17,9 @@ from constraints.dashboard.readings import currency_symbol, format_value
 from constraints.models import Metric
 from sources.models import Channel
 
-# plotly.js as shipped inside the plotly Python package, served once per page from static/.
-PLOTLY_JS = "vendor/plotly-4.1.1.min.js"
+# plotly.js's cartesian partial bundle (scatter is the only trace type the page draws), vendored
+# from the npm package plotly.js-cartesian-dist-min: see static/vendor/README.md.
+PLOTLY_JS = "vendor/plotly-cartesian-4.1.1.min.js"
 ROLLING_DAYS = 7
 DAILY_UP_TO = 28
 HEIGHT = 260

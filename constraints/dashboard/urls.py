@@ -1,6 +1,6 @@
 from django.urls import path
 
-from constraints.dashboard import views
+from constraints.dashboard import slack, views
 
 urlpatterns = [
     path("", views.dashboard, name="constraints-dashboard"),
@@ -23,4 +23,5 @@ urlpatterns = [
         name="constraints-alert-acknowledge",
     ),
     path("alerts/<int:pk>/snooze/", views.snooze_alert, name="constraints-alert-snooze"),
+    path("slack/interactions/", slack.slack_interactions, name="constraints-slack-interactions"),
 ]
