@@ -176,6 +176,20 @@ def alerts() -> dict[str, Alert]:
 
 
 def staff_user(username: str = "founder"):
-    return get_user_model().objects.create_user(
+    """A founder: staff, in the Approver group (approves proposals, answers alerts)."""
+    from django.contrib.auth.models import Group
+
+    user = get_user_model().objects.create_user(
         username=username, password="correct horse battery", is_staff=True
     )
+    approver, _ = Group.objects.get_or_create(name="Approver")  # a flushed database has none
+    approver.permissions.add(*approver_permissions())
+    user.groups.add(approver)
+    return get_user_model().objects.get(pk=user.pk)
+
+
+def approver_permissions():
+    from django.contrib.auth.models import Permission
+
+    codenames = ["view_dashboard", "approve_decision", "acknowledge_alert"]
+    return Permission.objects.filter(content_type__app_label="constraints", codename__in=codenames)

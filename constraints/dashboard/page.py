@@ -20,6 +20,7 @@ from constraints import metrics
 from constraints.dashboard import charts
 from constraints.dashboard.readings import Reading
 from constraints.dashboard.recommendations import Recommendation, from_decisions, from_drivers
+from constraints.dashboard.today import Today, build_today
 from constraints.models import Alert, Constraint, Decision, Metric
 from constraints.models.constraint import role_errors
 from sources.days import today, yesterday
@@ -150,6 +151,7 @@ class Dashboard:
     recent: list[Decision] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     freshness: list[SourceFreshness] = field(default_factory=list)
+    today: Today | None = None
 
     @property
     def windows(self) -> tuple[tuple[int, str], ...]:
@@ -206,7 +208,15 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
     if page.constraint is not None:
         kinds = {f.source.pk: f.source.kind for f in every_source}
         add_numbers(page=page, kinds=kinds, with_charts=with_charts)
+    add_today(page=page)
     return page
+
+
+def add_today(*, page: Dashboard) -> None:
+    """The first screen's sentence and proposals (constraints/dashboard/today.py)."""
+    page.today = build_today(
+        pending=page.pending, rows=page.rows, metrics=page.metrics, headline=page.headline
+    )
 
 
 def add_numbers(*, page: Dashboard, kinds: dict[int, str], with_charts: bool) -> None:

@@ -13,6 +13,11 @@ urlpatterns = [
         name="constraints-decision-approve",
     ),
     path(
+        "decisions/approve-all/",
+        views.approve_all_decisions,
+        name="constraints-decision-approve-all",
+    ),
+    path(
         "decisions/<int:pk>/reject/",
         views.reject_decision,
         name="constraints-decision-reject",

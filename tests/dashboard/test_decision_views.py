@@ -1,7 +1,7 @@
 import datetime as dt
 
 import pytest
-from django.contrib.auth.models import User
+from django.contrib.auth.models import Group, User
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -14,7 +14,9 @@ from tests.rules_support import make_rule
 
 @pytest.fixture
 def staff(db) -> User:
-    return User.objects.create_user("founder", password="pw", is_staff=True)
+    user = User.objects.create_user("founder", password="pw", is_staff=True)
+    user.groups.add(Group.objects.get(name="Approver"))
+    return user
 
 
 @pytest.fixture
@@ -44,7 +46,7 @@ def test_it_executes_an_approved_proposal_once(client, staff, proposals):
     first = post(client, "constraints-decision-approve", decision)
     second = post(client, "constraints-decision-approve", decision)
     decision.refresh_from_db()
-    assert first.status_code == 302 and first["Location"] == "/#pending"
+    assert first.status_code == 302 and first["Location"] == "/#today"
     assert decision.status == Decision.Status.SIMULATED
     assert decision.approved_by == staff and decision.answered_at is not None
     assert second.status_code == 302
@@ -59,7 +61,7 @@ def test_it_rejects_a_proposal(client, staff, proposals):
     proposals[0].refresh_from_db()
     assert proposals[0].status == Decision.Status.REJECTED
     assert proposals[0].reason == "Rejected by founder."
-    assert proposals[0].after_value is None
+    assert not Decision.objects.filter(status__in=Decision.CHANGED).exists()
 
 
 def test_it_redirects_only_to_this_site(client, staff, proposals):
@@ -67,7 +69,7 @@ def test_it_redirects_only_to_this_site(client, staff, proposals):
     response = post(
         client, "constraints-decision-reject", proposals[0], next="https://evil.example"
     )
-    assert response["Location"] == "/#pending"
+    assert response["Location"] == "/#today"
 
 
 def test_it_refuses_non_staff_and_get(client, proposals, db):
