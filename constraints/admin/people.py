@@ -15,7 +15,7 @@ admin.site.index_title = "Rules, sources and people"
 class SlackIdentityInline(admin.StackedInline):
     model = SlackIdentity
     can_delete = True
-    extra = 0
+    extra = 1
     max_num = 1
 
 
