@@ -155,8 +155,9 @@ STORAGES = {
         else "whitenoise.storage.CompressedStaticFilesStorage"
     },
 }
-# Serve straight from static/ too, so the app works without `collectstatic` on one machine.
-WHITENOISE_USE_FINDERS = True
+# Serve straight from static/ too, so the app works without `collectstatic` on one machine;
+# scripts/run sets STATIC_USE_FINDERS=false: it serves what collectstatic compressed.
+WHITENOISE_USE_FINDERS = env.bool("STATIC_USE_FINDERS", default=True)
 # Vendored libraries carry their version in the file name: browsers may cache them for good.
 WHITENOISE_IMMUTABLE_FILE_TEST = r"^/static/vendor/"
 
