@@ -19,7 +19,12 @@ from django.utils import timezone
 from constraints import metrics
 from constraints.dashboard import charts
 from constraints.dashboard.readings import Reading
-from constraints.dashboard.recommendations import Recommendation, from_decisions, from_drivers
+from constraints.dashboard.recommendations import (
+    Recommendation,
+    from_decisions,
+    from_drivers,
+    one_story,
+)
 from constraints.dashboard.today import Today, build_today
 from constraints.models import Alert, Constraint, Decision, Metric
 from constraints.models.constraint import role_errors
@@ -102,6 +107,7 @@ class ChannelRow:
     channel: Channel
     cells: list[list[Reading]]  # per driver, per window of WINDOWS
     recommendation: Recommendation
+    spend: float | None = None  # over the longest window; None when no metric reads spend
 
 
 @dataclass
@@ -289,6 +295,7 @@ def channel_rows(*, page: Dashboard, table: metrics.DailyTable) -> list[ChannelR
         for days, _ in WINDOWS
     }
     decided = decisions_by_channel(as_of=page.as_of)
+    story = channel_story(page=page, table=table)
     rows = []
     for key in sorted(table.channels, key=lambda k: names[k].name if k in names else k):
         cells = [
@@ -297,9 +304,42 @@ def channel_rows(*, page: Dashboard, table: metrics.DailyTable) -> list[ChannelR
         ]
         recent = [cell[[w for w, _ in WINDOWS].index(RECOMMENDATION_WINDOW)] for cell in cells]
         longest = [cell[-1] for cell in cells]
-        advice = from_decisions(decided.get(key, [])) or from_drivers(recent, longest)
-        rows.append(ChannelRow(channel=names.get(key), cells=cells, recommendation=advice))
+        spend = story.spend.get(key)
+        advice = from_decisions(decided.get(key, [])) or from_drivers(recent, longest, spend=spend)
+        advice = story.told(key, advice)
+        rows.append(ChannelRow(channel=names.get(key), cells=cells, recommendation=advice,
+                               spend=spend))  # fmt: skip
     return rows
+
+
+@dataclass
+class ChannelStory:
+    """Each channel's headline value (7 and 28 days) and spend (28 days): what makes its
+    recommendation agree with the headline (recommendations.one_story)."""
+
+    headline: Metric
+    recent: dict[str, float | None]
+    longest: dict[str, float | None]
+    spend: dict[str, float | None]
+
+    def told(self, key: str, advice: Recommendation) -> Recommendation:
+        recent = Reading(self.headline, self.recent.get(key))
+        longest = Reading(self.headline, self.longest.get(key))
+        return one_story(advice, recent=recent, longest=longest, spend=self.spend.get(key))
+
+
+def channel_story(*, page: Dashboard, table: metrics.DailyTable) -> ChannelStory:
+    def since(days: int) -> dt.date:
+        return page.as_of - dt.timedelta(days=days - 1)
+
+    metric = page.headline_metric
+    window = {"since": since(WINDOWS[-1][0]), "until": page.as_of}
+    recent = table.by_channel(metric, since=since(RECOMMENDATION_WINDOW), until=page.as_of)
+    spend = {}
+    if "spend" in table.measures:
+        spent = Metric(key="_spend", numerator="spend", denominator="", unit=Metric.Unit.CURRENCY)
+        spend = {k: v or 0.0 for k, v in table.by_channel(spent, **window).items()}
+    return ChannelStory(metric, recent, table.by_channel(metric, **window), spend)
 
 
 def pending_decisions() -> list[Decision]:

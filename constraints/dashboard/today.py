@@ -87,8 +87,19 @@ def fired_by(decision: Decision, *, metrics: dict[str, Metric]) -> list[str]:
         test = seen.get("test", "")
         if seen.get("change_pct") is not None:
             shown = f"{seen['change_pct']:+.1f}% vs the period before"
+        elif metric is not None:
+            test = _in_unit(test, metric)
         lines.append(f"{label} {shown} {window} (rule: {test})")
     return lines
+
+
+def _in_unit(test: str, metric: Metric) -> str:
+    """'< 47' → '< $47': a threshold in its metric's unit, as the page shows values."""
+    comparator, _, threshold = test.rpartition(" ")
+    try:
+        return f"{comparator} {format_value(metric, float(threshold), trim=True)}".strip()
+    except ValueError:
+        return test
 
 
 def sentence(*, proposals: list[Proposal], rows: list, headline) -> str:
