@@ -7,11 +7,11 @@ how much data there is.
 """
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
@@ -29,7 +29,7 @@ from constraints.dashboard.today import Today, build_today
 from constraints.models import Alert, Constraint, Decision, Metric
 from constraints.models.constraint import role_errors
 from sources.days import today, yesterday
-from sources.models import Campaign, Channel, Measure, Source, SyncRun
+from sources.models import Campaign, Channel, DataCheck, Measure, Source, SyncRun
 
 PERIODS = (7, 28, 90)
 DEFAULT_PERIOD = 28
@@ -119,6 +119,7 @@ class SourceFreshness:
     failures: int
     last_error: str
     as_of: dt.date
+    checks: list[DataCheck] = field(default_factory=list)  # open, touching the page's numbers
 
     @property
     def days_behind(self) -> int | None:
@@ -129,11 +130,18 @@ class SourceFreshness:
         return self.data_until is None or self.data_until < self.as_of
 
     @property
+    def doubtful(self) -> bool:
+        """Up to date, but an open data check touches the numbers the page decides on."""
+        return bool(self.checks) and not self.stale
+
+    @property
     def status(self) -> str:
         if self.data_until is None:
             return "never pulled" if not self.failures else "never succeeded"
         if self.stale:
             return f"{self.days_behind} day{'s' if self.days_behind != 1 else ''} behind"
+        if self.checks:
+            return f"up to date, {len(self.checks)} open data check{'s' if len(self.checks) > 1 else ''}"
         return "up to date"
 
 
@@ -158,6 +166,7 @@ class Dashboard:
     alerts: list[Alert] = field(default_factory=list)
     freshness: list[SourceFreshness] = field(default_factory=list)
     today: Today | None = None
+    data_checks: list[DataCheck] = field(default_factory=list)
 
     @property
     def windows(self) -> tuple[tuple[int, str], ...]:
@@ -179,9 +188,14 @@ class Dashboard:
     @property
     def stale(self) -> list[SourceFreshness]:
         """Sources the decision reads whose data stops before yesterday."""
+        return [f for f in self.stale_candidates if f.stale]
+
+    @property
+    def stale_candidates(self) -> list[SourceFreshness]:
+        """The enabled sources the decision's metrics read."""
         kinds = {k for m in self.metrics for k in m.source_kinds}
         reads_all = any(not m.source_kinds for m in self.metrics)
-        return [f for f in self.freshness if f.stale and (reads_all or f.source.kind in kinds)]
+        return [f for f in self.freshness if reads_all or f.source.kind in kinds]
 
     @property
     def metrics(self) -> list[Metric]:
@@ -214,8 +228,54 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
     if page.constraint is not None:
         kinds = {f.source.pk: f.source.kind for f in every_source}
         add_numbers(page=page, kinds=kinds, with_charts=with_charts)
+    add_data_checks(page=page)
     add_today(page=page)
     return page
+
+
+def add_data_checks(*, page: Dashboard) -> None:
+    """Open data checks of the sources the metrics read, on days the page's numbers cover
+    (or on no day): listed with their source's freshness, and marked on the cells of the
+    drivers whose measures they touch, in the windows that contain their day."""
+    if page.headline is None:
+        return
+    read = {f.source.pk: f for f in page.stale_candidates}
+    since = page.as_of - dt.timedelta(days=loaded_days(page.filters.period) - 1)
+    checks = DataCheck.objects.filter(status=DataCheck.Status.OPEN, source_id__in=read)
+    checks = checks.filter(Q(day__isnull=True) | Q(day__gte=since, day__lte=page.as_of))
+    page.data_checks = list(checks.select_related("source").order_by("day"))
+    for check in page.data_checks:
+        read[check.source_id].checks.append(check)
+    for row in page.rows:
+        row.cells = [
+            [_with_doubt(cell, page.data_checks, as_of=page.as_of) for cell in cells]
+            for cells in row.cells
+        ]
+
+
+def loaded_days(period: int) -> int:
+    """The days `load` reads: the period, the one before it, the table's longest window."""
+    return max(2 * period, WINDOWS[-1][0], period + ROLLING_DAYS)
+
+
+def _with_doubt(cell: Reading, checks: list[DataCheck], *, as_of: dt.date) -> Reading:
+    days = next((d for d, label in WINDOWS if label == cell.window), WINDOWS[-1][0])
+    since = as_of - dt.timedelta(days=days - 1)
+    measures = set(cell.metric.numerator_measures) | set(cell.metric.denominator_measures)
+    touching = [
+        c for c in checks
+        if (c.day is None or since <= c.day <= as_of) and _measure_of(c) in measures | {""}
+    ]  # fmt: skip
+    if not touching:
+        return cell
+    return replace(cell, doubt="; ".join(f"{c.source.name}: {c.message}" for c in touching))
+
+
+def _measure_of(check: DataCheck) -> str:
+    """The measure a check is about ('' for the whole source): its fingerprint's subject,
+    data:<source>:<kind>:<day>:<measure> (sources/checks.py)."""
+    parts = check.fingerprint.split(":")
+    return parts[4] if len(parts) > 4 and check.day else ""
 
 
 def add_today(*, page: Dashboard) -> None:

@@ -40,6 +40,7 @@ class Reading:
     metric: Metric
     value: float | None
     window: str = ""  # "Yesterday", "7 days"… when the reading is one of several windows
+    doubt: str = ""  # an open data check on the numbers behind it, in words
 
     @cached_property
     def display(self) -> str:
