@@ -141,7 +141,8 @@ class SourceFreshness:
         if self.stale:
             return f"{self.days_behind} day{'s' if self.days_behind != 1 else ''} behind"
         if self.checks:
-            return f"up to date, {len(self.checks)} open data check{'s' if len(self.checks) > 1 else ''}"
+            count = len(self.checks)
+            return f"up to date, {count} open data check{'s' if count > 1 else ''}"
         return "up to date"
 
 

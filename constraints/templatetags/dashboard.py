@@ -70,7 +70,10 @@ CELL = (
     '</span>{}<span class="visually-hidden">{}</span></td>'
 )
 CELL_TAG = '<span class="cell-tag" aria-hidden="true">{} {}</span>'
-CELL_DOUBT = '<span class="cell-doubt-note" title="{0}">⚠ data check<span class="visually-hidden">: {0}</span></span>'
+CELL_DOUBT = (
+    '<span class="cell-doubt-note" title="{0}">⚠ data check'
+    '<span class="visually-hidden">: {0}</span></span>'
+)
 
 
 def _cell(cell: Reading, *, first: bool) -> str:
