@@ -18,14 +18,8 @@ ICONS = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":infor
 
 
 def format_value(value: float, metric: Metric) -> str:
-    """A metric value as people read it: 2.35%, 1,234.50, 1,234."""
-    if metric.unit == Metric.Unit.PERCENT:
-        return f"{value:.2f}%"
-    if metric.unit == Metric.Unit.CURRENCY:
-        return f"{value:,.2f}"
-    if metric.unit == Metric.Unit.COUNT:
-        return f"{value:,.0f}"
-    return f"{value:.2f}"
+    """A metric value as the page shows it: $1,235, $41.20, 2.35%, 1,234 (Metric.format)."""
+    return metric.format(value)
 
 
 def escape(text: str) -> str:
@@ -87,7 +81,7 @@ def alert_payload(alerts: Sequence[Alert], *, still_firing: Sequence[Alert] = ()
         icon = ICONS.get(alert.severity, "")
         title = "" if len(alerts) == 1 else f"*{escape(alert.title)}*\n"  # in the header
         blocks.append(section(f"{icon} {title}{escape(alert.body or alert.title)}"))
-        if decision := alert.data.get("decision"):
+        if decision := alert.data.get("proposal"):  # not "decision": rule alerts carry that
             blocks.append(decision_buttons(decision))
         lines += [f"[{alert.severity}] {alert.title}", alert.body, ""]
     hidden = len(alerts) - MAX_ALERTS_SHOWN

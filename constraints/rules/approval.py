@@ -102,7 +102,7 @@ def announce(*, decision: Decision) -> Alert | None:
         severity=Alert.Severity.INFO,
         title=f"Waiting for approval: {decision.rule} → {decision.target_label or decision.target}",
         body=decision.reason,
-        data={"decision": decision.pk, "day": decision.period.isoformat()},
+        data={"proposal": decision.pk, "day": decision.period.isoformat()},
         target=decision.target,
         group=f"proposals:{decision.period.isoformat()}",
     )

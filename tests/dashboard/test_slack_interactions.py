@@ -214,3 +214,12 @@ def test_it_shows_the_budget_a_proposal_would_set(proposal):
     assert proposal.before_value is not None and proposal.after_value is not None
     assert proposal.after_value == round(proposal.before_value * 12 / 10, 2)
     assert proposal.status == Decision.Status.PROPOSED
+
+
+def test_it_puts_no_buttons_on_a_rule_alert_about_a_decision(db):
+    from constraints.alerting import raise_alert
+    from constraints.alerts.rendering import alert_payload
+
+    alert = raise_alert(kind="rule", fingerprint="rule-1:channel:x", title="CAC high",
+                        data={"decision": 7})  # fmt: skip
+    assert all(b["type"] != "actions" for b in alert_payload([alert])["blocks"])
