@@ -39,6 +39,7 @@ RECOMMENDATION_WINDOW = 7
 ROLLING_DAYS = 7
 RECENT_ACTIONS = 12
 PENDING_SHOWN = 20
+ANSWERED_SHOWN = 20
 FAILURES_SINCE = dt.timedelta(days=7)
 # Which kind of source delivers which measure, to say what to set up when numbers are missing.
 MEASURE_SOURCES = {
@@ -168,6 +169,7 @@ class Dashboard:
     freshness: list[SourceFreshness] = field(default_factory=list)
     today: Today | None = None
     data_checks: list[DataCheck] = field(default_factory=list)
+    answered_alerts: list[Alert] = field(default_factory=list)
 
     @property
     def windows(self) -> tuple[tuple[int, str], ...]:
@@ -231,7 +233,14 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
         add_numbers(page=page, kinds=kinds, with_charts=with_charts)
     add_data_checks(page=page)
     add_today(page=page)
+    add_answered_alerts(page=page)
     return page
+
+
+def add_answered_alerts(*, page: Dashboard) -> None:
+    """Acknowledged and snoozed alerts, to find again and reopen."""
+    answered = Alert.objects.answered(now=timezone.now()).select_related("acknowledged_by")
+    page.answered_alerts = list(answered[:ANSWERED_SHOWN])
 
 
 def add_data_checks(*, page: Dashboard) -> None:

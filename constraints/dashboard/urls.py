@@ -28,5 +28,6 @@ urlpatterns = [
         name="constraints-alert-acknowledge",
     ),
     path("alerts/<int:pk>/snooze/", views.snooze_alert, name="constraints-alert-snooze"),
+    path("alerts/<int:pk>/reopen/", views.reopen_alert, name="constraints-alert-reopen"),
     path("slack/interactions/", slack.slack_interactions, name="constraints-slack-interactions"),
 ]

@@ -90,6 +90,17 @@ def snooze_alert(request: HttpRequest, pk: int) -> HttpResponse:
     return _answered(request, words, anchor="alerts", ok=False)
 
 
+@require_POST
+@login_required
+def reopen_alert(request: HttpRequest, pk: int) -> HttpResponse:
+    """Un-snooze or un-acknowledge: the alert is open again."""
+    alert = _get_allowed(request, Alert, pk, ACKNOWLEDGE)
+    if alert.reopen():
+        return _answered(request, f"Open again: {alert.title}", anchor="alerts")
+    words = f"Not reopened: it is {alert.get_status_display().lower()}: {alert.title}"
+    return _answered(request, words, anchor="alerts", ok=False)
+
+
 def snooze_until(data, *, now: dt.datetime) -> dt.datetime | None:
     """The end of a snooze from `until` (ISO date-time) or `hours` (default 24); None if bad."""
     try:

@@ -121,11 +121,13 @@ def test_it_shows_the_audit_and_open_alerts_only(staff_client, demo):
     html = staff_client.get(URL).content.decode()
     recent = html.split('id="recent"')[1]
     assert "Lower daily budget by 15%" in recent and "Applied" in recent
-    alerts = html.split('id="alerts"')[1].split("</section>")[0]
+    section = html.split('id="alerts"')[1].split("</section>")[0]
+    alerts, answered = section.split('id="answered-alerts"')
     assert "Meta Ads pull failed twice" in alerts
     assert "Google Ads spend 2.4×" in alerts
-    assert "Email sessions dropped" not in alerts  # snoozed until tomorrow
-    assert "GA4 quota exceeded" not in alerts  # resolved
+    assert "Email sessions dropped" not in alerts  # snoozed until tomorrow…
+    assert "Email sessions dropped" in answered  # …and listed with the answered ones
+    assert "GA4 quota exceeded" not in section  # resolved
 
 
 def test_it_shows_freshness_without_a_banner_when_data_is_current(staff_client, demo):
