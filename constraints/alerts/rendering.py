@@ -97,6 +97,14 @@ def alert_payload(alerts: Sequence[Alert], *, still_firing: Sequence[Alert] = ()
     return {"subject": subject, "text": "\n".join(lines), "blocks": blocks}
 
 
+def test_payload(*, by: str, when: str) -> dict:
+    """The alert policy's "send a test message": proves the channel works, asks nothing."""
+    subject = "decisionhub test message"
+    text = f"If you can read this, decisionhub's alerts reach this channel. Sent by {by}, {when}."
+    return {"subject": subject, "text": f"{text}\nDashboard: {settings.DASHBOARD_URL}",
+            "blocks": [header(subject), section(escape(text)), dashboard_link()]}  # fmt: skip
+
+
 def digest_payload(
     *,
     title: str,

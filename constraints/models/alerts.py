@@ -287,6 +287,7 @@ class Delivery(models.Model):
     class Kind(models.TextChoices):
         ALERT = "alert", "Alert"
         DIGEST = "digest", "Weekly digest"
+        TEST = "test", "Test message"  # from the alert policy's admin page; not in the budget
 
     class Transport(models.TextChoices):
         SLACK = "slack", "Slack"
