@@ -39,6 +39,8 @@ RECOMMENDATION_WINDOW = 7
 ROLLING_DAYS = 7
 RECENT_ACTIONS = 12
 PENDING_SHOWN = 20
+# Spend as a plain sum, to tell "nothing bought" from "no data" (never saved).
+SPEND = Metric(key="_spend", label="Spend", numerator="spend", denominator="", unit="currency")
 ANSWERED_SHOWN = 20
 FAILURES_SINCE = dt.timedelta(days=7)
 # Which kind of source delivers which measure, to say what to set up when numbers are missing.
@@ -82,6 +84,16 @@ class Headline:
     reading: Reading
     previous: Reading
     period: int
+    spend: float | None = None  # over the period, when the metrics read spend
+
+    @property
+    def bought_nothing(self) -> str:
+        """'No customers for $8,154 spent': a cost headline without a value, but spend."""
+        metric = self.metric
+        if self.reading.value is not None or not self.spend:
+            return ""
+        bought = " or ".join(metric.denominator_measures) or "results"
+        return f"No {bought} for {metric.format(self.spend)} spent"
 
     @property
     def change_pct(self) -> float | None:
@@ -263,6 +275,14 @@ def add_data_checks(*, page: Dashboard) -> None:
         ]
 
 
+def add_headline_spend(*, page: Dashboard, table: metrics.DailyTable) -> None:
+    """What the headline's period spent, so 'no value' reads as 'nothing bought'."""
+    if page.headline is None or "spend" not in table.measures:
+        return
+    start = page.as_of - dt.timedelta(days=page.filters.period - 1)
+    page.headline.spend = table.total(SPEND, since=start, until=page.as_of)
+
+
 def loaded_days(period: int) -> int:
     """The days `load` reads: the period, the one before it, the table's longest window."""
     return max(2 * period, WINDOWS[-1][0], period + ROLLING_DAYS)
@@ -311,6 +331,7 @@ def add_numbers(*, page: Dashboard, kinds: dict[int, str], with_charts: bool) ->
     if not page.has_data:
         return
     fill(page=page, table=table)
+    add_headline_spend(page=page, table=table)
     if with_charts:
         page.charts = charts.dashboard_charts(
             table, headline=page.headline, drivers=page.drivers, as_of=page.as_of,
@@ -407,8 +428,7 @@ def channel_story(*, page: Dashboard, table: metrics.DailyTable) -> ChannelStory
     recent = table.by_channel(metric, since=since(RECOMMENDATION_WINDOW), until=page.as_of)
     spend = {}
     if "spend" in table.measures:
-        spent = Metric(key="_spend", numerator="spend", denominator="", unit=Metric.Unit.CURRENCY)
-        spend = {k: v or 0.0 for k, v in table.by_channel(spent, **window).items()}
+        spend = {k: v or 0.0 for k, v in table.by_channel(SPEND, **window).items()}
     return ChannelStory(metric, recent, table.by_channel(metric, **window), spend)
 
 

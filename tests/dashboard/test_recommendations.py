@@ -163,3 +163,24 @@ def test_it_labels_a_channel_without_spend_and_offers_no_budget_decision():
     advice = story(drivers, recent=None, longest=None, spend=0.0)
     assert advice.action == "unpaid" and advice.label == "No spend"
     assert advice.reason == "No spend in 28 days: not a budget decision."
+
+
+def test_it_says_a_filtered_channel_bought_nothing_instead_of_no_data(staff_client, demo):
+    """Meta Ads filtered under cac-efficiency: spend, no customers → not "No data"."""
+    import datetime as dt
+
+    from sources.days import yesterday
+    from sources.models import Measure
+
+    Measure.objects.filter(channel__key="meta-ads", name="customers").delete()
+    response = staff_client.get("/", {"channel": "meta-ads"})
+    headline = response.context["page"].headline
+    assert headline.reading.value is None and headline.spend > 0
+    assert headline.bought_nothing.startswith("No customers for $")
+    html = response.content.decode()
+    assert headline.bought_nothing in html and "No data" not in html.split("kpi-value")[1][:400]
+    (trend,) = [c for c in response.context["page"].charts if c["id"] == "chart-blended_cac"]
+    layout = trend["figure"]["layout"]
+    first_day = (yesterday() - dt.timedelta(days=27)).isoformat()
+    assert layout["xaxis"]["range"][0] >= first_day  # the period's days, never January 2000
+    assert any(a["text"] == "No value in this period" for a in layout["annotations"])
