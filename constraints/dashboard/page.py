@@ -234,6 +234,7 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
     page.pending, page.recent = pending_decisions(), recent_decisions()
     page.alerts = list(
         Alert.objects.needing_attention()
+        .exclude(fingerprint__startswith="proposal:")  # shown first, with the proposals
         .select_related("acknowledged_by")
         .prefetch_related("deliveries")[:20]
     )

@@ -105,8 +105,13 @@ def _in_unit(test: str, metric: Metric) -> str:
 def sentence(*, proposals: list[Proposal], rows: list, headline) -> str:
     """'Approve 3 budget raises on Google Ads; Meta Ads misses every target — pause proposed.'"""
     parts = []
-    if proposals:
-        parts.append("Approve " + _and(_counted(proposals)))
+    advice = {row.channel.name: row.recommendation for row in rows if row.channel is not None}
+    agreed = [p for p in proposals if _agrees(p, advice.get(p.channel))]
+    if agreed:
+        parts.append("Approve " + _and(_counted(agreed)))
+    for channel, count_words in _disputed(proposals, advice):
+        said = advice[channel]
+        parts.append(f"Review {count_words} on {channel}: its headline says {said.action}")
     proposed_pauses = {p.channel for p in proposals if advice_of(p.decision) == PAUSE}
     for row in rows:
         if row.recommendation.action == PAUSE and row.channel is not None:
@@ -116,6 +121,23 @@ def sentence(*, proposals: list[Proposal], rows: list, headline) -> str:
     if not parts:
         return f"Nothing waits for your approval today. {_headline_words(headline)}".strip()
     return "; ".join(parts) + "."
+
+
+def _agrees(proposal: Proposal, recommendation) -> bool:
+    """Whether the channel's recommendation (headline included) backs the proposal."""
+    if recommendation is None or recommendation.decision is None:
+        return True
+    return recommendation.action == advice_of(proposal.decision)
+
+
+def _disputed(proposals: list[Proposal], advice: dict) -> list[tuple[str, str]]:
+    """(channel, '3 budget raises') for proposals their channel's headline disagrees with."""
+    disputed = [p for p in proposals if not _agrees(p, advice.get(p.channel))]
+    by_channel: dict[str, list[Proposal]] = defaultdict(list)
+    for proposal in disputed:
+        by_channel[proposal.channel].append(proposal)
+    return [(channel, _and([w.rsplit(" on ", 1)[0] for w in _counted(group)]))
+            for channel, group in by_channel.items()]  # fmt: skip
 
 
 def _counted(proposals: list[Proposal]) -> list[str]:

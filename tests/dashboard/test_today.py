@@ -47,3 +47,12 @@ def test_it_says_when_nothing_waits():
     today = build_today(pending=[], rows=[row("Google Ads", "hold")], metrics=[], headline=None)
     assert today.sentence == "Nothing waits for your approval today."
     assert today.proposals == []
+
+
+def test_it_asks_to_review_raises_the_channels_headline_disagrees_with():
+    pending = [proposal("raise_budget", f"Google Ads › Campaign {i}") for i in range(3)]
+    held = Recommendation("hold", "…", "rules", decision=pending[0])
+    google = ChannelRow(channel=Channel(key="google-ads", name="Google Ads"), cells=[],
+                        recommendation=held)  # fmt: skip
+    today = build_today(pending=pending, rows=[google], metrics=[CPA], headline=None)
+    assert today.sentence == "Review 3 budget raises on Google Ads: its headline says hold."
