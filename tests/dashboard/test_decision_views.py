@@ -104,3 +104,35 @@ def test_it_lists_pending_and_recent_decisions(proposals):
     assert list(Decision.objects.recent()) == sorted(
         proposals, key=lambda d: d.created_at, reverse=True
     )
+
+
+def test_it_keeps_the_reason_given_for_a_rejection(client, staff, proposals):
+    client.force_login(staff)
+    response = client.post(
+        reverse("constraints-decision-reject", args=[proposals[0].pk]),
+        {"reason": "  Waiting for   the new landing page "},
+        HTTP_ACCEPT="application/json",
+    )
+    proposals[0].refresh_from_db()
+    assert response.json()["ok"] is True and response.json()["message"].startswith("Rejected")
+    assert proposals[0].reason == "Rejected by founder. Waiting for the new landing page"
+
+
+def test_it_approves_all_of_a_days_proposals_each_once(client, staff, proposals):
+    client.force_login(staff)
+    ids = ",".join(str(d.pk) for d in proposals)
+    url = reverse("constraints-decision-approve-all")
+    first = client.post(url, {"decisions": ids}, HTTP_ACCEPT="application/json").json()
+    again = client.post(url, {"decisions": ids}, HTTP_ACCEPT="application/json").json()
+    assert first["ok"] and first["message"].startswith(f"Approved {len(proposals)} of 3")
+    assert again == {"ok": False, "message": "Nothing approved: all were already answered."}
+    assert Decision.objects.filter(status=Decision.Status.PROPOSED).count() == 0
+    assert Decision.objects.filter(approved_by=staff).count() == len(proposals)
+
+
+def test_it_refuses_approve_all_without_the_approver_permission(client, proposals):
+    client.force_login(User.objects.create_user("viewer", password="pw", is_staff=True))
+    ids = ",".join(str(d.pk) for d in proposals)
+    response = client.post(reverse("constraints-decision-approve-all"), {"decisions": ids})
+    assert response.status_code == 403
+    assert Decision.objects.filter(status=Decision.Status.PROPOSED).count() == len(proposals)
