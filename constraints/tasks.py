@@ -30,8 +30,10 @@ def pull_sources() -> None:
 
 
 def evaluate_rules() -> None:
-    """Expire yesterday's unanswered proposals, then judge yesterday's numbers."""
+    """Expire yesterday's unanswered proposals (and carry out approvals whose queued
+    execution was lost), then judge yesterday's numbers."""
     approval.expire_proposals()
+    approval.resume_approved()
     log.info("evaluate %s", evaluation.evaluate(day=yesterday()).summary())
 
 

@@ -10,7 +10,7 @@ from constraints.alerting import clear_alert, raise_alert
 from constraints.models import Alert, Decision
 from constraints.rules import actions
 from constraints.rules.actions import ActionError
-from constraints.rules.execution import campaign_of, execute, plan_change
+from constraints.rules.execution import SENT_IS_STALE, campaign_of, execute, plan_change
 from sources.models import Campaign
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,21 @@ def reject(*, decision: Decision, user, note: str = "", via: str = "") -> bool:
     return _answer(
         decision=decision, user=user, status=Decision.Status.REJECTED, note=note, via=via
     )
+
+
+def resume_approved(*, now=None) -> int:
+    """Execute approvals whose queued execution never ran (a Slack click claimed the answer,
+    then the worker lost the task): approved and untouched for longer than a whole send.
+    Execution claims each from 'approved' once, so a late queued task cannot act twice."""
+    now = now or timezone.now()
+    stale = Decision.objects.filter(
+        status=Decision.Status.APPROVED, updated_at__lt=now - SENT_IS_STALE
+    ).select_related("rule")
+    resumed = 0
+    for decision in stale:
+        execute(decision=decision)
+        resumed += 1
+    return resumed
 
 
 def approve_all(*, decisions: list[Decision], user, note: str = "") -> list[Decision]:

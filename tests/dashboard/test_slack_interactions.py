@@ -223,3 +223,22 @@ def test_it_puts_no_buttons_on_a_rule_alert_about_a_decision(db):
     alert = raise_alert(kind="rule", fingerprint="rule-1:channel:x", title="CAC high",
                         data={"decision": 7})  # fmt: skip
     assert all(b["type"] != "actions" for b in alert_payload([alert])["blocks"])
+
+
+@responses.activate
+def test_it_carries_out_an_approval_whose_queued_task_was_lost(
+    client, proposal, approver, monkeypatch
+):
+    from constraints.rules import approval
+    from constraints.rules.execution import SENT_IS_STALE
+
+    monkeypatch.setattr("constraints.dashboard.slack.async_task", lambda *args: None)  # lost
+    response, _ = click(client, payload(proposal))
+    proposal.refresh_from_db()
+    assert response.status_code == 200 and proposal.status == Decision.Status.APPROVED
+    assert approval.resume_approved() == 0  # too recent: the queue may still run it
+    later = timezone.now() + SENT_IS_STALE + dt.timedelta(minutes=1)
+    assert approval.resume_approved(now=later) == 1
+    proposal.refresh_from_db()
+    assert proposal.status == Decision.Status.SIMULATED
+    assert approval.resume_approved(now=later) == 0
