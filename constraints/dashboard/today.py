@@ -109,9 +109,9 @@ def sentence(*, proposals: list[Proposal], rows: list, headline) -> str:
     agreed = [p for p in proposals if _agrees(p, advice.get(p.channel))]
     if agreed:
         parts.append("Approve " + _and(_counted(agreed)))
+    judge = f"{headline.metric.label} there" if headline is not None else "its headline"
     for channel, count_words in _disputed(proposals, advice):
-        said = advice[channel]
-        parts.append(f"Review {count_words} on {channel}: its headline says {said.action}")
+        parts.append(f"Review {count_words} on {channel}: {judge} says {advice[channel].action}")
     proposed_pauses = {p.channel for p in proposals if advice_of(p.decision) == PAUSE}
     for row in rows:
         if row.recommendation.action == PAUSE and row.channel is not None:
