@@ -8,6 +8,7 @@ from django.forms import BaseInlineFormSet, ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
+from constraints import settled
 from constraints.models import (
     ActionSwitch,
     Condition,
@@ -17,7 +18,9 @@ from constraints.models import (
 )
 from constraints.rules.actions.notify import describe_seen
 from constraints.rules.backtest import DAYS, backtest
-from constraints.rules.evaluation import describe
+from constraints.rules.evaluation import describe, judged_windows
+from sources.days import yesterday
+from sources.models import Source
 
 
 class ConditionFormSet(BaseInlineFormSet):
@@ -83,6 +86,7 @@ RULE_FIELDS = [
     "max_weekly_change_pct",
     "cooldown_days",
     "once_per_day",
+    "judges_settling",
 ]
 
 
@@ -110,7 +114,10 @@ class RuleAdmin(admin.ModelAdmin):
     actions = ["backtest"]
     fieldsets = [
         (None, {"fields": ["constraint", "name", "enabled", "mode"]}),
-        ("What it judges", {"fields": ["scope", "channels", "match"]}),
+        (
+            "What it judges",
+            {"fields": ["scope", "channels", "match", "judges_settling", "judged_window"]},
+        ),
         ("What it does", {"fields": ["action", "action_value", "webhook_url"]}),
         (
             "Guardrails",
@@ -125,6 +132,19 @@ class RuleAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    readonly_fields = ["judged_window"]
+
+    @admin.display(description="Days it judges now")
+    def judged_window(self, rule: Rule) -> str:
+        """'judges the 2 days ending Fri 20 Mar, the last settled day of Meta Ads'."""
+        if not rule.pk or not rule.conditions.exists():
+            return "Add its conditions first."
+        metrics = {m.key: m for m in rule.constraint.metrics.all()}
+        day = yesterday()
+        judged = judged_windows(rules=[rule], metrics=metrics, day=day)[rule.pk]
+        names = dict(Source.objects.values_list("key", "name"))
+        return settled.describe(judged=judged, days=rule.judged_days(), names=names)
 
     @admin.action(description=f"Backtest: what would it have done over the last {DAYS} days?")
     def backtest(self, request: HttpRequest, queryset) -> HttpResponse:
@@ -166,6 +186,9 @@ class DecisionAdmin(admin.ModelAdmin):
         "period",
         "status",
         "reason",
+        "revised_note",
+        "revised_at",
+        "judged",
         "numbers_seen",
         "before_value",
         "after_value",
@@ -181,7 +204,11 @@ class DecisionAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    readonly_fields = ["numbers_seen"]
+    readonly_fields = ["numbers_seen", "judged"]
+
+    @admin.display(description="Days judged")
+    def judged(self, obj: Decision) -> str:
+        return (obj.seen or {}).get("judged", {}).get("note", "") or "—"
 
     @admin.display(description="Numbers seen")
     def numbers_seen(self, obj: Decision) -> str:
