@@ -33,10 +33,9 @@ def pull_sources() -> None:
 
 
 def evaluate_rules() -> None:
-    """Expire yesterday's unanswered proposals (and carry out approvals whose queued
-    execution was lost), judge the numbers, then judge the last 30 days' decisions again on
-    the numbers the pull just revised."""
-    approval.expire_proposals()
+    """Carry out approvals whose queued execution was lost, judge yesterday's numbers
+    (evaluate expires unanswered proposals first), then judge the last 30 days' decisions
+    again on the numbers the pull just revised."""
     approval.resume_approved()
     log.info("evaluate %s", evaluation.evaluate(day=yesterday()).summary())
     log.info("inputs revised: %d decisions marked", len(rejudge(day=yesterday())))
