@@ -38,6 +38,7 @@ def evaluate_rules() -> None:
     again on the numbers the pull just revised."""
     approval.resume_approved()
     log.info("evaluate %s", evaluation.evaluate(day=yesterday()).summary())
+    approval.close_announcements()
     log.info("inputs revised: %d decisions marked", len(rejudge(day=yesterday())))
 
 

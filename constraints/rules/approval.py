@@ -126,13 +126,18 @@ def announce(*, decision: Decision) -> Alert | None:
 def expire_proposals() -> int:
     """Expire proposals nobody answered before the end of their period; return how many."""
     now = timezone.now()
-    expired = Decision.objects.filter(status=Decision.Status.PROPOSED, expires_at__lte=now)
-    ids = list(expired.values_list("pk", flat=True))
-    count = expired.update(
+    return Decision.objects.filter(status=Decision.Status.PROPOSED, expires_at__lte=now).update(
         status=Decision.Status.EXPIRED,
         reason="Nobody approved it before the end of its period.",
         updated_at=now,
     )
-    for pk in ids:
-        clear_alert(fingerprint=f"proposal:{pk}")
-    return count
+
+
+def close_announcements() -> int:
+    """Resolve the announcement of every proposal no longer waiting (expired); answers
+    resolve theirs at once. Returns how many were resolved."""
+    announced = Alert.objects.unresolved().filter(fingerprint__startswith="proposal:")
+    fingerprints = {a.data.get("proposal"): a.fingerprint for a in announced}
+    waiting = Decision.objects.filter(pk__in=fingerprints, status=Decision.Status.PROPOSED)
+    still = set(waiting.values_list("pk", flat=True))
+    return sum(clear_alert(fingerprint=f) for pk, f in fingerprints.items() if pk not in still)

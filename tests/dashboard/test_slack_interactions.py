@@ -242,3 +242,13 @@ def test_it_carries_out_an_approval_whose_queued_task_was_lost(
     proposal.refresh_from_db()
     assert proposal.status == Decision.Status.SIMULATED
     assert approval.resume_approved(now=later) == 0
+
+
+def test_it_closes_the_announcement_of_an_expired_proposal(proposal):
+    from constraints.rules import approval
+
+    Decision.objects.filter(pk=proposal.pk).update(expires_at=timezone.now())
+    assert approval.expire_proposals() == 1
+    assert approval.close_announcements() == 1
+    alert = Alert.objects.get(fingerprint=f"proposal:{proposal.pk}")
+    assert alert.status == Alert.Status.RESOLVED
