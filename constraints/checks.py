@@ -26,3 +26,22 @@ def check_alert_channels(app_configs, **kwargs) -> list[checks.CheckMessage]:
             )
         ]
     return []
+
+
+@checks.register(checks.Tags.staticfiles, deploy=True)
+def check_static_manifest(app_configs, **kwargs) -> list[checks.CheckMessage]:
+    """With the manifest storage every page needs collectstatic's manifest when DEBUG is off."""
+    if not settings.STATIC_MANIFEST or settings.DEBUG:
+        return []
+    from django.contrib.staticfiles.storage import staticfiles_storage
+
+    if staticfiles_storage.exists(staticfiles_storage.manifest_name):
+        return []
+    return [
+        checks.Error(
+            "No static files manifest: pages will fail to render their CSS and script links.",
+            hint="Run `manage.py collectstatic --noinput` (scripts/run does), "
+            "or set STATIC_MANIFEST=false to serve unhashed, uncompressed names.",
+            id="constraints.E001",
+        )
+    ]

@@ -9,11 +9,11 @@ django-q records the task as failed.
 import logging
 from collections.abc import Callable
 
-from constraints.alerts import delivery
+from constraints.alerts import delivery, interactions
 from constraints.alerts.versions import alert_on_api_versions
 from constraints.health import WORKER
-from constraints.models import Heartbeat
-from constraints.rules import evaluation
+from constraints.models import Heartbeat, SlackInteraction
+from constraints.rules import approval, evaluation
 from constraints.rules.rejudge import rejudge
 from constraints.schedules import ensure_schedules
 from sources.days import yesterday
@@ -33,15 +33,24 @@ def pull_sources() -> None:
 
 
 def evaluate_rules() -> None:
-    """Judge yesterday's numbers (evaluate expires unanswered proposals first), then judge
-    the last 30 days' decisions again on the numbers the pull just revised."""
+    """Carry out approvals whose queued execution was lost, judge yesterday's numbers
+    (evaluate expires unanswered proposals first), then judge the last 30 days' decisions
+    again on the numbers the pull just revised."""
+    approval.resume_approved()
     log.info("evaluate %s", evaluation.evaluate(day=yesterday()).summary())
+    approval.close_announcements()
     log.info("inputs revised: %d decisions marked", len(rejudge(day=yesterday())))
 
 
 def send_alerts() -> None:
     report = delivery.send_alerts()
     log.info("alerts: %d sent, %d held, %d failed", report.sent, report.held, report.failed)
+
+
+def finish_slack_interaction(interaction_id: int) -> str:
+    """Execute what a Slack click approved and replace its message (queued by the view)."""
+    interaction = SlackInteraction.objects.select_related("decision__rule", "user")
+    return interactions.finish(interaction=interaction.get(pk=interaction_id))
 
 
 DAILY_STEPS: list[Callable[[], object]] = [pull_sources, evaluate_rules, send_alerts]

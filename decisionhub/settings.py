@@ -153,12 +153,21 @@ STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=VAR_DIR / "static")
 Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # collectstatic's target; may stay empty
+# `collectstatic` (scripts/run does it) writes each file under a content-hashed name with its
+# gzip (and brotli, when installed) twin; WhiteNoise serves the compressed one for good.
+# Tests and STATIC_MANIFEST=false runs need no collectstatic: names stay plain.
+STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=not TESTING)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if STATIC_MANIFEST
+        else "whitenoise.storage.CompressedStaticFilesStorage"
+    },
 }
-# Serve straight from static/ too, so the app works without `collectstatic` on one machine.
-WHITENOISE_USE_FINDERS = True
+# Serve straight from static/ too, so the app works without `collectstatic` on one machine;
+# scripts/run sets STATIC_USE_FINDERS=false: it serves what collectstatic compressed.
+WHITENOISE_USE_FINDERS = env.bool("STATIC_USE_FINDERS", default=True)
 # Vendored libraries carry their version in the file name: browsers may cache them for good.
 WHITENOISE_IMMUTABLE_FILE_TEST = r"^/static/vendor/"
 
@@ -221,6 +230,9 @@ else:
     Q_CLUSTER["poll"] = 2
 
 SLACK_WEBHOOK_URL = env.str("SLACK_WEBHOOK_URL", default="")
+# The Slack app's signing secret (Basic Information → App Credentials): Approve and Reject
+# buttons in Slack post to /slack/interactions/, which refuses every request without it.
+SLACK_SIGNING_SECRET = env.str("SLACK_SIGNING_SECRET", default="")
 DASHBOARD_URL = env.str("DASHBOARD_URL", default="http://127.0.0.1:8000/")
 
 LOGGING = {

@@ -198,3 +198,10 @@ def grant(user, role: str) -> None:
     user.user_permissions.add(
         *Permission.objects.filter(content_type__app_label="constraints", codename__in=codenames)
     )
+
+
+def approver_permissions():
+    from django.contrib.auth.models import Permission
+
+    codenames = ROLE_PERMISSIONS["Approver"]
+    return Permission.objects.filter(content_type__app_label="constraints", codename__in=codenames)

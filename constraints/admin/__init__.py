@@ -1,3 +1,3 @@
 """The operator's screens, one module per area."""
 
-from constraints.admin import alerts, constraint, rules  # noqa: F401  (registers)
+from constraints.admin import alerts, constraint, people, rules  # noqa: F401  (registers)

@@ -1,9 +1,15 @@
 """Admin for alerts, their deliveries and the alert policy."""
 
 from django.conf import settings
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.shortcuts import redirect
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 
+from constraints.alerts import delivery
 from constraints.models import (
     Alert,
     AlertPolicy,
@@ -85,7 +91,41 @@ class DeliveryAdmin(admin.ModelAdmin):
 @admin.register(AlertPolicy)
 class AlertPolicyAdmin(admin.ModelAdmin):
     list_display = ["__str__", "weekly_budget", "exceed_budget", "repeat_interval_days"]
-    readonly_fields = ["slack"]
+    readonly_fields = ["slack", "test_message"]
+
+    def get_urls(self):
+        send = self.admin_site.admin_view(self.send_test_message)
+        return [path("send-test-message/", send, name="constraints_alertpolicy_test"),
+                *super().get_urls()]  # fmt: skip
+
+    @admin.display(description="Test")
+    def test_message(self, policy: AlertPolicy) -> str:
+        """A button inside the change form that posts it (with its CSRF token) elsewhere."""
+        url = reverse("admin:constraints_alertpolicy_test")
+        return format_html(
+            '<button type="submit" class="button" formaction="{}" formnovalidate>Send a test '
+            "message</button> through every configured channel (not counted in the weekly "
+            "budget).",
+            url,
+        )
+
+    def send_test_message(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_change_permission(request):
+            raise PermissionDenied
+        deliveries = delivery.send_test_message(by=request.user.get_username())
+        if not deliveries:
+            self.message_user(request, "No alert channel is configured (SLACK_WEBHOOK_URL, "
+                              "email recipients): nothing was sent.", messages.WARNING)  # fmt: skip
+        for sent in deliveries:
+            ok = sent.state == Delivery.State.SENT
+            words = "sent" if ok else f"not sent ({sent.state}): {sent.error}"
+            self.message_user(request, f"Test message by {sent.transport}: {words}",
+                              messages.SUCCESS if ok else messages.ERROR)  # fmt: skip
+        if AlertPolicy.objects.filter(pk=1).exists():
+            return redirect("admin:constraints_alertpolicy_change", 1)
+        return redirect("admin:constraints_alertpolicy_changelist")
 
     @admin.display(description="Slack")
     def slack(self, policy: AlertPolicy) -> str:

@@ -29,11 +29,11 @@ from constraints import settled
 from constraints.alerting import clear_alert, inhibitor_of, raise_alert
 from constraints.alerts.anomalies import detect_anomalies, find_anomalies
 from constraints.alerts.digest import build_digest
-from constraints.alerts.rendering import alert_payload
+from constraints.alerts.rendering import alert_payload, test_payload
 from constraints.alerts.transports import Email, Slack, Transport, TransportError
 from constraints.models import Alert, AlertPolicy, Delivery
 from sources import http
-from sources.days import local_day
+from sources.days import business_tz, local_day
 from sources.models import Channel
 
 log = logging.getLogger(__name__)
@@ -258,6 +258,26 @@ def record_digest(
             )
     except IntegrityError:  # another run recorded it first
         return None
+
+
+def send_test_message(*, by: str, now: dt.datetime | None = None) -> list[Delivery]:
+    """One test message through each configured channel, recorded and sent like any alert
+    (a failure shows as one) but not counted in the weekly budget. Returns the deliveries
+    with their outcome; none when no channel is configured."""
+    now = now or timezone.now()
+    channels = transports(AlertPolicy.current())
+    local = timezone.localtime(now, business_tz())
+    payload = test_payload(by=by, when=f"{local:%a %-d %b %H:%M} {local.tzname()}")
+    message, sent = f"test-{uuid.uuid4().hex}", []
+    for transport in channels:
+        delivery = Delivery.objects.create(
+            key=f"{message}:{transport}", message=message, kind=Delivery.Kind.TEST,
+            transport=transport, payload=payload, created_at=now,
+        )  # fmt: skip
+        deliver(delivery, channels=channels, report=Report())
+        delivery.refresh_from_db()
+        sent.append(delivery)
+    return sent
 
 
 def deliver_pending(*, channels: dict[str, Transport], dry_run: bool, report: Report) -> None:

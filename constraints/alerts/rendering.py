@@ -21,14 +21,8 @@ ICONS = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":infor
 
 
 def format_value(value: float, metric: Metric) -> str:
-    """A metric value as people read it: 2.35%, 1,234.50, 1,234."""
-    if metric.unit == Metric.Unit.PERCENT:
-        return f"{value:.2f}%"
-    if metric.unit == Metric.Unit.CURRENCY:
-        return f"{value:,.2f}"
-    if metric.unit == Metric.Unit.COUNT:
-        return f"{value:,.0f}"
-    return f"{value:.2f}"
+    """A metric value as the page shows it: $1,235, $41.20, 2.35%, 1,234 (Metric.format)."""
+    return metric.format(value)
 
 
 def escape(text: str) -> str:
@@ -73,6 +67,25 @@ def dashboard_link() -> dict:
     return context(f"<{url}|Open the dashboard> to acknowledge or snooze.")
 
 
+def decision_buttons(decision_pk: int) -> dict:
+    """Approve and Reject for a proposal (constraints.alerts.interactions reads the click).
+    https://api.slack.com/reference/block-kit/block-elements#button"""
+
+    def button(label: str, action_id: str, **extra) -> dict:
+        text = {"type": "plain_text", "text": label}
+        return {"type": "button", "text": text, "action_id": action_id, "value": str(decision_pk),
+                **extra}  # fmt: skip
+
+    return {
+        "type": "actions",
+        "block_id": f"decision:{decision_pk}",
+        "elements": [
+            button("Approve", "approve_decision", style="primary"),
+            button("Reject", "reject_decision"),
+        ],
+    }
+
+
 def alert_subject(alerts: Sequence[Alert]) -> str:
     first = alerts[0].title
     return first if len(alerts) == 1 else f"{len(alerts)} alerts: {first}, and more"
@@ -91,6 +104,8 @@ def alert_payload(alerts: Sequence[Alert], *, still_firing: Sequence[Alert] = ()
         icon = ICONS.get(alert.severity, "")
         title = "" if len(alerts) == 1 else f"*{escape(alert.title)}*\n"  # in the header
         blocks.append(section(f"{icon} {title}{escape(alert.body or alert.title)}"))
+        if decision := alert.data.get("proposal"):  # not "decision": rule alerts carry that
+            blocks.append(decision_buttons(decision))
         lines += [f"[{alert.severity}] {alert.title}", alert.body, ""]
     hidden = len(alerts) - MAX_ALERTS_SHOWN
     if hidden > 0:
@@ -103,6 +118,14 @@ def alert_payload(alerts: Sequence[Alert], *, still_firing: Sequence[Alert] = ()
     blocks.append(dashboard_link())
     lines.append(f"Dashboard: {settings.DASHBOARD_URL}")
     return {"subject": subject, "text": "\n".join(lines), "blocks": blocks}
+
+
+def test_payload(*, by: str, when: str) -> dict:
+    """The alert policy's "send a test message": proves the channel works, asks nothing."""
+    subject = "decisionhub test message"
+    text = f"If you can read this, decisionhub's alerts reach this channel. Sent by {by}, {when}."
+    return {"subject": subject, "text": f"{text}\nDashboard: {settings.DASHBOARD_URL}",
+            "blocks": [header(subject), section(escape(text)), dashboard_link()]}  # fmt: skip
 
 
 def digest_payload(

@@ -17,8 +17,9 @@ from constraints.dashboard.readings import currency_symbol, format_value
 from constraints.models import Metric
 from sources.models import Channel
 
-# plotly.js as shipped inside the plotly Python package, served once per page from static/.
-PLOTLY_JS = "vendor/plotly-4.1.1.min.js"
+# plotly.js's cartesian partial bundle (scatter is the only trace type the page draws), vendored
+# from the npm package plotly.js-cartesian-dist-min: see static/vendor/README.md.
+PLOTLY_JS = "vendor/plotly-cartesian-4.1.1.min.js"
 ROLLING_DAYS = 7
 DAILY_UP_TO = 28
 HEIGHT = 260
@@ -166,7 +167,23 @@ def _figure(traces: list[dict], *, metric: Metric, legend: bool) -> dict:
         layout["margin"]["b"] = 70
     if metric.target is not None:
         layout["shapes"], layout["annotations"] = _target_line(metric)
+    add_empty_note(layout, traces)
     return {"data": traces, "layout": layout}
+
+
+def add_empty_note(layout: dict, traces: list[dict]) -> None:
+    """The period's days on the x axis even when no day has a value (plotly would draw
+    January–November 2000 for an axis of nothing), and a note saying so."""
+    x = traces[0]["x"] if traces else []
+    if x:
+        layout["xaxis"]["range"] = [x[0], x[-1]]
+    if all(v is None for t in traces for v in t["y"]):
+        note = {
+            "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5, "showarrow": False,
+            "text": "No value in this period", "font": {"size": 13, "color": MUTED},
+        }  # fmt: skip
+        layout["annotations"] = [*layout.get("annotations", []), note]
+        layout["yaxis"]["range"] = [0, 1]
 
 
 def _axis_format(metric: Metric) -> dict:

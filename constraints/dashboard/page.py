@@ -7,12 +7,12 @@ how much data there is.
 """
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Count, Max, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
@@ -25,11 +25,13 @@ from constraints.dashboard.recommendations import (
     advice_for,
     from_decisions,
     from_drivers,
+    one_story,
 )
+from constraints.dashboard.today import Today, build_today
 from constraints.models import Alert, Constraint, Decision, Metric
 from constraints.models.constraint import role_errors
 from sources.days import today, yesterday
-from sources.models import Campaign, Channel, Measure, Source, SyncRun
+from sources.models import Campaign, Channel, DataCheck, Measure, Source, SyncRun
 
 PERIODS = (7, 28, 90)
 DEFAULT_PERIOD = 28
@@ -39,6 +41,9 @@ RECOMMENDATION_WINDOW = 7
 ROLLING_DAYS = 7
 RECENT_ACTIONS = 12
 PENDING_SHOWN = 20
+# Spend as a plain sum, to tell "nothing bought" from "no data" (never saved).
+SPEND = Metric(key="_spend", label="Spend", numerator="spend", denominator="", unit="currency")
+ANSWERED_SHOWN = 20
 FAILURES_SINCE = dt.timedelta(days=7)
 # Which kind of source delivers which measure, to say what to set up when numbers are missing.
 MEASURE_SOURCES = {
@@ -83,6 +88,16 @@ class Headline:
     reading: Reading
     previous: Reading
     period: int
+    spend: float | None = None  # over the period, when the metrics read spend
+
+    @property
+    def bought_nothing(self) -> str:
+        """'No customers for $8,154 spent': a cost headline without a value, but spend."""
+        metric = self.metric
+        if self.reading.value is not None or not self.spend:
+            return ""
+        bought = " or ".join(metric.denominator_measures) or "results"
+        return f"No {bought} for {metric.format(self.spend)} spent"
 
     @property
     def change_pct(self) -> float | None:
@@ -109,6 +124,7 @@ class ChannelRow:
     channel: Channel
     cells: list[list[Reading]]  # per driver, per window of WINDOWS
     recommendation: Recommendation
+    spend: float | None = None  # over the longest window; None when no metric reads spend
 
 
 @dataclass
@@ -120,6 +136,7 @@ class SourceFreshness:
     failures: int
     last_error: str
     as_of: dt.date
+    checks: list[DataCheck] = field(default_factory=list)  # open, touching the page's numbers
 
     @property
     def days_behind(self) -> int | None:
@@ -130,11 +147,19 @@ class SourceFreshness:
         return self.data_until is None or self.data_until < self.as_of
 
     @property
+    def doubtful(self) -> bool:
+        """Up to date, but an open data check touches the numbers the page decides on."""
+        return bool(self.checks) and not self.stale
+
+    @property
     def status(self) -> str:
         if self.data_until is None:
             return "never pulled" if not self.failures else "never succeeded"
         if self.stale:
             return f"{self.days_behind} day{'s' if self.days_behind != 1 else ''} behind"
+        if self.checks:
+            count = len(self.checks)
+            return f"up to date, {count} open data check{'s' if count > 1 else ''}"
         return "up to date"
 
 
@@ -158,6 +183,9 @@ class Dashboard:
     recent: list[Decision] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
     freshness: list[SourceFreshness] = field(default_factory=list)
+    today: Today | None = None
+    data_checks: list[DataCheck] = field(default_factory=list)
+    answered_alerts: list[Alert] = field(default_factory=list)
 
     @property
     def windows(self) -> tuple[tuple[int, str], ...]:
@@ -179,9 +207,14 @@ class Dashboard:
     @property
     def stale(self) -> list[SourceFreshness]:
         """Sources the decision reads whose data stops before yesterday."""
+        return [f for f in self.stale_candidates if f.stale]
+
+    @property
+    def stale_candidates(self) -> list[SourceFreshness]:
+        """The enabled sources the decision's metrics read."""
         kinds = {k for m in self.metrics for k in m.source_kinds}
         reads_all = any(not m.source_kinds for m in self.metrics)
-        return [f for f in self.freshness if f.stale and (reads_all or f.source.kind in kinds)]
+        return [f for f in self.freshness if reads_all or f.source.kind in kinds]
 
     @property
     def metrics(self) -> list[Metric]:
@@ -262,6 +295,7 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
     page.pending, page.recent = pending_decisions(), recent_decisions()
     page.alerts = list(
         Alert.objects.needing_attention()
+        .exclude(fingerprint__startswith="proposal:")  # shown first, with the proposals
         .select_related("acknowledged_by")
         .prefetch_related("deliveries")[:20]
     )
@@ -271,7 +305,76 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
     if page.constraint is not None:
         kinds = {f.source.pk: f.source.kind for f in every_source}
         add_numbers(page=page, kinds=kinds, with_charts=with_charts)
+    add_data_checks(page=page)
+    add_today(page=page)
+    add_answered_alerts(page=page)
     return page
+
+
+def add_answered_alerts(*, page: Dashboard) -> None:
+    """Acknowledged and snoozed alerts, to find again and reopen."""
+    answered = Alert.objects.answered(now=timezone.now()).select_related("acknowledged_by")
+    page.answered_alerts = list(answered[:ANSWERED_SHOWN])
+
+
+def add_data_checks(*, page: Dashboard) -> None:
+    """Open data checks of the sources the metrics read, on days the page's numbers cover
+    (or on no day): listed with their source's freshness, and marked on the cells of the
+    drivers whose measures they touch, in the windows that contain their day."""
+    if page.headline is None:
+        return
+    read = {f.source.pk: f for f in page.stale_candidates}
+    since = page.as_of - dt.timedelta(days=loaded_days(page.filters.period) - 1)
+    checks = DataCheck.objects.filter(status=DataCheck.Status.OPEN, source_id__in=read)
+    checks = checks.filter(Q(day__isnull=True) | Q(day__gte=since, day__lte=page.as_of))
+    page.data_checks = list(checks.select_related("source").order_by("day"))
+    for check in page.data_checks:
+        read[check.source_id].checks.append(check)
+    for row in page.rows:
+        row.cells = [
+            [_with_doubt(cell, page.data_checks, as_of=page.as_of) for cell in cells]
+            for cells in row.cells
+        ]
+
+
+def add_headline_spend(*, page: Dashboard, table: metrics.DailyTable) -> None:
+    """What the headline's period spent, so 'no value' reads as 'nothing bought'."""
+    if page.headline is None or "spend" not in table.measures:
+        return
+    start = page.as_of - dt.timedelta(days=page.filters.period - 1)
+    page.headline.spend = table.total(SPEND, since=start, until=page.as_of)
+
+
+def loaded_days(period: int) -> int:
+    """The days `load` reads: the period, the one before it, the table's longest window."""
+    return max(2 * period, WINDOWS[-1][0], period + ROLLING_DAYS)
+
+
+def _with_doubt(cell: Reading, checks: list[DataCheck], *, as_of: dt.date) -> Reading:
+    days = next((d for d, label in WINDOWS if label == cell.window), WINDOWS[-1][0])
+    since = as_of - dt.timedelta(days=days - 1)
+    measures = set(cell.metric.numerator_measures) | set(cell.metric.denominator_measures)
+    touching = [
+        c for c in checks
+        if (c.day is None or since <= c.day <= as_of) and _measure_of(c) in measures | {""}
+    ]  # fmt: skip
+    if not touching:
+        return cell
+    return replace(cell, doubt="; ".join(f"{c.source.name}: {c.message}" for c in touching))
+
+
+def _measure_of(check: DataCheck) -> str:
+    """The measure a check is about ('' for the whole source): its fingerprint's subject,
+    data:<source>:<kind>:<day>:<measure> (sources/checks.py)."""
+    parts = check.fingerprint.split(":")
+    return parts[4] if len(parts) > 4 and check.day else ""
+
+
+def add_today(*, page: Dashboard) -> None:
+    """The first screen's sentence and proposals (constraints/dashboard/today.py)."""
+    page.today = build_today(
+        pending=page.pending, rows=page.rows, metrics=page.metrics, headline=page.headline
+    )
 
 
 def add_numbers(*, page: Dashboard, kinds: dict[int, str], with_charts: bool) -> None:
@@ -290,6 +393,7 @@ def add_numbers(*, page: Dashboard, kinds: dict[int, str], with_charts: bool) ->
     if not page.has_data:
         return
     fill(page=page, table=table)
+    add_headline_spend(page=page, table=table)
     if with_charts:
         page.charts = charts.dashboard_charts(
             table, headline=page.headline, drivers=page.drivers, as_of=page.as_of,
@@ -347,6 +451,7 @@ def channel_rows(*, page: Dashboard, table: metrics.DailyTable) -> list[ChannelR
         for days, _ in WINDOWS
     }
     decided = decisions_by_channel(as_of=page.as_of)
+    story = channel_story(page=page, table=table)
     rows = []
     for key in sorted(table.channels, key=lambda k: names[k].name if k in names else k):
         cells = [
@@ -355,9 +460,41 @@ def channel_rows(*, page: Dashboard, table: metrics.DailyTable) -> list[ChannelR
         ]
         recent = [cell[[w for w, _ in WINDOWS].index(RECOMMENDATION_WINDOW)] for cell in cells]
         longest = [cell[-1] for cell in cells]
-        advice = from_decisions(decided.get(key, [])) or from_drivers(recent, longest)
-        rows.append(ChannelRow(channel=names.get(key), cells=cells, recommendation=advice))
+        spend = story.spend.get(key)
+        advice = from_decisions(decided.get(key, [])) or from_drivers(recent, longest, spend=spend)
+        advice = story.told(key, advice)
+        rows.append(ChannelRow(channel=names.get(key), cells=cells, recommendation=advice,
+                               spend=spend))  # fmt: skip
     return rows
+
+
+@dataclass
+class ChannelStory:
+    """Each channel's headline value (7 and 28 days) and spend (28 days): what makes its
+    recommendation agree with the headline (recommendations.one_story)."""
+
+    headline: Metric
+    recent: dict[str, float | None]
+    longest: dict[str, float | None]
+    spend: dict[str, float | None]
+
+    def told(self, key: str, advice: Recommendation) -> Recommendation:
+        recent = Reading(self.headline, self.recent.get(key))
+        longest = Reading(self.headline, self.longest.get(key))
+        return one_story(advice, recent=recent, longest=longest, spend=self.spend.get(key))
+
+
+def channel_story(*, page: Dashboard, table: metrics.DailyTable) -> ChannelStory:
+    def since(days: int) -> dt.date:
+        return page.as_of - dt.timedelta(days=days - 1)
+
+    metric = page.headline_metric
+    window = {"since": since(WINDOWS[-1][0]), "until": page.as_of}
+    recent = table.by_channel(metric, since=since(RECOMMENDATION_WINDOW), until=page.as_of)
+    spend = {}
+    if "spend" in table.measures:
+        spend = {k: v or 0.0 for k, v in table.by_channel(SPEND, **window).items()}
+    return ChannelStory(metric, recent, table.by_channel(metric, **window), spend)
 
 
 def pending_decisions() -> list[Decision]:

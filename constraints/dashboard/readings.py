@@ -16,23 +16,8 @@ def currency_symbol() -> str:
 
 
 def format_value(metric: Metric, value: float | None, *, trim: bool = False) -> str:
-    """'$41.20', '$438', '3.42%', '1,204', or an em dash when there is no value. `trim` drops
-    trailing zeros, for round numbers such as targets ('$47', '3.2%')."""
-    if value is None:
-        return "—"
-    if metric.unit == Metric.Unit.CURRENCY:
-        number = _number(abs(value), 0 if abs(value) >= 100 else 2, trim)
-        return f"{'−' if value < 0 else ''}{currency_symbol()}{number}"
-    if metric.unit == Metric.Unit.PERCENT:
-        return f"{_number(value, 1 if abs(value) >= 10 else 2, trim)}%"
-    if metric.unit == Metric.Unit.COUNT:
-        return _number(value, 0, trim)
-    return _number(value, 1, trim)
-
-
-def _number(value: float, digits: int, trim: bool) -> str:
-    text = f"{value:,.{digits}f}"
-    return text.rstrip("0").rstrip(".") if trim and "." in text else text
+    """'$41.20', '$438', '3.42%', '1,204', or an em dash (Metric.format)."""
+    return metric.format(value, trim=trim)
 
 
 @dataclass(frozen=True)
@@ -40,6 +25,7 @@ class Reading:
     metric: Metric
     value: float | None
     window: str = ""  # "Yesterday", "7 days"… when the reading is one of several windows
+    doubt: str = ""  # an open data check on the numbers behind it, in words
 
     @cached_property
     def display(self) -> str:

@@ -7,9 +7,10 @@ off target over 7 days → lower; anything else → hold. A channel without spen
 drivers have no value) is always hold: there is no budget to move.
 """
 
+import math
 from dataclasses import dataclass
 
-from constraints.dashboard.readings import Reading
+from constraints.dashboard.readings import Reading, format_value
 from constraints.models import Decision, Metric, Rule
 
 RAISE, HOLD, LOWER, PAUSE = "raise", "hold", "lower", "pause"
@@ -41,7 +42,7 @@ class Recommendation:
 
     @property
     def label(self) -> str:
-        return self.action.capitalize()
+        return "No spend" if self.action == "unpaid" else self.action.capitalize()
 
     @property
     def basis_label(self) -> str:
@@ -72,8 +73,13 @@ def from_decisions(decisions: list[Decision]) -> Recommendation | None:
     )
 
 
-def from_drivers(recent: list[Reading], longest: list[Reading]) -> Recommendation:
-    """From the drivers over the last 7 days (`recent`) and the last 28 (`longest`)."""
+def from_drivers(
+    recent: list[Reading], longest: list[Reading], *, spend: float | None = None
+) -> Recommendation:
+    """From the drivers over the last 7 days (`recent`) and the last 28 (`longest`). With
+    `spend` (28 days) above zero, a cost driver without a value bought nothing: a miss."""
+    if spend:
+        recent, longest = _priced(recent), _priced(longest)
     known = [r for r in recent if r.on_target is not None]
     if not known and all(r.metric.target is None for r in recent):
         return Recommendation(HOLD, "No driver has a target yet: set them in the admin.", "drivers")
@@ -102,6 +108,18 @@ def from_drivers(recent: list[Reading], longest: list[Reading]) -> Recommendatio
     return _drivers(HOLD, "On target over 7 days but not yet over 28", long_misses)
 
 
+def _priced(readings: list[Reading]) -> list[Reading]:
+    """Money readings without a value (money spent, nothing bought) as the worst value in
+    their direction: an infinite cost, a minus-infinite return. Never 'no data'."""
+    worst = {Metric.Direction.LOWER: math.inf, Metric.Direction.HIGHER: -math.inf}
+    return [
+        Reading(r.metric, worst[r.metric.direction], r.window)
+        if r.value is None and r.metric.unit == Metric.Unit.CURRENCY
+        else r
+        for r in readings
+    ]
+
+
 def _unpaid(readings: list[Reading]) -> bool:
     """A channel without spend: its currency drivers (cost per …) have no value at all."""
     costs = [r for r in readings if r.metric.unit == Metric.Unit.CURRENCY]
@@ -114,5 +132,65 @@ def _drivers(action: str, opening: str, readings: list[Reading]) -> Recommendati
 
 def _sentence(opening: str, readings: list[Reading]) -> str:
     """'Misses 2 of 3 targets over 7 days: CPA $58 (target $47), lead quality 31% (45%).'"""
-    parts = [f"{r.metric.label} {r.display} (target {r.target_display})" for r in readings]
+    parts = [
+        f"{r.metric.label} {'none bought' if r.value in (math.inf, -math.inf) else r.display} "
+        f"(target {r.target_display})"
+        for r in readings
+    ]
     return f"{opening}: {', '.join(parts)}."
+
+
+# One story per channel (issue #13): the channel's own headline value and its spend can
+# overrule what the drivers or a rule say, and the reason says which number the advice follows.
+NO_SPEND = "unpaid"
+CAUTION[NO_SPEND] = 4  # never chosen over a real decision
+
+
+def one_story(
+    advice: Recommendation, *, recent: Reading, longest: Reading, spend: float | None
+) -> Recommendation:
+    """Make the advice agree with the channel's headline value (`recent`: 7 days, `longest`:
+    28) and its spend over 28 days (None when the constraint reads no spend):
+
+    - no spend at all: labelled as such, never a budget decision;
+    - spend but a cost headline with no value (no customers): judged as expensive, not as
+      "no data": pause when the drivers or a rule lean that way already, else lower;
+    - headline off target over both windows: at most lower; over 7 days only: at most hold.
+      A raise the drivers (platform numbers) or a rule ask for is held, saying so.
+    """
+    if spend is not None and not spend:
+        why = "No spend in 28 days: not a budget decision."
+        return Recommendation(NO_SPEND, why, advice.basis, advice.decision)
+    metric = recent.metric
+    if spend and recent.value is None and metric.unit == Metric.Unit.CURRENCY:
+        bought = " or ".join(metric.denominator_measures) or "results"
+        fact = f"{format_value(metric, spend)} spent in 28 days bought no {bought}"
+        if advice.action == PAUSE:
+            return Recommendation(PAUSE, f"{advice.reason} {fact}.", advice.basis, advice.decision)
+        why = f"{fact}: lower — the advice follows {metric.label}, not the platform's numbers."
+        return _overrule(advice, LOWER, why)
+    if recent.on_target is False and advice.action in (RAISE, HOLD):
+        action = HOLD if advice.action == RAISE else LOWER
+        if action == LOWER and longest.on_target is not False:
+            return advice  # off target this week only: holding already says wait
+        return _overrule(advice, action, _disagreement(advice, recent, action))
+    return advice
+
+
+def _overrule(advice: Recommendation, action: str, reason: str) -> Recommendation:
+    return Recommendation(action, reason, advice.basis, advice.decision)
+
+
+def _disagreement(advice: Recommendation, headline: Reading, action: str) -> str:
+    """'The drivers say raise: CPA $43.92 (target $47). But Blended CAC on this channel is
+    $558 (132% above target $240, off target): hold — the advice follows Blended CAC.'"""
+    said = advice.reason.rstrip(".")
+    if advice.decision:
+        said = f"Rule “{advice.decision.rule.name}” asks to {advice.action}: {said}"
+    else:
+        said = f"The drivers say {advice.action}: {said}"
+    label = headline.metric.label
+    return (
+        f"{said}. But {label} on this channel is {headline.display} ({headline.label}): "
+        f"{action} — the advice follows {label}."
+    )

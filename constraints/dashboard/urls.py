@@ -1,6 +1,6 @@
 from django.urls import path
 
-from constraints.dashboard import accounts, views
+from constraints.dashboard import accounts, slack, views
 
 urlpatterns = [
     path("login/", accounts.login, name="constraints-login"),
@@ -17,6 +17,11 @@ urlpatterns = [
         name="constraints-decision-approve",
     ),
     path(
+        "decisions/approve-all/",
+        views.approve_all_decisions,
+        name="constraints-decision-approve-all",
+    ),
+    path(
         "decisions/<int:pk>/reject/",
         views.reject_decision,
         name="constraints-decision-reject",
@@ -27,4 +32,6 @@ urlpatterns = [
         name="constraints-alert-acknowledge",
     ),
     path("alerts/<int:pk>/snooze/", views.snooze_alert, name="constraints-alert-snooze"),
+    path("alerts/<int:pk>/reopen/", views.reopen_alert, name="constraints-alert-reopen"),
+    path("slack/interactions/", slack.slack_interactions, name="constraints-slack-interactions"),
 ]

@@ -86,26 +86,37 @@ def _may_see_health(request: HttpRequest) -> bool:
 @require_POST
 @login_required
 def acknowledge_alert(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = _get_allowed(request, ACKNOWLEDGE, Alert, pk)
+    alert = _get_allowed(request, Alert, pk, ACKNOWLEDGE)
     if alert.acknowledge(request.user):
-        messages.success(request, f"Acknowledged: {alert.title}")
-    else:
-        messages.info(request, f"Already {alert.get_status_display().lower()}: {alert.title}")
-    return _back(request, "alerts")
+        return _answered(request, f"Acknowledged: {alert.title}", anchor="alerts")
+    words = f"Already {alert.get_status_display().lower()}: {alert.title}"
+    return _answered(request, words, anchor="alerts", ok=False)
 
 
 @require_POST
 @login_required
 def snooze_alert(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = _get_allowed(request, ACKNOWLEDGE, Alert, pk)
+    alert = _get_allowed(request, Alert, pk, ACKNOWLEDGE)
     until = snooze_until(request.POST, now=timezone.now())
     if until is None:
         return HttpResponseBadRequest("Give hours (1 to 2160) or an ISO date-time `until`.")
     if alert.snooze(until):
-        messages.success(request, f"Snoozed until {until:%Y-%m-%d %H:%M}: {alert.title}")
-    else:
-        messages.info(request, f"Already {alert.get_status_display().lower()}: {alert.title}")
-    return _back(request, "alerts")
+        when = timezone.localtime(until, business_tz())
+        return _answered(request, f"Snoozed until {when:%a %-d %b %H:%M} {when.tzname()}: "
+                         f"{alert.title}", anchor="alerts")  # fmt: skip
+    words = f"Already {alert.get_status_display().lower()}: {alert.title}"
+    return _answered(request, words, anchor="alerts", ok=False)
+
+
+@require_POST
+@login_required
+def reopen_alert(request: HttpRequest, pk: int) -> HttpResponse:
+    """Un-snooze or un-acknowledge: the alert is open again."""
+    alert = _get_allowed(request, Alert, pk, ACKNOWLEDGE)
+    if alert.reopen():
+        return _answered(request, f"Open again: {alert.title}", anchor="alerts")
+    words = f"Not reopened: it is {alert.get_status_display().lower()}: {alert.title}"
+    return _answered(request, words, anchor="alerts", ok=False)
 
 
 def snooze_until(data, *, now: dt.datetime) -> dt.datetime | None:
@@ -127,37 +138,59 @@ def snooze_until(data, *, now: dt.datetime) -> dt.datetime | None:
 @require_POST
 @login_required
 def approve_decision(request: HttpRequest, pk: int) -> HttpResponse:
-    decision = _get_allowed(request, APPROVE, Decision, pk)
-    if approval.approve(decision=decision, user=request.user):
-        outcome = decision.get_status_display().lower()
-        messages.success(request, f"Approved: {decision.rule.name} → {decision.target_label}"
-                         f" ({outcome}). {decision.reason}")  # fmt: skip
-    else:
-        messages.warning(
-            request, f"Not approved: it is already {decision.get_status_display().lower()}."
-        )
-    return _back(request, "pending")
+    decision = _get_allowed(request, Decision, pk, APPROVE)
+    note = request.POST.get("reason", "")
+    if approval.approve(decision=decision, user=request.user, note=note):
+        return _answered(request, approved_words(decision), anchor="today")
+    words = f"Not approved: it is already {decision.get_status_display().lower()}."
+    return _answered(request, words, anchor="today", ok=False)
 
 
 @require_POST
 @login_required
 def reject_decision(request: HttpRequest, pk: int) -> HttpResponse:
-    decision = _get_allowed(request, APPROVE, Decision, pk)
-    if approval.reject(decision=decision, user=request.user):
-        messages.success(request, f"Rejected: {decision.rule.name} → {decision.target_label}.")
-    else:
-        messages.warning(
-            request, f"Not rejected: it is already {decision.get_status_display().lower()}."
-        )
-    return _back(request, "pending")
+    decision = _get_allowed(request, Decision, pk, APPROVE)
+    note = request.POST.get("reason", "")
+    if approval.reject(decision=decision, user=request.user, note=note):
+        words = f"Rejected: {decision.rule.name} → {decision.target_label}."
+        return _answered(request, words, anchor="today")
+    words = f"Not rejected: it is already {decision.get_status_display().lower()}."
+    return _answered(request, words, anchor="today", ok=False)
 
 
-def _get_allowed(request: HttpRequest, permission: str, model, pk: int):
-    """The object, for a user whose role holds the permission; others get a plain 403, not
-    a login loop."""
+@require_POST
+@login_required
+def approve_all_decisions(request: HttpRequest) -> HttpResponse:
+    """'Approve all': the proposals the page showed (ids in `decisions`), each once."""
+    if not request.user.has_perm(APPROVE):
+        raise PermissionDenied("Only approvers answer proposals.")
+    ids = [int(i) for i in request.POST.get("decisions", "").split(",") if i.strip().isdigit()]
+    waiting = list(Decision.objects.filter(pk__in=ids, status=Decision.Status.PROPOSED))
+    done = approval.approve_all(decisions=waiting, user=request.user)
+    words = f"Approved {len(done)} of {len(ids)}: " + "; ".join(approved_words(d) for d in done)
+    return _answered(request, words if done else "Nothing approved: all were already answered.",
+                     anchor="today", ok=bool(done))  # fmt: skip
+
+
+def approved_words(decision: Decision) -> str:
+    outcome = decision.get_status_display().lower()
+    return f"Approved: {decision.rule.name} → {decision.target_label} ({outcome})."
+
+
+def _get_allowed(request: HttpRequest, model, pk: int, permission: str):
+    """Only people with the role's permission act; others get a plain 403, not a login loop."""
     if not request.user.has_perm(permission):
         raise PermissionDenied("Your role does not allow this.")
     return get_object_or_404(model, pk=pk)
+
+
+def _answered(request: HttpRequest, text: str, *, anchor: str, ok: bool = True) -> HttpResponse:
+    """The page's script asks for JSON and shows `text` where the person clicked; a plain
+    form post goes back to the page, which shows it in the section it came from."""
+    if "application/json" in request.headers.get("Accept", ""):
+        return JsonResponse({"ok": ok, "message": text})
+    (messages.success if ok else messages.warning)(request, text, extra_tags=anchor)
+    return _back(request, anchor)
 
 
 def _back(request: HttpRequest, anchor: str) -> HttpResponse:

@@ -2,6 +2,7 @@ from constraints.models.alerts import Alert, AlertPolicy, Delivery
 from constraints.models.constraint import Constraint, Metric
 from constraints.models.health import Heartbeat
 from constraints.models.rules import ActionSwitch, Condition, Decision, Rule
+from constraints.models.slack import SlackIdentity, SlackInteraction
 
 __all__ = [
     "ActionSwitch",
@@ -14,4 +15,6 @@ __all__ = [
     "Heartbeat",
     "Metric",
     "Rule",
+    "SlackIdentity",
+    "SlackInteraction",
 ]

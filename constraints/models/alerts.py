@@ -38,6 +38,11 @@ class AlertQuerySet(models.QuerySet):
         """Unresolved integration alerts about any of these source keys."""
         return self.unresolved().filter(kind=Alert.Kind.INTEGRATION, source__in=sources)
 
+    def answered(self, *, now: dt.datetime) -> "AlertQuerySet":
+        """Acknowledged alerts and those snoozed now: off the page's open list, not gone."""
+        snoozed = Q(status=Alert.Status.SNOOZED, snoozed_until__gt=now)
+        return self.filter(Q(status=Alert.Status.ACKNOWLEDGED) | snoozed).order_by("-opened_at")
+
     def needing_attention(self) -> "AlertQuerySet":
         """Open alerts, and snoozed ones whose snooze has run out; most severe first."""
         severity = models.Case(
@@ -130,6 +135,17 @@ class Alert(models.Model):
         if until <= timezone.now():
             raise ValueError("A snooze must end in the future.")
         return self._answer(status=self.Status.SNOOZED, snoozed_until=until)
+
+    def reopen(self) -> bool:
+        """Undo an acknowledgement or a snooze: open again, on the page and due for a message.
+        False when it was neither (open already, or resolved)."""
+        answered = [self.Status.ACKNOWLEDGED, self.Status.SNOOZED]
+        claimed = Alert.objects.filter(pk=self.pk, status__in=answered).update(
+            status=self.Status.OPEN, snoozed_until=None, acknowledged_at=None,
+            acknowledged_by=None,
+        )  # fmt: skip
+        self.refresh_from_db()
+        return claimed == 1
 
     def _answer(self, **fields) -> bool:
         waiting = [self.Status.OPEN, self.Status.SNOOZED]
@@ -271,6 +287,7 @@ class Delivery(models.Model):
     class Kind(models.TextChoices):
         ALERT = "alert", "Alert"
         DIGEST = "digest", "Weekly digest"
+        TEST = "test", "Test message"  # from the alert policy's admin page; not in the budget
 
     class Transport(models.TextChoices):
         SLACK = "slack", "Slack"

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models import Q
@@ -157,6 +158,22 @@ class Metric(models.Model):
         if self.scale <= 0:
             raise ValidationError({"scale": "Scale must be positive."})
 
+    def format(self, value: float | None, *, trim: bool = False) -> str:
+        """A value in this metric's unit, the same on the page, in Slack, email and the
+        digest: '$41.20', '$438', '3.42%', '1,204', '—' for no value. `trim` drops trailing
+        zeros, for round numbers such as targets ('$47', '3.2%')."""
+        if value is None:
+            return "—"
+        if self.unit == self.Unit.CURRENCY:
+            number = _number(abs(value), 0 if abs(value) >= 100 else 2, trim)
+            symbol = getattr(settings, "CURRENCY_SYMBOL", "$")
+            return f"{'−' if value < 0 else ''}{symbol}{number}"
+        if self.unit == self.Unit.PERCENT:
+            return f"{_number(value, 1 if abs(value) >= 10 else 2, trim)}%"
+        if self.unit == self.Unit.COUNT:
+            return _number(value, 0, trim)
+        return _number(value, 1, trim)
+
     def is_on_target(self, value: float | None) -> bool | None:
         """True when value meets the target in this metric's direction; None when unknown."""
         if value is None or self.target is None:
@@ -164,3 +181,8 @@ class Metric(models.Model):
         if self.direction == self.Direction.LOWER:
             return value <= float(self.target)
         return value >= float(self.target)
+
+
+def _number(value: float, digits: int, trim: bool) -> str:
+    text = f"{value:,.{digits}f}"
+    return text.rstrip("0").rstrip(".") if trim and "." in text else text

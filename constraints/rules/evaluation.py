@@ -173,6 +173,8 @@ def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None
     seen_before = set(run.known)
     if rule.mode != Rule.Mode.AUTOMATIC:
         fired = record_many(rule=rule, day=day, fired=fired, run=run)
+    if rule.mode == Rule.Mode.APPROVAL:
+        present_proposals(rule=rule, day=day, fired=fired, run=run, before=seen_before)
     decided = [
         decide(
             rule=rule,
@@ -225,6 +227,16 @@ def record_many(*, rule: Rule, day: dt.date, fired: list, run: Run) -> list:
     stored = Decision.objects.filter(idempotency_key__in=new).select_related("rule")
     run.known.update({d.idempotency_key: d for d in stored})
     return fired
+
+
+def present_proposals(*, rule: Rule, day: dt.date, fired: list, run: Run, before: set) -> None:
+    """New proposals get the budget they would change (read from the platform now) and are
+    announced; proposals known before this run were presented then."""
+    for target, _, _ in fired:
+        key = Decision.key_for(rule=rule, target=target, period=day)
+        decision = run.known.get(key)
+        if key not in before and decision is not None:
+            approval.announce(decision=approval.preview(decision=decision))
 
 
 def decide(

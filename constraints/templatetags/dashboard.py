@@ -70,13 +70,20 @@ CELL = (
     '</span>{}<span class="visually-hidden">{}</span></td>'
 )
 CELL_TAG = '<span class="cell-tag" aria-hidden="true">{} {}</span>'
+CELL_DOUBT = (
+    '<span class="cell-doubt-note" title="{0}">⚠ data check'
+    '<span class="visually-hidden">: {0}</span></span>'
+)
 
 
 def _cell(cell: Reading, *, first: bool) -> str:
     # html.escape is what Django's escape() calls; format_html's per-argument checks cost
     # more than the cell itself.
     tag = CELL_TAG.format(escape(cell.arrow), escape(cell.short_label)) if cell.short_label else ""
+    doubt = " cell-doubt" if cell.doubt else ""
+    if cell.doubt:
+        tag += CELL_DOUBT.format(escape(cell.doubt))
     return CELL.format(
-        escape(cell.verdict), " group-start" if first else "", escape(cell.csv_value),
+        escape(cell.verdict) + doubt, " group-start" if first else "", escape(cell.csv_value),
         escape(cell.window), escape(cell.display), tag, escape(cell.label),
     )  # fmt: skip

@@ -1,5 +1,6 @@
-// The dashboard page: draw each chart from the JSON inlined next to it, and submit the
-// channel filter when it changes (the Apply button stays for people without JavaScript).
+// The dashboard page: draw each chart from the JSON inlined next to it, submit the channel
+// filter when it changes (the Apply button stays for people without JavaScript), and answer
+// proposals and alerts in place: the forms post as usual without JavaScript.
 "use strict";
 
 (function () {
@@ -29,8 +30,51 @@
     });
   }
 
+  // The confirmation replaces the buttons of the card (or list) the form belongs to.
+  function confirmIn(form, text, ok) {
+    var scope = form.closest("[data-answer]") || form.parentNode;
+    var note = document.createElement("p");
+    note.className = "confirmation " + (ok ? "confirmation-ok" : "confirmation-warn");
+    note.setAttribute("role", "status");
+    note.tabIndex = -1;
+    note.textContent = text;
+    scope.querySelectorAll(".actions, .approve-all").forEach(function (node) {
+      node.remove();
+    });
+    scope.appendChild(note);
+    note.focus({ preventScroll: true });
+  }
+
+  function answerInPlace() {
+    document.querySelectorAll("form[data-inline]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        event.preventDefault();
+        form.querySelectorAll("button").forEach(function (b) {
+          b.disabled = true;
+        });
+        fetch(form.action, {
+          method: "POST",
+          body: new FormData(form),
+          headers: { Accept: "application/json" },
+          credentials: "same-origin",
+        })
+          .then(function (response) {
+            if (!response.ok) throw new Error("HTTP " + response.status);
+            return response.json();
+          })
+          .then(function (answer) {
+            confirmIn(form, answer.message, answer.ok);
+          })
+          .catch(function () {
+            form.submit(); // the plain post: the server says what happened
+          });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     autosubmitFilters();
+    answerInPlace();
     drawCharts();
   });
 })();

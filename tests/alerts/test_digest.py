@@ -35,7 +35,7 @@ def test_it_shows_the_headline_this_week_against_last_week_and_target(constraint
     text = build_digest(now=MONDAY)["text"]
     line = next(line for line in text.splitlines() if line.startswith("- Blended CAC"))
     assert "last week" in line
-    assert "target 420.00" in line
+    assert "target $420" in line and "Blended CAC: $" in line  # in the unit, as on the page
     assert ("on target" in line) or ("off target" in line)
 
 

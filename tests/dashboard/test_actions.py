@@ -19,7 +19,7 @@ def url(name: str, obj) -> str:
 
 def test_it_approves_a_proposal_and_records_who(staff_client, staff, demo):
     response = staff_client.post(url(APPROVE, demo["proposed"]))
-    assert response.status_code == 302 and response.url == "/#pending"
+    assert response.status_code == 302 and response.url == "/#today"
     demo["proposed"].refresh_from_db()
     # Approving executes at once: the demo source has no platform, so it is simulated.
     assert demo["proposed"].status == Decision.Status.SIMULATED
@@ -61,7 +61,10 @@ def test_it_snoozes_an_alert_for_the_chosen_time(staff_client, demo):
     demo["spike"].refresh_from_db()
     assert demo["spike"].status == Alert.Status.SNOOZED
     assert demo["spike"].snoozed_until >= before + dt.timedelta(days=7)
-    assert "Google Ads spend" not in staff_client.get("/").content.decode().split('id="alerts"')[1]
+    page = staff_client.get("/").content.decode()
+    alerts = page.split('id="alerts"')[1].split("</section>")[0]
+    assert "Snoozed until" in alerts  # the confirmation, in the section that was clicked
+    assert f'id="alert-{demo["spike"].pk}"' not in alerts
 
 
 def test_it_refuses_a_snooze_longer_than_90_days_or_not_a_number(staff_client, demo):

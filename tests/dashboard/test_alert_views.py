@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -81,7 +82,9 @@ def test_it_answers_post_only(staff, alert):
 
 def test_it_requires_the_csrf_token(django_user_model, alert):
     client = Client(enforce_csrf_checks=True)
-    client.force_login(django_user_model.objects.create_user("s", is_staff=True))
+    user = django_user_model.objects.create_user("s", is_staff=True)
+    user.groups.add(Group.objects.get(name="Approver"))
+    client.force_login(user)
     response = client.post(reverse("constraints-alert-snooze", args=[alert.pk]))
     assert response.status_code == 403
     alert.refresh_from_db()

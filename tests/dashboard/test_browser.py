@@ -55,8 +55,11 @@ def demo_site(transactional_db):
     return decisions
 
 
-def open_dashboard(browser, live_server, *, width: int, height: int):
-    page = browser.new_page(viewport={"width": width, "height": height})
+def open_dashboard(browser, live_server, *, width: int, height: int, javascript: bool = True):
+    context = browser.new_context(
+        viewport={"width": width, "height": height}, java_script_enabled=javascript
+    )
+    page = context.new_page()
     errors: list[str] = []
     page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -65,10 +68,58 @@ def open_dashboard(browser, live_server, *, width: int, height: int):
     page.fill("#id_password", PASSWORD)
     page.click("form.stacked button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
-    page.wait_for_function(
-        "[...document.querySelectorAll('.plot')].every(n => n.dataset.rendered === 'true')"
-    )
+    if javascript:
+        page.wait_for_function(
+            "[...document.querySelectorAll('.plot')].every(n => n.dataset.rendered === 'true')"
+        )
     return page, errors
+
+
+def in_first_screen(page, locator) -> bool:
+    """Wholly inside the viewport as it is now (no scrolling)."""
+    box = locator.bounding_box()
+    height, width = page.viewport_size["height"], page.viewport_size["width"]
+    return (
+        box is not None
+        and 0 <= box["y"]
+        and box["y"] + box["height"] <= height
+        and (0 <= box["x"] and box["x"] + box["width"] <= width)
+    )
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)])
+def test_it_shows_the_day_and_its_first_approval_on_the_first_screen(
+    live_server, browser, width, height
+):
+    page, errors = open_dashboard(browser, live_server, width=width, height=height)
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"today-{width}.png"))
+    sentence = page.locator(".today-sentence")
+    assert "1 budget raise on Google Ads" in sentence.inner_text()
+    assert in_first_screen(page, sentence)
+    approve = page.locator("#today .proposal").first.get_by_role("button", name="Approve")
+    assert in_first_screen(page, approve)
+    assert errors == []
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_it_confirms_an_approval_where_it_was_clicked(live_server, browser, javascript):
+    page, errors = open_dashboard(
+        browser, live_server, width=390, height=844, javascript=javascript
+    )
+    page.locator("#today .proposal").first.get_by_role("button", name="Approve").click()
+    confirmation = page.locator("#today .confirmation, #today .messages li").first
+    confirmation.wait_for()
+    assert confirmation.inner_text().startswith("Approved: Scale efficient search")
+    assert in_first_screen(page, confirmation)
+    if javascript:  # answered in place: no navigation happened
+        assert page.url == f"{live_server.url}/"
+    page.screenshot(path=str(ARTIFACTS / f"approved-{'js' if javascript else 'nojs'}.png"))
+    page.goto(f"{live_server.url}/")
+    assert "Nothing is waiting for you." in page.locator("#pending").inner_text()
+    assert errors == []
 
 
 @pytest.mark.browser
@@ -84,7 +135,8 @@ def test_it_renders_every_chart_and_approves_a_pending_action(live_server, brows
     page.screenshot(path=str(ARTIFACTS / "dashboard-desktop.png"), full_page=True)
 
     page.get_by_role("button", name="Approve").first.click()
-    page.wait_for_url(f"{live_server.url}/#pending")
+    page.locator("#today .confirmation").wait_for()
+    page.goto(f"{live_server.url}/")
     assert "Nothing is waiting for you." in page.locator("#pending").inner_text()
     audit = page.locator("#recent tbody tr").first.inner_text()
     assert "Raise daily budget" in audit and "Applied (simulated" in audit and "founder" in audit

@@ -48,7 +48,7 @@ def test_it_executes_an_approved_proposal_once(client, staff, proposals):
     first = post(client, "constraints-decision-approve", decision)
     second = post(client, "constraints-decision-approve", decision)
     decision.refresh_from_db()
-    assert first.status_code == 302 and first["Location"] == "/#pending"
+    assert first.status_code == 302 and first["Location"] == "/#today"
     assert decision.status == Decision.Status.SIMULATED
     assert decision.approved_by == staff and decision.answered_at is not None
     assert second.status_code == 302
@@ -63,7 +63,7 @@ def test_it_rejects_a_proposal(client, staff, proposals):
     proposals[0].refresh_from_db()
     assert proposals[0].status == Decision.Status.REJECTED
     assert proposals[0].reason == "Rejected by founder."
-    assert proposals[0].after_value is None
+    assert not Decision.objects.filter(status__in=Decision.CHANGED).exists()
 
 
 def test_it_redirects_only_to_this_site(client, staff, proposals):
@@ -71,7 +71,7 @@ def test_it_redirects_only_to_this_site(client, staff, proposals):
     response = post(
         client, "constraints-decision-reject", proposals[0], next="https://evil.example"
     )
-    assert response["Location"] == "/#pending"
+    assert response["Location"] == "/#today"
 
 
 def test_it_refuses_non_staff_and_get(client, proposals, db):
@@ -106,3 +106,35 @@ def test_it_lists_pending_and_recent_decisions(proposals):
     assert list(Decision.objects.recent()) == sorted(
         proposals, key=lambda d: d.created_at, reverse=True
     )
+
+
+def test_it_keeps_the_reason_given_for_a_rejection(client, staff, proposals):
+    client.force_login(staff)
+    response = client.post(
+        reverse("constraints-decision-reject", args=[proposals[0].pk]),
+        {"reason": "  Waiting for   the new landing page "},
+        HTTP_ACCEPT="application/json",
+    )
+    proposals[0].refresh_from_db()
+    assert response.json()["ok"] is True and response.json()["message"].startswith("Rejected")
+    assert proposals[0].reason == "Rejected by founder. Waiting for the new landing page"
+
+
+def test_it_approves_all_of_a_days_proposals_each_once(client, staff, proposals):
+    client.force_login(staff)
+    ids = ",".join(str(d.pk) for d in proposals)
+    url = reverse("constraints-decision-approve-all")
+    first = client.post(url, {"decisions": ids}, HTTP_ACCEPT="application/json").json()
+    again = client.post(url, {"decisions": ids}, HTTP_ACCEPT="application/json").json()
+    assert first["ok"] and first["message"].startswith(f"Approved {len(proposals)} of 3")
+    assert again == {"ok": False, "message": "Nothing approved: all were already answered."}
+    assert Decision.objects.filter(status=Decision.Status.PROPOSED).count() == 0
+    assert Decision.objects.filter(approved_by=staff).count() == len(proposals)
+
+
+def test_it_refuses_approve_all_without_the_approver_permission(client, proposals):
+    client.force_login(User.objects.create_user("viewer", password="pw", is_staff=True))
+    ids = ",".join(str(d.pk) for d in proposals)
+    response = client.post(reverse("constraints-decision-approve-all"), {"decisions": ids})
+    assert response.status_code == 403
+    assert Decision.objects.filter(status=Decision.Status.PROPOSED).count() == len(proposals)

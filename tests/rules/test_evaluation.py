@@ -20,7 +20,7 @@ def test_it_notifies_once_per_target_and_period(constraint, pulled, day):
     assert [d.pk for d in second.decisions] == [d.pk for d in first.decisions]
     assert Decision.objects.count() == 1
     alert = Alert.objects.get(kind=Alert.Kind.RULE)
-    assert alert.body.startswith("cpa ") and alert.body.endswith("(rule: > 0)")
+    assert alert.body.startswith("Cost per acquisition $") and alert.body.endswith("(rule: > 0)")
 
 
 def test_it_records_what_the_rule_saw(constraint, pulled, google, day):
