@@ -13,6 +13,9 @@ from constraints.models import (
     Metric,
 )
 from constraints.models.constraint import role_errors
+from constraints.rules.evaluation import evaluate
+from constraints.switching import switch
+from sources.days import yesterday
 
 
 class MetricFormSet(BaseInlineFormSet):
@@ -68,9 +71,13 @@ class ConstraintAdmin(admin.ModelAdmin):
             self.message_user(request, "Choose exactly one constraint.", messages.ERROR)
             return
         constraint = queryset.get()
+        if not request.user.has_perm("constraints.switch_constraint"):
+            self.message_user(request, "Only operators switch constraints.", messages.ERROR)
+            return
         try:
-            constraint.activate()
+            switched = switch(to=constraint)
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return
-        self.message_user(request, f"{constraint} is now the active constraint.")
+        evaluate(day=yesterday())
+        self.message_user(request, switched.summary())

@@ -113,9 +113,7 @@ def approve_decision(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Approved: {decision.rule.name} → {decision.target_label}"
                          f" ({outcome}). {decision.reason}")  # fmt: skip
     else:
-        messages.warning(
-            request, f"Not approved: it is already {decision.get_status_display().lower()}."
-        )
+        messages.warning(request, f"Not approved: {approval.why_not_answered(decision)}")
     return _back(request, "pending")
 
 
@@ -126,9 +124,7 @@ def reject_decision(request: HttpRequest, pk: int) -> HttpResponse:
     if approval.reject(decision=decision, user=request.user):
         messages.success(request, f"Rejected: {decision.rule.name} → {decision.target_label}.")
     else:
-        messages.warning(
-            request, f"Not rejected: it is already {decision.get_status_display().lower()}."
-        )
+        messages.warning(request, f"Not rejected: {approval.why_not_answered(decision)}")
     return _back(request, "pending")
 
 

@@ -4,15 +4,18 @@ the caller that claimed it executes."""
 
 from django.utils import timezone
 
-from constraints.models import Decision
+from constraints.models import Constraint, Decision
 from constraints.rules.execution import execute
 
 
 def _answer(*, decision: Decision, user, status: str) -> bool:
     now = timezone.now()
-    claimed = Decision.objects.filter(
+    waiting = Decision.objects.filter(
         pk=decision.pk, status=Decision.Status.PROPOSED, expires_at__gt=now
-    ).update(
+    )
+    if status == Decision.Status.APPROVED:  # only the active constraint's rules may act
+        waiting = waiting.filter(rule__constraint__status=Constraint.Status.ACTIVE)
+    claimed = waiting.update(
         status=status,
         approved_by=user,
         answered_at=now,
@@ -31,6 +34,20 @@ def approve(*, decision: Decision, user) -> bool:
     execute(decision=decision)
     decision.refresh_from_db()
     return True
+
+
+def why_not_answered(decision: Decision) -> str:
+    """What to tell someone whose approval or rejection was refused."""
+    constraint = decision.rule.constraint
+    if constraint.status != Constraint.Status.ACTIVE:
+        return (
+            f"its constraint '{constraint}' is archived"
+            f"{f' since {constraint.ended_on}' if constraint.ended_on else ''}; "
+            f"it is {decision.get_status_display().lower()} and will not be applied."
+        )
+    if decision.status == Decision.Status.PROPOSED:
+        return "it expired: its period is over."
+    return f"it is already {decision.get_status_display().lower()}. {decision.reason}".strip()
 
 
 def reject(*, decision: Decision, user) -> bool:
