@@ -22,7 +22,7 @@ from constraints.dashboard.readings import Reading
 from constraints.dashboard.recommendations import Recommendation, from_decisions, from_drivers
 from constraints.models import Alert, Constraint, Decision, Metric
 from constraints.models.constraint import role_errors
-from sources.days import today, yesterday
+from sources.days import yesterday
 from sources.models import Campaign, Channel, Measure, Source, SyncRun
 
 PERIODS = (7, 28, 90)
@@ -278,7 +278,7 @@ def channel_rows(*, page: Dashboard, table: metrics.DailyTable) -> list[ChannelR
         for d in page.drivers
         for days, _ in WINDOWS
     }
-    decided = decisions_by_channel(as_of=page.as_of)
+    decided = decisions_by_channel(as_of=page.as_of, constraint=page.constraint)
     rows = []
     for key in sorted(table.channels, key=lambda k: names[k].name if k in names else k):
         cells = [
@@ -305,12 +305,16 @@ def recent_decisions() -> list[Decision]:
     return list(done[:RECENT_ACTIONS])
 
 
-def decisions_by_channel(*, as_of: dt.date) -> dict[str, list[Decision]]:
-    """The day's decisions that still stand, keyed by channel (campaign targets included)."""
+def decisions_by_channel(
+    *, as_of: dt.date, constraint: Constraint | None = None
+) -> dict[str, list[Decision]]:
+    """The day's decisions that still stand, keyed by channel (campaign targets included);
+    only those of `constraint`'s rules when given (an archived one's page shows its own)."""
     ignored = [Decision.Status.REJECTED, Decision.Status.EXPIRED, Decision.Status.SKIPPED]
-    day = Decision.objects.filter(period__gte=as_of, period__lte=today()).exclude(
-        status__in=ignored
-    )
+    until = as_of + dt.timedelta(days=1)  # today, for the active page
+    day = Decision.objects.filter(period__gte=as_of, period__lte=until).exclude(status__in=ignored)
+    if constraint is not None:
+        day = day.filter(rule__constraint=constraint)
     day = list(day.select_related("rule").order_by("created_at"))
     # Rules name campaigns "campaign:<source key>:<platform id>" (constraints/rules/judging.py).
     ids = [d.target.rsplit(":", 1)[1] for d in day if d.target.startswith("campaign:")]

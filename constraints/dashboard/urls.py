@@ -1,6 +1,6 @@
 from django.urls import path
 
-from constraints.dashboard import views
+from constraints.dashboard import constraint_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="constraints-dashboard"),
@@ -23,4 +23,12 @@ urlpatterns = [
         name="constraints-alert-acknowledge",
     ),
     path("alerts/<int:pk>/snooze/", views.snooze_alert, name="constraints-alert-snooze"),
+    path("constraints/", constraint_views.constraints, name="constraints-list"),
+    path("constraints/<int:pk>/", constraint_views.constraint_page, name="constraints-page"),
+    path("constraints/switch/", constraint_views.switch, name="constraints-switch"),
+    path(
+        "constraints/switch/confirm/",
+        constraint_views.switch_confirm,
+        name="constraints-switch-confirm",
+    ),
 ]
