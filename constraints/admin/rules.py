@@ -7,6 +7,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Max
 from django.forms import BaseInlineFormSet, ModelForm, all_valid
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -14,6 +15,8 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
 
+from constraints.dashboard.bench_charts import budget_path_figure
+from constraints.dashboard.readings import format_value
 from constraints.models import (
     ActionSwitch,
     Condition,
@@ -21,16 +24,16 @@ from constraints.models import (
     Metric,
     Rule,
 )
-from constraints.dashboard.bench_charts import budget_path_figure
-from constraints.dashboard.readings import format_value
 from constraints.models.rules import plain_number
 from constraints.rules.actions.notify import describe_seen
 from constraints.rules.backtest import DAYS, last_settled_day, simulate
 from constraints.rules.dry_run import evaluate_now
 from constraints.rules.evaluation import describe
+from constraints.rules.impact import applied, impacts, rule_record
 from sources.models import Measure
 
 MEASURE_LOOKBACK = dt.timedelta(days=90)
+DEFAULT_PRIORITY = Rule._meta.get_field("priority").default
 
 
 def plain_decimals(form: ModelForm) -> None:
@@ -42,12 +45,11 @@ def plain_decimals(form: ModelForm) -> None:
 
 
 def measure_choices() -> list[tuple[str, str]]:
-    """The measures the sources deliver (stored in the last 90 days) and the ones any
+    """The measures the sources deliver (stored in the 90 days up to the latest) and any
     metric names, for a condition's minimum sample."""
-    since = dt.date.today() - MEASURE_LOOKBACK
-    stored = set(
-        Measure.objects.filter(date__gte=since).values_list("name", flat=True).distinct()
-    )
+    latest = Measure.objects.aggregate(latest=Max("date"))["latest"]
+    recent = Measure.objects.filter(date__gte=latest - MEASURE_LOOKBACK) if latest else None
+    stored = set(recent.values_list("name", flat=True).distinct()) if recent else set()
     named = {m for metric in Metric.objects.all() for m in metric.numerator_measures}
     named |= {m for metric in Metric.objects.all() for m in metric.denominator_measures}
     labels = [(n, n if n in stored else f"{n} (no data yet)") for n in sorted(stored | named)]
@@ -146,6 +148,14 @@ RULE_FIELDS = [
 
 class RuleForm(ModelForm):
     webhook_url = forms.URLField(required=False, assume_scheme="https")
+    priority = forms.IntegerField(
+        required=False, min_value=0, max_value=32767, initial=DEFAULT_PRIORITY,
+        help_text=Rule._meta.get_field("priority").help_text + f" Empty = {DEFAULT_PRIORITY}.",
+    )  # fmt: skip
+
+    def clean_priority(self) -> int:
+        value = self.cleaned_data.get("priority")
+        return DEFAULT_PRIORITY if value is None else value
 
     class Meta:
         model = Rule
@@ -211,8 +221,7 @@ class RuleAdmin(admin.ModelAdmin):
 
     @admin.display(description="Worked")
     def worked(self, obj: Rule) -> str:
-        from constraints.rules.impact import rule_record
-
+        """Of its applied actions judged so far, how many moved its metric the intended way."""
         record = rule_record(obj)
         return record.words if record.judged else "—"
 
@@ -242,8 +251,8 @@ class RuleAdmin(admin.ModelAdmin):
         if request.method != "POST":
             return JsonResponse({"error": "POST the rule form."}, status=405)
         obj = Rule.objects.filter(pk=request.POST.get("_object_id") or None).first()
-        allowed = self.has_change_permission(request, obj) if obj else self.has_add_permission(
-            request
+        allowed = (
+            self.has_change_permission(request, obj) if obj else self.has_add_permission(request)
         )
         if not allowed:
             raise PermissionDenied
@@ -310,7 +319,9 @@ def action_in_unit(rule: Rule) -> str:
         verb = "Raise" if rule.action == Rule.Action.RAISE_BUDGET else "Lower"
         return f"{verb} budget {plain_number(value)} %"
     if rule.action == Rule.Action.SET_BUDGET and value is not None:
-        return f"Set budget {format_value(Metric(unit=Metric.Unit.CURRENCY), float(value), trim=True)}"
+        return (
+            f"Set budget {format_value(Metric(unit=Metric.Unit.CURRENCY), float(value), trim=True)}"
+        )
     return rule.get_action_display()
 
 
@@ -338,6 +349,7 @@ class DecisionAdmin(admin.ModelAdmin):
         "status",
         "reason",
         "numbers_seen",
+        "what_it_did",
         "before_value",
         "after_value",
         "before_status",
@@ -352,11 +364,18 @@ class DecisionAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    readonly_fields = ["numbers_seen"]
+    readonly_fields = ["numbers_seen", "what_it_did"]
 
     @admin.display(description="Numbers seen")
     def numbers_seen(self, obj: Decision) -> str:
         return describe_seen(obj.seen) or "—"
+
+    @admin.display(description="What it did")
+    def what_it_did(self, obj: Decision) -> str:
+        found = impacts(list(applied(Decision.objects.filter(pk=obj.pk))))
+        if not found:
+            return "Only applied budget and status changes are measured."
+        return render_to_string("constraints/_impact_rows.html", {"impacts": found})
 
     date_hierarchy = "created_at"
     list_select_related = ["rule", "approved_by"]

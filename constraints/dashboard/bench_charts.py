@@ -18,7 +18,8 @@ def budget_path_figure(result: Backtest) -> dict | None:
     for i, path in enumerate(paths):
         colour = PALETTE[i % len(PALETTE)]
         data.append({
-            "type": "scatter", "mode": "lines", "line": {"shape": "hv", "color": colour, "width": 2},
+            "type": "scatter", "mode": "lines",
+            "line": {"shape": "hv", "color": colour, "width": 2},
             "name": f"{path.label} budget", "x": [d.isoformat() for d in path.days],
             "y": [None if b is None else float(b) for b in path.budgets],
             "hovertemplate": f"%{{x}}<br>budget {currency_symbol()}%{{y:,.2f}}<extra></extra>",

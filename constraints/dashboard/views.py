@@ -24,6 +24,7 @@ from constraints.dashboard.page import Filters, build, csv_rows
 from constraints.health import health_report
 from constraints.models import Alert, Decision
 from constraints.rules import approval
+from constraints.rules.impact import impacts, measurable
 from sources.days import business_tz
 
 DEFAULT_SNOOZE_HOURS = 24
@@ -40,6 +41,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     page = build(filters=Filters.from_query(request.GET))
     context = {"page": page, "snooze_choices": SNOOZE_HOURS.items(), "plotly_js": PLOTLY_JS}
+    context["impacts"] = impacts([d for d in page.recent if measurable(d)])
     with timezone.override(business_tz()):  # times read in the business's zone, like days
         return render(request, "constraints/dashboard.html", context)
 

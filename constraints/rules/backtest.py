@@ -184,7 +184,9 @@ def _judge_day(rule, day, *, judge, targets, coverage, span) -> BacktestDay:
     entry.near = [near_words(f, targets.label(f.target)) for f in findings if not f.fired]
     entry.near = [n for n in entry.near if n]
     entry.steps = [
-        Step(target=t, label=label, fired=True, seen=f.seen) for f, ts in entry.fired for t, label in ts
+        Step(target=t, label=label, fired=True, seen=f.seen)
+        for f, ts in entry.fired
+        for t, label in ts
     ]
     return entry
 

@@ -68,7 +68,8 @@ def enabled_rules(constraint: Constraint | None) -> list[Rule]:
     if constraint is None:
         return []
     rules = constraint.rules.filter(enabled=True).prefetch_related("conditions", "channels")
-    return [r for r in rules if r.conditions.all()]
+    # Higher priority first: of two opposing rules firing on one target, it is the one that acts.
+    return sorted((r for r in rules if r.conditions.all()), key=lambda r: (-r.priority, r.pk))
 
 
 @dataclass
@@ -81,6 +82,7 @@ class Run:
     known: dict[str, Decision]  # decisions already recorded for the day, by key
     open_skips: set[str]  # fingerprints of open 'rule skipped' alerts
     policy: AlertPolicy  # says whether every firing is an alert, not only 'notify' rules
+    claims: dict[str, Rule] = field(default_factory=dict)  # target → the rule acting on it
 
     @classmethod
     def load(cls, *, constraint: Constraint, rules: list[Rule], day: dt.date) -> "Run":
@@ -120,6 +122,7 @@ def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None
         for finding in run.judge.findings(rule, day=day, fired_only=True)
         for target, label in run.targets.of(rule, finding)
     ]
+    fired = yield_to_opposing(rule=rule, day=day, fired=fired, run=run, report=report)
     seen_before = set(run.known)
     if rule.mode != Rule.Mode.AUTOMATIC:
         fired = record_many(rule=rule, day=day, fired=fired, run=run)
@@ -140,6 +143,29 @@ def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None
         for decision in decided:
             if decision.idempotency_key not in seen_before:
                 notify.send(decision)
+
+
+def yield_to_opposing(*, rule: Rule, day: dt.date, fired: list, run: Run, report: Report) -> list:
+    """Drop the firings on targets an opposing rule of higher priority already claimed this
+    day (rules run in priority order), recording each as skipped: the ledger says who yielded."""
+    if not rule.acts_on_platform:
+        return fired
+    kept = []
+    for target, label, seen in fired:
+        holder = run.claims.setdefault(target, rule)
+        if holder is rule or not holder.opposes(rule):
+            kept.append((target, label, seen))
+            continue
+        reason = (
+            f"Yielded to '{holder}' (priority {holder.priority} over {rule.priority}): both "
+            f"fired on this target for {day} and pull it opposite ways."
+        )
+        decision, _ = record(
+            rule=rule, target=target, day=day, target_label=label, seen=seen,
+            status=Decision.Status.SKIPPED, reason=reason,
+        )  # fmt: skip
+        report.decisions.append(decision)
+    return kept
 
 
 def record_many(*, rule: Rule, day: dt.date, fired: list, run: Run) -> list:

@@ -22,14 +22,15 @@ import numpy as np
 import pandas as pd
 
 from constraints.metrics import measures_of, ratio_of_sums, window_value
-from constraints.models import Decision, Metric, Rule
+from constraints.models import Condition, Decision, Metric, Rule
 from constraints.rules.backtest import last_settled_day
 from sources.models import Campaign, Measure
 
 AFTER = (7, 14)
 TREND_DAYS = 28
 MIN_TREND_DAYS = 14
-RECENT = 10
+_PLATFORM = {"raise_budget", "lower_budget", "set_budget", "pause", "resume"}
+_CHANGED = {Decision.Status.APPLIED, Decision.Status.SIMULATED}
 
 
 @dataclass
@@ -126,11 +127,13 @@ def _value(frame: pd.DataFrame, metric: Metric, since: dt.date, until: dt.date) 
 def applied(queryset=None):
     """Decisions that changed a platform (applied or simulated) with a budget or status."""
     queryset = Decision.objects.all() if queryset is None else queryset
-    changed = queryset.filter(status__in=[Decision.Status.APPLIED, Decision.Status.SIMULATED])
+    changed = queryset.filter(status__in=list(_CHANGED))
     return changed.filter(params__action__in=list(_PLATFORM)).select_related("rule__constraint")
 
 
-_PLATFORM = {"raise_budget", "lower_budget", "set_budget", "pause", "resume"}
+def measurable(decision: Decision) -> bool:
+    """The same test as `applied`, on a decision already loaded."""
+    return decision.status in _CHANGED and decision.params.get("action") in _PLATFORM
 
 
 def impacts(decisions: list[Decision]) -> list[Impact]:
@@ -139,7 +142,8 @@ def impacts(decisions: list[Decision]) -> list[Impact]:
         return []
     last_day = last_settled_day()
     channels = _channels(decisions)
-    metrics = {d.pk: _metric(d.rule) for d in decisions}
+    judged_by = _judged_by({d.rule_id for d in decisions})
+    metrics = {d.pk: judged_by.get(d.rule_id, (None, 1))[0] for d in decisions}
     used = [m for m in metrics.values() if m is not None]
     since = min(d.period for d in decisions) - dt.timedelta(days=TREND_DAYS)
     until = max(d.period for d in decisions) + dt.timedelta(days=max(AFTER))
@@ -155,16 +159,11 @@ def impacts(decisions: list[Decision]) -> list[Impact]:
                 frame[frame["channel"] == channel],
                 metric=metric,
                 period=decision.period,
-                judged_days=_judged_days(decision.rule),
+                judged_days=judged_by[decision.rule_id][1],
                 last_day=last_day,
             )
         found.append(impact)
     return found
-
-
-def recent_impacts(limit: int = RECENT) -> list[Impact]:
-    decisions = applied().order_by("-period", "-created_at")[:limit]
-    return impacts(list(decisions))
 
 
 @dataclass
@@ -187,16 +186,20 @@ def rule_record(rule: Rule) -> RuleRecord:
     return record
 
 
-def _metric(rule: Rule) -> Metric | None:
-    condition = rule.conditions.order_by("pk").first()
-    if condition is None:
-        return None
-    return rule.constraint.metrics.filter(key=condition.metric_key).first()
-
-
-def _judged_days(rule: Rule) -> int:
-    condition = rule.conditions.order_by("pk").first()
-    return condition.window_days if condition else 1
+def _judged_by(rule_ids: set[int]) -> dict[int, tuple[Metric | None, int]]:
+    """Each rule's first condition's metric and window, in two queries."""
+    first: dict[int, Condition] = {}
+    for condition in Condition.objects.filter(rule_id__in=rule_ids).order_by("pk"):
+        first.setdefault(condition.rule_id, condition)
+    constraint_of = dict(Rule.objects.filter(pk__in=rule_ids).values_list("pk", "constraint_id"))
+    metrics = {
+        (m.constraint_id, m.key): m
+        for m in Metric.objects.filter(constraint_id__in=set(constraint_of.values()))
+    }
+    return {
+        pk: (metrics.get((constraint_of.get(pk), c.metric_key)), c.window_days)
+        for pk, c in first.items()
+    }
 
 
 def _channels(decisions: list[Decision]) -> dict[int, str]:

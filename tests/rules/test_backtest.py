@@ -9,7 +9,7 @@ from constraints.models import Decision, Rule
 from constraints.rules import backtest as backtest_module
 from constraints.rules.backtest import simulate
 from sources.models import Campaign, Measure, Source
-from tests.rules_support import constraint, google, make_rule  # noqa: F401
+from tests.rules_support import make_rule
 
 FIRST = dt.date(2026, 3, 1)
 DAYS = 10
@@ -17,7 +17,7 @@ TARGET = "campaign:sheet:c1"
 
 
 @pytest.fixture
-def series(db, google, monkeypatch):  # noqa: F811
+def series(db, google, monkeypatch):
     """A week before FIRST at $100 a day and CPA $100, then ten days at $100 a day with the
     CPA given per day (conversions = 100 / CPA)."""
     source = Source.objects.create(key="sheet", name="Sheet", kind=Source.Kind.CSV)
@@ -39,7 +39,7 @@ def series(db, google, monkeypatch):  # noqa: F811
     return write
 
 
-def raise_rule(constraint, google, consecutive=1, **fields):  # noqa: F811
+def raise_rule(constraint, google, consecutive=1, **fields):
     fields = {
         "name": "Scale search", "scope": Rule.Scope.CAMPAIGNS, "channels": [google],
         "action": Rule.Action.RAISE_BUDGET, "action_value": 20, "cooldown_days": 2,
@@ -49,7 +49,7 @@ def raise_rule(constraint, google, consecutive=1, **fields):  # noqa: F811
     return make_rule(constraint, {**condition, "consecutive_periods": consecutive}, **fields)
 
 
-def test_it_follows_cooldown_ceiling_and_the_seven_day_limit(constraint, google, series):  # noqa: F811
+def test_it_follows_cooldown_ceiling_and_the_seven_day_limit(constraint, google, series):
     series([40.0] * DAYS)
     result = simulate(rule=raise_rule(constraint, google), days=DAYS)
     path = result.paths[TARGET]
@@ -66,7 +66,7 @@ def test_it_follows_cooldown_ceiling_and_the_seven_day_limit(constraint, google,
 
 
 def test_it_measures_the_seven_day_limit_from_the_budget_before_the_first_change(
-    constraint, google, series  # noqa: F811
+    constraint, google, series
 ):
     series([40.0] * DAYS)
     rule = raise_rule(constraint, google, cooldown_days=1, budget_ceiling=None)
@@ -78,7 +78,7 @@ def test_it_measures_the_seven_day_limit_from_the_budget_before_the_first_change
     assert path.budgets == [Decimal(n) for n in expected]
 
 
-def test_it_says_in_breach_one_of_two_periods(constraint, google, series):  # noqa: F811
+def test_it_says_in_breach_one_of_two_periods(constraint, google, series):
     series([40.0, 60.0, 40.0, 40.0, 60.0, 60.0, 60.0, 60.0, 60.0, 60.0])
     result = simulate(rule=raise_rule(constraint, google, consecutive=2), days=DAYS)
     assert result.days[0].near == ["Google Ads › Search: cpa in breach, 1 of 2 periods"]
@@ -87,7 +87,7 @@ def test_it_says_in_breach_one_of_two_periods(constraint, google, series):  # no
     assert result.paths[TARGET].budgets[2:4] == [Decimal(100), Decimal(120)]
 
 
-def test_it_skips_a_missing_day_without_carrying_the_row_over(constraint, google, series):  # noqa: F811
+def test_it_skips_a_missing_day_without_carrying_the_row_over(constraint, google, series):
     cpas = [40.0] * DAYS
     cpas[1] = None
     series(cpas)
@@ -97,7 +97,7 @@ def test_it_skips_a_missing_day_without_carrying_the_row_over(constraint, google
     assert result.paths[TARGET].budgets[:3] == [Decimal(120), Decimal(120), Decimal(144)]
 
 
-def test_it_leaves_a_target_another_rule_changed_that_day(constraint, google, series):  # noqa: F811
+def test_it_leaves_a_target_another_rule_changed_that_day(constraint, google, series):
     series([40.0] * DAYS)
     other = make_rule(constraint, {"metric_key": "cpa", "comparator": "gt", "threshold": 0},
                       name="Other", action=Rule.Action.LOWER_BUDGET, action_value=10)  # fmt: skip

@@ -10,7 +10,7 @@ from constraints.models import Decision, Rule
 from constraints.rules import impact as impact_module
 from constraints.rules.impact import impacts, rule_record
 from sources.models import Measure, Source
-from tests.rules_support import constraint, google, make_rule  # noqa: F401
+from tests.rules_support import make_rule
 
 P = dt.date(2026, 3, 1)
 
@@ -21,7 +21,7 @@ def cpa_on(day: dt.date) -> float:
 
 
 @pytest.fixture
-def series(db, google, monkeypatch):  # noqa: F811
+def series(db, google, monkeypatch):
     source = Source.objects.create(key="sheet", name="Sheet", kind=Source.Kind.CSV)
     days = [P + dt.timedelta(days=k) for k in range(-27, 15)]
     Measure.objects.bulk_create(
@@ -32,7 +32,7 @@ def series(db, google, monkeypatch):  # noqa: F811
     monkeypatch.setattr(impact_module, "last_settled_day", lambda: P + dt.timedelta(days=10))
 
 
-def applied(constraint, google, *, status=Decision.Status.APPLIED, period=P, key="k"):  # noqa: F811
+def applied(constraint, google, *, status=Decision.Status.APPLIED, period=P, key="k"):
     rule = Rule.objects.filter(name="Scale").first() or make_rule(
         constraint, {"metric_key": "cpa", "comparator": "lt", "threshold": 60, "window_days": 7},
         name="Scale", action=Rule.Action.RAISE_BUDGET, action_value=20,
@@ -44,9 +44,7 @@ def applied(constraint, google, *, status=Decision.Status.APPLIED, period=P, key
     )  # fmt: skip
 
 
-def test_it_compares_seven_settled_days_after_with_the_four_week_trend(
-    constraint, google, series  # noqa: F811
-):
+def test_it_compares_seven_settled_days_after_with_the_four_week_trend(constraint, google, series):
     (impact,) = impacts([applied(constraint, google)])
     week = [P - dt.timedelta(days=k) for k in range(7)]
     assert impact.before == pytest.approx(700 / sum(100 / cpa_on(d) for d in week))
@@ -59,24 +57,30 @@ def test_it_compares_seven_settled_days_after_with_the_four_week_trend(
     assert impact.words == "cpa -13.5% vs its trend after 7 days: the intended way."
 
 
-def test_it_uses_fourteen_days_once_they_are_settled(constraint, google, series, monkeypatch):  # noqa: F811
+def test_it_uses_fourteen_days_once_they_are_settled(constraint, google, series, monkeypatch):
     monkeypatch.setattr(impact_module, "last_settled_day", lambda: P + dt.timedelta(days=14))
     (impact,) = impacts([applied(constraint, google)])
     assert impact.verdict_window.days == 14
     assert impact.verdict_window.expected == pytest.approx(53.75)
 
 
-def test_it_does_not_judge_without_four_weeks_of_trend(constraint, google, series):  # noqa: F811
+def test_it_does_not_judge_without_four_weeks_of_trend(constraint, google, series):
     Measure.objects.filter(date__lt=P - dt.timedelta(days=10)).delete()
     (impact,) = impacts([applied(constraint, google)])
     assert impact.intended is None and impact.words.startswith("Not judged yet")
 
 
 def test_it_counts_a_rules_actions_that_moved_its_metric_the_intended_way(
-    constraint, google, series  # noqa: F811
+    constraint, google, series
 ):
     first = applied(constraint, google)
-    applied(constraint, google, status=Decision.Status.DRY_RUN, period=P - dt.timedelta(days=1), key="dry")
+    applied(
+        constraint,
+        google,
+        status=Decision.Status.DRY_RUN,
+        period=P - dt.timedelta(days=1),
+        key="dry",
+    )
     applied(constraint, google, period=P + dt.timedelta(days=9), key="late")  # not settled
     record = rule_record(first.rule)
     assert (record.judged, record.intended) == (1, 1)
