@@ -30,6 +30,7 @@ from constraints.rules.backtest import DAYS, last_settled_day, simulate
 from constraints.rules.dry_run import evaluate_now
 from constraints.rules.evaluation import describe
 from constraints.rules.impact import applied, impacts, rule_record
+from constraints.templatetags.bench import money
 from sources.models import Measure
 
 MEASURE_LOOKBACK = dt.timedelta(days=90)
@@ -176,6 +177,10 @@ class RuleForm(ModelForm):
 class RuleAdmin(admin.ModelAdmin):
     form = RuleForm
     change_form_template = "admin/constraints/rule/change_form.html"
+
+    class Media:
+        css = {"all": ["css/admin_bench.css"]}
+
     list_display = ["short_name", "enabled", "mode_short", "action_short", "priority", "worked",
                     "constraint_short"]  # fmt: skip
     list_filter = ["enabled", "mode", "action", "constraint"]
@@ -331,12 +336,11 @@ class DecisionAdmin(admin.ModelAdmin):
 
     list_display = [
         "created_at",
-        "rule",
-        "target_label",
+        "rule_short",
+        "target_short",
         "period",
         "status",
-        "before_value",
-        "after_value",
+        "budget_change",
         "approved_by",
     ]
     list_filter = ["status", "rule", "period"]
@@ -365,6 +369,23 @@ class DecisionAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     readonly_fields = ["numbers_seen", "what_it_did"]
+
+    class Media:
+        css = {"all": ["css/admin_bench.css"]}
+
+    @admin.display(description="Rule", ordering="rule__name")
+    def rule_short(self, obj: Decision) -> str:
+        return truncated(obj.rule.name, 32)
+
+    @admin.display(description="Target", ordering="target_label")
+    def target_short(self, obj: Decision) -> str:
+        return truncated(obj.target_label or obj.target, 36)
+
+    @admin.display(description="Budget")
+    def budget_change(self, obj: Decision) -> str:
+        if obj.before_value is None or obj.after_value is None:
+            return "—"
+        return f"{money(obj.before_value)} → {money(obj.after_value)}"
 
     @admin.display(description="Numbers seen")
     def numbers_seen(self, obj: Decision) -> str:

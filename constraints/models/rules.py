@@ -233,7 +233,7 @@ class Condition(models.Model):
     )
 
     def __str__(self) -> str:
-        return f"{self.metric_key} {self.get_comparator_display()} {self.threshold}"
+        return f"{self.metric_key} {self.get_comparator_display()} {plain_number(self.threshold)}"
 
     @property
     def is_change(self) -> bool:

@@ -19,4 +19,16 @@ def money(value) -> str:
     """An amount in the account currency: '$1,240', '−$85.50', '—' for none."""
     if value is None:
         return "—"
-    return format_value(Metric(unit=Metric.Unit.CURRENCY), float(value), trim=True)
+    whole = float(value) == int(float(value))
+    return format_value(Metric(unit=Metric.Unit.CURRENCY), float(value), trim=whole)
+
+
+@register.filter
+def value_in_unit(value, metric: Metric) -> str:
+    """A measured value in the metric's unit, with its usual decimals: '$58.60', '3.42%'."""
+    return format_value(metric, None if value is None else float(value))
+
+
+@register.filter
+def signed_pct(value) -> str:
+    return "" if value is None else f"{float(value):+.1f}%"

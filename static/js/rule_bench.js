@@ -6,6 +6,10 @@
   function run(bench, kind) {
     var form = document.getElementById("rule_form");
     var result = bench.querySelector(".bench-result");
+    // The two-box channel picker selects its chosen options only when the form is submitted.
+    form.querySelectorAll("select.filtered[id$='_to'] option").forEach(function (option) {
+      option.selected = true;
+    });
     var data = new FormData(form);
     data.append("_bench", kind);
     data.append("_object_id", bench.dataset.objectId || "");
@@ -20,7 +24,13 @@
         result.innerHTML = answer.html;
         var plot = result.querySelector(".bench-plot");
         if (plot && answer.figure && window.Plotly) {
-          window.Plotly.newPlot(plot, answer.figure.data, answer.figure.layout, {
+          var layout = answer.figure.layout;
+          if (plot.clientWidth < 600) {  // a phone: room for the legend under the chart
+            layout.height += 20 * answer.figure.data.length;
+            layout.legend = { orientation: "h", y: -0.1, yanchor: "top", font: { size: 10 } };
+            layout.margin = { l: 44, r: 40, t: 10, b: 20 };
+          }
+          window.Plotly.newPlot(plot, answer.figure.data, layout, {
             displayModeBar: false, responsive: true,
           }).then(function () { plot.dataset.rendered = "true"; });
         }
