@@ -13,8 +13,8 @@ execution applies them:
   simulated change of the 7 days, rounded to cents (`execution.plan_budget`, the same code).
 
 The budget path starts from the target's last budget in the ledger or, without one, its
-average daily spend over the 7 days before the first day (a budget-limited campaign spends
-its budget). The spend change is Σ(simulated budget − starting budget) over the days: what
+average daily spend over the 7 days before it first fired (a budget-limited campaign spends
+its budget), or else an index of 100. The spend change is Σ(simulated budget − starting budget) over the days: what
 the budget path would have added or saved if each day's budget was spent. The metric is
 shown as it really was: a backtest cannot know how it would have responded to the change.
 """
@@ -288,22 +288,23 @@ class Simulation:
     def _start(self, target: str, label: str, entry: BacktestDay) -> None:
         if target in self.paths:
             return
-        start, source = self._starting_budget(target)
+        start, source = self._starting_budget(target, entry.day)
         self.budget[target], self.status[target] = start, ACTIVE
         path = TargetPath(target=target, label=label, start=start, start_from=source)
         path.days = list(each_day(self.since, entry.day - dt.timedelta(days=1)))
         path.budgets = [start] * len(path.days)
         self.paths[target] = path
 
-    def _starting_budget(self, target: str) -> tuple[Decimal, str]:
+    def _starting_budget(self, target: str, day: dt.date) -> tuple[Decimal, str]:
         if target in self.ledger:
             return self.ledger[target], "the last budget in the ledger"
-        spend = self._average_spend(target)
+        spend = self._average_spend(target, day)
         if spend:
             return spend, f"average daily spend over the {STARTING_SPEND_DAYS} days before"
         return NOMINAL_BUDGET, "no budget or spend known: an index of 100"
 
-    def _average_spend(self, target: str) -> Decimal | None:
+    def _average_spend(self, target: str, day: dt.date) -> Decimal | None:
+        """Its spend per day over the STARTING_SPEND_DAYS before it first fired."""
         kind, _, rest = target.partition(":")
         rows = self.frame[self.frame["measure"] == "spend"]
         if kind == "campaign":
@@ -311,9 +312,9 @@ class Simulation:
             rows = rows[(rows["source"] == source) & (rows["campaign"] == campaign)]
         else:
             rows = rows[rows["channel"] == rest]
-        start = self.since - dt.timedelta(days=STARTING_SPEND_DAYS)
+        start = day - dt.timedelta(days=STARTING_SPEND_DAYS)
         dates = rows["date"].dt.date
-        rows = rows[(dates >= start) & (dates < self.since)]
+        rows = rows[(dates >= start) & (dates < day)]
         if rows.empty:
             return None
         return _Cents.round_budget(Decimal(str(rows["value"].sum() / STARTING_SPEND_DAYS)))
