@@ -14,8 +14,9 @@ execution applies them:
 
 The budget path starts from the target's last budget in the ledger or, without one, its
 average daily spend over the 7 days before it first fired (a budget-limited campaign spends
-its budget), or else an index of 100. The spend change is Σ(simulated budget − starting budget) over the days: what
-the budget path would have added or saved if each day's budget was spent. The metric is
+its budget), or else an index of 100. The spend change is Σ(simulated budget − starting
+budget) over the days: what the budget path would have added or saved if each day's budget
+was spent. The metric is
 shown as it really was: a backtest cannot know how it would have responded to the change.
 """
 
