@@ -98,4 +98,15 @@ def test_it_backtests_and_evaluates_an_unsaved_rule(live_server, browser, width)
     assert "Would raise the daily budget by 20%." in page.locator(".bench-dry-run").inner_text()
     page.goto(f"{live_server.url}/admin/constraints/rule/")
     assert "Scale cheap conversions" not in page.inner_text("#content")
+    for name in (
+        "constraints/rule",
+        "constraints/decision",
+        "constraints/alert",
+        "sources/syncrun",
+    ):
+        page.goto(f"{live_server.url}/admin/{name}/")
+        cut = page.evaluate(
+            "[...document.querySelectorAll('.results')].map(n => n.scrollWidth - n.clientWidth)"
+        )
+        assert width < 1280 or max(cut, default=0) <= 0, f"{name} does not fit {width} px"
     assert errors == []
