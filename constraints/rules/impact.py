@@ -48,12 +48,22 @@ class After:
 
 
 @dataclass
+class DriverMove:
+    """One driver of the constraint on the target's channel: before and after the action."""
+
+    metric: Metric
+    before: float | None
+    after: list[After]
+
+
+@dataclass
 class Impact:
     decision: Decision
     metric: Metric | None
     channel: str
     before: float | None = None
     after: list[After] = field(default_factory=list)
+    drivers: list[DriverMove] = field(default_factory=list)
 
     @property
     def verdict_window(self) -> After | None:
@@ -144,7 +154,9 @@ def impacts(decisions: list[Decision]) -> list[Impact]:
     channels = _channels(decisions)
     judged_by = _judged_by({d.rule_id for d in decisions})
     metrics = {d.pk: judged_by.get(d.rule_id, (None, 1))[0] for d in decisions}
+    drivers = _drivers({d.rule.constraint_id for d in decisions})
     used = [m for m in metrics.values() if m is not None]
+    used += [m for found in drivers.values() for m in found]
     since = min(d.period for d in decisions) - dt.timedelta(days=TREND_DAYS)
     until = max(d.period for d in decisions) + dt.timedelta(days=max(AFTER))
     rows = Measure.objects.for_window(since, min(until, last_day))
@@ -154,14 +166,19 @@ def impacts(decisions: list[Decision]) -> list[Impact]:
     for decision in decisions:
         channel, metric = channels.get(decision.pk, ""), metrics[decision.pk]
         impact = Impact(decision=decision, metric=metric, channel=channel)
+        rows = frame[frame["channel"] == channel]
+        judged_days = judged_by.get(decision.rule_id, (None, 1))[1]
         if metric is not None and channel:
             impact.before, impact.after = impact_of(
-                frame[frame["channel"] == channel],
-                metric=metric,
-                period=decision.period,
-                judged_days=judged_by[decision.rule_id][1],
+                rows, metric=metric, period=decision.period, judged_days=judged_days,
                 last_day=last_day,
-            )
+            )  # fmt: skip
+        for driver in drivers.get(decision.rule.constraint_id, []) if channel else []:
+            before, after = impact_of(
+                rows, metric=driver, period=decision.period, judged_days=judged_days,
+                last_day=last_day,
+            )  # fmt: skip
+            impact.drivers.append(DriverMove(metric=driver, before=before, after=after))
         found.append(impact)
     return found
 
@@ -184,6 +201,14 @@ def rule_record(rule: Rule) -> RuleRecord:
             record.judged += 1
             record.intended += int(impact.intended)
     return record
+
+
+def _drivers(constraint_ids: set[int]) -> dict[int, list[Metric]]:
+    found: dict[int, list[Metric]] = {}
+    drivers = Metric.objects.filter(constraint_id__in=constraint_ids, role=Metric.Role.DRIVER)
+    for metric in drivers.order_by("position", "pk"):
+        found.setdefault(metric.constraint_id, []).append(metric)
+    return found
 
 
 def _judged_by(rule_ids: set[int]) -> dict[int, tuple[Metric | None, int]]:

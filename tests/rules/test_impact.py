@@ -85,3 +85,21 @@ def test_it_counts_a_rules_actions_that_moved_its_metric_the_intended_way(
     record = rule_record(first.rule)
     assert (record.judged, record.intended) == (1, 1)
     assert record.words == "1 of 1"
+
+
+def test_it_shows_every_driver_before_and_after(constraint, google, series):
+    (impact,) = impacts([applied(constraint, google)])
+    assert [m.metric.key for m in impact.drivers] == ["cpa", "conversion_rate", "lead_quality"]
+    cpa = impact.drivers[0]
+    assert cpa.before == pytest.approx(impact.before)
+    assert cpa.after[0].value == pytest.approx(45.0) and not cpa.after[1].settled
+    assert impact.drivers[1].before is None  # no sessions in the series: no value, not zero
+
+
+def test_it_shows_what_an_action_did_in_the_admin(admin_client, constraint, google, series):
+    decision = applied(constraint, google)
+    page = admin_client.get(f"/admin/constraints/decision/{decision.pk}/change/").content.decode()
+    assert "What it did" in page and "cpa -13.5% vs its trend after 7 days" in page
+    assert "not settled yet" in page
+    listing = admin_client.get("/admin/constraints/rule/").content.decode()
+    assert '<td class="field-worked">1 of 1</td>' in listing
