@@ -164,7 +164,9 @@ def simulate(*, rule: Rule, days: int = DAYS) -> Backtest:
     sim = Simulation(rule=rule, frame=frame, since=since, until=until)
     result.metric_key = conditions[0].metric_key
     for day in each_day(since, until):
-        entry = _judge_day(rule, day, judge=judge, targets=targets, coverage=coverage, span=span)
+        entry = _judge_day(
+            rule, day, judge=judge, targets=targets, coverage=coverage, span=span, names=names
+        )
         if not entry.skipped:
             sim.act(entry)
         sim.record(day, entry)
@@ -174,8 +176,7 @@ def simulate(*, rule: Rule, days: int = DAYS) -> Backtest:
     return result
 
 
-def _judge_day(rule, day, *, judge, targets, coverage, span) -> BacktestDay:
-    names = measures_of(rule, judge.metrics)
+def _judge_day(rule, day, *, judge, targets, coverage, span, names) -> BacktestDay:
     problem = coverage.problem(measures=names, since=day - dt.timedelta(days=span - 1), until=day)
     if problem:
         return BacktestDay(day=day, skipped=problem)
