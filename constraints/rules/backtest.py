@@ -229,6 +229,9 @@ class Simulation:
 
     def act(self, entry: BacktestDay) -> None:
         for step in entry.steps:
+            if not self.rule.acts_on_platform:  # guardrails hold back changes, not messages
+                step.why, step.acted = "Fires (notifies or calls the webhook)", True
+                continue
             self._start(step.target, step.label, entry)
             step.why = self._blocked(step.target, entry.day) or self._apply(step, entry.day)
             step.acted = not self._is_block(step.why)
@@ -261,8 +264,6 @@ class Simulation:
             self._changed(step.target, day)
             self.status[step.target] = wanted
             return f"{'Paused' if wanted == PAUSED else 'Resumed'}"
-        if not self.rule.changes_budget:
-            return "Fires (notifies or calls the webhook)"
         return self._change_budget(step.target, day)
 
     def _change_budget(self, target: str, day: dt.date) -> str:

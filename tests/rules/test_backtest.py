@@ -108,3 +108,11 @@ def test_it_leaves_a_target_another_rule_changed_that_day(constraint, google, se
     result = simulate(rule=raise_rule(constraint, google), days=DAYS)
     assert result.days[0].steps[0].why == "Once a day: 'Other' changed it that day"
     assert result.paths[TARGET].budgets[:2] == [Decimal(100), Decimal(120)]
+
+
+def test_it_never_holds_back_a_notification(constraint, google, series):
+    series([40.0] * DAYS)
+    rule = raise_rule(constraint, google, action=Rule.Action.NOTIFY, action_value=None)
+    result = simulate(rule=rule, days=DAYS)
+    assert result.acted_days == DAYS and result.blocked == {}
+    assert result.paths == {} and result.spend_change == 0
