@@ -5,12 +5,13 @@ import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from constraints import switching
 from constraints.dashboard.archive import build_for, constraint_list
 from constraints.dashboard.charts import PLOTLY_JS
 from constraints.dashboard.page import Filters
@@ -47,7 +48,7 @@ def constraint_page(request: HttpRequest, pk: int) -> HttpResponse:
     _require(request, "constraints.view_dashboard")
     constraint = get_object_or_404(Constraint, pk=pk)
     page = build_for(constraint=constraint, filters=Filters.from_query(request.GET))
-    context = {"page": page, "plotly_js": PLOTLY_JS}
+    context = {"page": page, "plotly_js": PLOTLY_JS, "can_switch": request.user.has_perm(SWITCH)}
     with timezone.override(business_tz()):
         return render(request, "constraints/constraint_page.html", context)
 
@@ -82,6 +83,22 @@ def switch_confirm(request: HttpRequest) -> HttpResponse:
     except TemplateError as exc:
         messages.error(request, f"Nothing was switched: {exc}")
         return redirect("constraints-switch")
+    report = evaluate(day=yesterday())
+    messages.success(request, f"{switched.summary()} Evaluated at once: {report.summary()}")
+    return redirect("constraints-dashboard")
+
+
+@login_required
+@require_POST
+def constraint_activate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Make an archived constraint the active one again (a new period; the old ones stay)."""
+    _require(request, SWITCH)
+    constraint = get_object_or_404(Constraint, pk=pk)
+    try:
+        switched = switching.switch(to=constraint)
+    except ValidationError as exc:
+        messages.error(request, f"Nothing was switched: {' '.join(exc.messages)}")
+        return redirect("constraints-page", pk=pk)
     report = evaluate(day=yesterday())
     messages.success(request, f"{switched.summary()} Evaluated at once: {report.summary()}")
     return redirect("constraints-dashboard")

@@ -25,6 +25,11 @@ urlpatterns = [
     path("alerts/<int:pk>/snooze/", views.snooze_alert, name="constraints-alert-snooze"),
     path("constraints/", constraint_views.constraints, name="constraints-list"),
     path("constraints/<int:pk>/", constraint_views.constraint_page, name="constraints-page"),
+    path(
+        "constraints/<int:pk>/activate/",
+        constraint_views.constraint_activate,
+        name="constraints-activate",
+    ),
     path("constraints/switch/", constraint_views.switch, name="constraints-switch"),
     path(
         "constraints/switch/confirm/",

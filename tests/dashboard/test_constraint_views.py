@@ -100,3 +100,19 @@ def test_it_shows_an_archived_constraint_read_only_with_its_decisions(operator, 
     assert "Archived · read-only." in text
     assert "Blended CAC" in text and "Scale efficient search" in text
     assert "Expired" in text and "Approve" not in text
+
+
+def test_it_reactivates_an_archived_constraint_keeping_both_periods(operator, switched):
+    old = switched["old"]
+    response = operator.post(f"/constraints/{old.pk}/activate/", follow=True)
+    assert "CAC efficiency is now the active constraint." in response.content.decode()
+    assert "Rules turned back on:" in response.content.decode()
+    assert Constraint.objects.active() == old and old.periods.count() == 2
+    text = operator.get("/constraints/").content.decode()
+    assert text.count("– now") == 1
+
+
+def test_it_refuses_reactivating_to_an_approver(client, switched):
+    client.force_login(user_in("Approver"))
+    assert client.post(f"/constraints/{switched['old'].pk}/activate/").status_code == 403
+    assert Constraint.objects.active() == switched["new"]
