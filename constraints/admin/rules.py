@@ -16,7 +16,7 @@ from django.urls import path
 from django.utils.html import format_html
 
 from constraints.dashboard.bench_charts import budget_path_figure
-from constraints.dashboard.readings import format_value
+from constraints.dashboard.readings import currency_symbol, format_value
 from constraints.models import (
     ActionSwitch,
     Condition,
@@ -165,6 +165,16 @@ class RuleForm(ModelForm):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         plain_decimals(self)
+        money = currency_symbol()
+        units = {
+            "action_value": "Change (% or amount)",
+            "budget_floor": f"Budget floor ({money})",
+            "budget_ceiling": f"Budget ceiling ({money})",
+            "max_weekly_change_pct": "Largest change in 7 days (%)",
+        }
+        for name, label in units.items():
+            if name in self.fields:
+                self.fields[name].label = label
 
     def clean(self) -> dict:
         data = super().clean()
