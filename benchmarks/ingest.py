@@ -3,7 +3,9 @@ responses (500 rows a page, mocked with `responses`), pulled through the real pi
 
 Prints rows per second of the first pull and of a re-pull of the same data, and their ratio to
 a plain bulk insert (executemany INSERT) of the same rows into the same database; checks that
-the re-pull changed no row. Runs against a throwaway test database of the configured engine:
+the re-pull changed no row; then how many requests the nightly pull (catch-up and restatement
+window) sends each platform for 200 campaigns (benchmarks/nightly_requests.py). Runs against
+a throwaway test database of the configured engine:
 
     python benchmarks/ingest.py                                   # SQLite
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/h_sources python benchmarks/ingest.py
@@ -27,6 +29,7 @@ os.environ.setdefault("META_ACCESS_TOKEN", "benchmark-token")
 os.environ.setdefault("META_AD_ACCOUNT_ID", "1")
 django.setup()
 
+import nightly_requests  # noqa: E402
 import responses  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
@@ -59,7 +62,7 @@ def insights_rows() -> list[dict]:
 
 def serve(rsps, rows: list[dict]) -> None:
     """Pages of PAGE_ROWS rows, found by their `after` cursor in constant time."""
-    base = f"{settings.META_GRAPH_API_URL}/act_1/insights"
+    base = f"{settings.META_GRAPH_API_URL}/{settings.META_API_VERSION}/act_1/insights"
     pages = [
         json.dumps(
             {
@@ -162,6 +165,7 @@ def main() -> None:
         ]
         baseline = plain_insert(rows)
         report(stored, first, again, baseline, unchanged)
+        nightly_requests.report(nightly_requests.measure())
         if connection.vendor == "postgresql":
             copied = plain_copy(rows)
             print(

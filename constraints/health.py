@@ -1,4 +1,5 @@
-"""What /healthz reports: the database, the worker's heartbeat, each source's last good pull."""
+"""What /healthz reports: the database, the worker's heartbeat, each source's last good pull,
+the pinned platform API versions."""
 
 import datetime as dt
 
@@ -7,6 +8,7 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 
 from constraints.models import Heartbeat
+from sources import versions
 from sources.models import Source
 
 WORKER = "worker"  # the heartbeat the django-q2 worker stamps every minute
@@ -23,8 +25,15 @@ def health_report() -> dict:
         return {"healthy": False, "database": database, "worker": None, "sources": []}
     worker = worker_report()
     sources = sources_report()
-    healthy = worker["ok"] and all(s["ok"] for s in sources)
-    return {"healthy": healthy, "database": database, "worker": worker, "sources": sources}
+    apis = api_versions_report()
+    healthy = worker["ok"] and all(s["ok"] for s in sources) and all(a["ok"] for a in apis)
+    return {
+        "healthy": healthy,
+        "database": database,
+        "worker": worker,
+        "sources": sources,
+        "api_versions": apis,
+    }
 
 
 def database_report() -> dict:
@@ -53,6 +62,13 @@ def sources_report() -> list[dict]:
         ok = finished is not None and now - finished <= max_age
         report.append({"source": source.key, "ok": ok, "last_success": _iso(finished)})
     return report
+
+
+def api_versions_report() -> list[dict]:
+    """The pinned API version of each platform an enabled source uses; not ok past its
+    sunset (sources/versions.py)."""
+    used = set(Source.objects.filter(enabled=True).values_list("kind", flat=True))
+    return [finding.as_json() for finding in versions.check_all() if finding.platform in used]
 
 
 def _iso(moment: dt.datetime | None) -> str | None:

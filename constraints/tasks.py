@@ -10,9 +10,11 @@ import logging
 from collections.abc import Callable
 
 from constraints.alerts import delivery
+from constraints.alerts.versions import alert_on_api_versions
 from constraints.health import WORKER
 from constraints.models import Heartbeat
 from constraints.rules import approval, evaluation
+from constraints.rules.rejudge import rejudge
 from constraints.schedules import ensure_schedules
 from sources.days import yesterday
 from sources.pipeline import pull_enabled
@@ -27,12 +29,15 @@ def beat() -> None:
 
 def pull_sources() -> None:
     pull_enabled()
+    alert_on_api_versions()
 
 
 def evaluate_rules() -> None:
-    """Expire yesterday's unanswered proposals, then judge yesterday's numbers."""
+    """Expire yesterday's unanswered proposals, judge the numbers, then judge the last 30
+    days' decisions again on the numbers the pull just revised."""
     approval.expire_proposals()
     log.info("evaluate %s", evaluation.evaluate(day=yesterday()).summary())
+    log.info("inputs revised: %d decisions marked", len(rejudge(day=yesterday())))
 
 
 def send_alerts() -> None:

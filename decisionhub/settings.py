@@ -1,5 +1,6 @@
 """Settings for decisionhub, read from the environment (and `.env`) with django-environ."""
 
+import re
 import secrets
 import sys
 from pathlib import Path
@@ -223,8 +224,17 @@ GOOGLE_OAUTH_TOKEN_URL = env.str(
     "GOOGLE_OAUTH_TOKEN_URL", default="https://oauth2.googleapis.com/token"
 )
 GOOGLE_ADS_API_URL = env.str("GOOGLE_ADS_API_URL", default="https://googleads.googleapis.com")
-GOOGLE_ADS_API_VERSION = env.str("GOOGLE_ADS_API_VERSION", default="v22")
-META_GRAPH_API_URL = env.str("META_GRAPH_API_URL", default="https://graph.facebook.com/v24.0")
+# Pinned API versions: defaults are the newest stable ones in sources/versions.py, which also
+# holds their sunset dates (checked by a system check, /healthz and an alert).
+GOOGLE_ADS_API_VERSION = env.str("GOOGLE_ADS_API_VERSION", default="v26")
+META_GRAPH_API_URL = env.str("META_GRAPH_API_URL", default="https://graph.facebook.com")
+# An old-style META_GRAPH_API_URL that ends in its version (…/v24.0) still names the version.
+_meta_url_version = re.search(r"/(v\d+\.\d+)/?$", META_GRAPH_API_URL)
+if _meta_url_version:
+    META_GRAPH_API_URL = META_GRAPH_API_URL[: _meta_url_version.start()]
+META_API_VERSION = env.str(
+    "META_API_VERSION", default=_meta_url_version.group(1) if _meta_url_version else "v27.0"
+)
 GA4_API_URL = env.str("GA4_API_URL", default="https://analyticsdata.googleapis.com/v1beta")
 HUBSPOT_API_URL = env.str("HUBSPOT_API_URL", default="https://api.hubapi.com")
 STRIPE_API_URL = env.str("STRIPE_API_URL", default="https://api.stripe.com")

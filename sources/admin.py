@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django_q.tasks import async_task
 
 from sources.connectors import connector_for
@@ -9,8 +9,10 @@ from sources.models import (
     Campaign,
     Channel,
     ChannelAlias,
+    Completeness,
     DataCheck,
     DeadLetter,
+    Revision,
     Source,
     SyncRun,
     SyncSchedule,
@@ -48,6 +50,32 @@ class SourceAdmin(admin.ModelAdmin):
     list_editable = ["enabled"]
     search_fields = ["name", "key"]
     actions = ["pull_now"]
+    readonly_fields = ["completeness_curves"]
+
+    @admin.display(description="Completeness by age of the day")
+    def completeness_curves(self, source: Source) -> str:
+        """Each measure's learnt (or default) curve: the share of the final value reported at
+        age 1, 2, … days, and from which age a day counts as settled."""
+        curves = list(source.completeness.order_by("name")) if source.pk else []
+        if not curves:
+            return "Nothing learnt yet: the nightly pull learns it from the revisions it keeps."
+        return format_html(
+            "<table><tr><th>measure</th><th>share of the final value at age 1, 2, … days</th>"
+            "<th>settled from</th><th>from</th></tr>{}</table>",
+            format_html_join(
+                "",
+                "<tr><td>{}</td><td>{}</td><td>day {}</td><td>{}</td></tr>",
+                (
+                    (
+                        c.name,
+                        " · ".join(f"{share:.0%}" for share in c.shares) or "100 % from day 1",
+                        c.settles_after,
+                        f"learnt from {c.days} days" if c.learned else "platform default",
+                    )
+                    for c in curves
+                ),
+            ),
+        )
 
     @admin.display(description="Configuration")
     def configuration(self, source: Source) -> str:
@@ -59,7 +87,9 @@ class SourceAdmin(admin.ModelAdmin):
         run = source.runs.order_by("-started_at").first()
         return run.summary() if run else "never"
 
-    @admin.action(description="Pull now (yesterday and every missing day)")
+    @admin.action(
+        description="Pull now (the nightly pull: missing days and the restatement window)"
+    )
     def pull_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         for source in queryset:
             async_task("sources.tasks.pull_source", source.pk, task_name=f"pull {source.key}")
@@ -68,6 +98,22 @@ class SourceAdmin(admin.ModelAdmin):
             f"Queued {len(queryset)} pull(s); their results appear under Sync runs.",
             messages.SUCCESS,
         )
+
+
+@admin.register(Revision)
+class RevisionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "date", "source", "name", "channel", "campaign", "value", "age_days", "revised_value",
+        "revised_age_days", "revised_at",
+    ]  # fmt: skip
+    list_filter = ["source", "name"]
+    date_hierarchy = "date"
+
+
+@admin.register(Completeness)
+class CompletenessAdmin(ReadOnlyAdmin):
+    list_display = ["source", "name", "settles_after", "learned", "days", "updated_at"]
+    list_filter = ["source", "learned"]
 
 
 @admin.register(Campaign)

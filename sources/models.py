@@ -70,6 +70,23 @@ class ChannelAlias(models.Model):
         self.alias = normalise_alias(self.alias)
 
 
+# How many days each platform restates after the fact, so the nightly pull re-pulls them
+# (docs/settling.md says why each): conversions credited to the click day up to the
+# conversion window (Google Ads 30 by default), Meta's attribution up to 28 days, GA4's
+# processing 24-48 hours, HubSpot contacts becoming customers weeks after their creation day,
+# Stripe refunds and disputes revising a charge's day.
+RESTATEMENT_DAYS = {
+    "google_ads": 30,
+    "meta_ads": 28,
+    "ga4": 3,
+    "hubspot": 30,
+    "stripe": 30,
+    "csv": 0,
+    "demo": 0,
+    "webhook": 0,
+}
+
+
 class Source(models.Model):
     class Kind(models.TextChoices):
         DEMO = "demo", "Demo data"
@@ -96,6 +113,13 @@ class Source(models.Model):
         default=list, blank=True, help_text="Measures to keep; empty keeps all it delivers."
     )
     options = models.JSONField(default=dict, blank=True, help_text="Platform options, no secrets.")
+    restatement_days = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Days the platform keeps revising: every night the days of this window "
+        "ending yesterday are pulled again. Empty: the platform default (Google Ads 30, Meta "
+        "28, GA4 3, HubSpot 30, Stripe 30, CSV and demo 0).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -103,6 +127,17 @@ class Source(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        if self.restatement_days is None:
+            self.restatement_days = RESTATEMENT_DAYS.get(self.kind, 0)
+        super().save(*args, **kwargs)
+
+    @property
+    def restatement_window(self) -> int:
+        """Days ending yesterday that the nightly pull pulls again: at least yesterday."""
+        days = self.restatement_days
+        return max(1, RESTATEMENT_DAYS.get(self.kind, 0) if days is None else days)
 
     def last_success(self) -> "SyncRun | None":
         return self.runs.filter(status=SyncRun.Status.SUCCEEDED).order_by("-finished_at").first()
@@ -217,6 +252,70 @@ class Measure(models.Model):
         return f"{self.date} {self.channel_id} {self.name}={self.value}"
 
 
+class Revision(models.Model):
+    """A stored value that a later pull changed: the value it had, when that value had been
+    pulled and how old its day was then, and what replaced it, when, at which age."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="revisions")
+    channel = models.ForeignKey(Channel, on_delete=models.CASCADE, related_name="+")
+    campaign = models.CharField(max_length=64, blank=True, default="")
+    date = models.DateField()
+    name = models.CharField(max_length=40)
+    value = models.DecimalField(max_digits=20, decimal_places=6, help_text="The previous value")
+    pulled_at = models.DateTimeField(help_text="When the previous value was pulled")
+    age_days = models.PositiveIntegerField(help_text="The day's age when it was pulled")
+    revised_value = models.DecimalField(max_digits=20, decimal_places=6)
+    revised_at = models.DateTimeField()
+    revised_age_days = models.PositiveIntegerField()
+    run = models.ForeignKey("SyncRun", null=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["date", "name", "revised_at"]
+        indexes = [models.Index(fields=["source", "date"], name="revision_source_date")]
+        constraints = [
+            # Two workers re-pulling the same day record its change once.
+            models.UniqueConstraint(
+                fields=["source", "channel", "campaign", "date", "name", "value", "revised_value"],
+                name="revision_once",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.name}: {self.value} → {self.revised_value}"
+
+
+class Completeness(models.Model):
+    """How complete a source's measure is at each age of its day: `shares[a - 1]` is the
+    share of the final value reported at age a (1 = pulled the next day). Learned nightly
+    from the revisions of the last 90 days; the platform default until enough history."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="completeness")
+    name = models.CharField(max_length=40)
+    shares = models.JSONField(default=list)
+    days = models.PositiveIntegerField(default=0, help_text="Days the curve was learned from")
+    learned = models.BooleanField(default=False, help_text="False: the platform default")
+    settles_after = models.PositiveIntegerField(
+        default=1, help_text="The age in days from which a day counts as settled (≥ 95 %)"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["source", "name"]
+        verbose_name_plural = "completeness curves"
+        constraints = [
+            models.UniqueConstraint(fields=["source", "name"], name="completeness_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source}: {self.name} settles after {self.settles_after} days"
+
+    def share_at(self, age: int) -> float:
+        """The expected share of the final value at this age; 1 past the curve."""
+        if age < 1:
+            age = 1
+        return float(self.shares[age - 1]) if age <= len(self.shares) else 1.0
+
+
 class SyncRunQuerySet(models.QuerySet):
     def abandon_stuck(self, *, started_before: dt.datetime) -> int:
         """Mark runs still 'running' since before the cutoff as failed: their worker died.
@@ -250,6 +349,8 @@ class SyncRun(models.Model):
     rows_rejected = models.PositiveIntegerField(default=0)
     attempts = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
+    # The day the run counted as today (a pull `--as-of` a past day): days' ages count from it.
+    as_of = models.DateField(null=True, blank=True)
 
     objects = SyncRunQuerySet.as_manager()
 

@@ -14,10 +14,10 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from sources import checks, http, signals, storage
+from sources import checks, http, revisions, settling, signals, storage
 from sources.connectors import ConnectorError, Rejected, connector_for
 from sources.connectors.base import Batch
-from sources.days import yesterday
+from sources.days import today, yesterday
 from sources.models import DeadLetter, Source, SyncRun, SyncSchedule
 
 log = logging.getLogger(__name__)
@@ -26,14 +26,17 @@ RETRY_PAUSE = dt.timedelta(hours=3)  # the hourly watch leaves a source this lon
 NEGATIVE_SPEND = "negative spend"
 
 
-def pull(*, source: Source, since: dt.date, until: dt.date) -> SyncRun:
+def pull(
+    *, source: Source, since: dt.date, until: dt.date, as_of: dt.date | None = None
+) -> SyncRun:
     """Replace the source's measures for since..until with what the platform says now.
 
     All or nothing: the run either stores every valid row of the window or leaves the stored
-    data exactly as it was. The returned run says what happened (succeeded, failed, not
+    data exactly as it was; the values it changes are kept as revisions, aged from `as_of`
+    (default today). The returned run says what happened (succeeded, failed, not
     configured); it never raises for a platform failure.
     """
-    run = SyncRun.objects.create(source=source, since=since, until=until)
+    run = SyncRun.objects.create(source=source, since=since, until=until, as_of=as_of or today())
     connector = connector_for(source)
     missing = connector.missing_settings()
     if missing:
@@ -57,7 +60,8 @@ def _fetch(*, run: SyncRun, connector) -> Batch | None:
         try:
             batch = connector.fetch(since=run.since, until=run.until)
         except ConnectorError as exc:
-            error = str(exc)
+            # A permanent error (bad credentials, a retired API version) is no passing fault.
+            error = f"permanent: {exc}" if exc.permanent else str(exc)
         except Exception as exc:  # a bug or an unexpected body must still be recorded
             log.exception("pull %s crashed", run.source.key)
             error = f"unexpected error: {type(exc).__name__}: {exc}"
@@ -83,7 +87,11 @@ def _store(*, run: SyncRun, batch: Batch) -> list[Rejected] | None:
         rejected = batch.rejected + rejected
         with transaction.atomic():
             run.rows_stored = storage.replace_window(
-                source=source, frame=frame, since=run.since, until=run.until
+                source=source,
+                frame=frame,
+                since=run.since,
+                until=run.until,
+                on_revised=lambda rows: revisions.record(run=run, revised=rows),
             )
             record_rejects(run=run, rejected=rejected)
             run.rows_rejected = len(rejected)
@@ -207,14 +215,19 @@ def windows(since: dt.date, until: dt.date, *, chunk_days: int) -> list[tuple[dt
 
 
 def sync(
-    *, source: Source, since: dt.date, until: dt.date, chunk_days: int | None = None
+    *,
+    source: Source,
+    since: dt.date,
+    until: dt.date,
+    chunk_days: int | None = None,
+    as_of: dt.date | None = None,
 ) -> list[SyncRun]:
     """Pull a long window chunk by chunk (each chunk all or nothing); stop at the first
     chunk that does not succeed, since the next would fail the same way."""
     chunk_days = chunk_days or SyncSchedule.current().chunk_days
     runs = []
     for start, end in windows(since, until, chunk_days=chunk_days):
-        runs.append(pull(source=source, since=start, until=end))
+        runs.append(pull(source=source, since=start, until=end, as_of=as_of))
         if runs[-1].status != SyncRun.Status.SUCCEEDED:
             break
     return runs
@@ -231,27 +244,55 @@ def missing_windows(*, source: Source, since: dt.date, until: dt.date) -> list[t
     return [tuple(pair) for pair in result]
 
 
-def catch_up(*, source: Source, until: dt.date | None = None) -> list[SyncRun]:
-    """Pull every day of the catch-up period that is not stored yet, plus `until` itself
-    (default yesterday), which is always pulled again so a revised number wins."""
-    until = until or yesterday()
-    if connector_for(source).missing_settings():
-        return [pull(source=source, since=until, until=until)]
+def nightly_windows(*, source: Source, until: dt.date) -> list[tuple[dt.date, dt.date]]:
+    """What the nightly pull asks for: the days of the catch-up period no run stored, then
+    the whole restatement window ending `until`, which the platform may have revised. A gap
+    that touches the window joins it, so one report covers both."""
     schedule = SyncSchedule.current()
+    start = until - dt.timedelta(days=source.restatement_window - 1)
     since = until - dt.timedelta(days=max(schedule.catch_up_days, 1) - 1)
-    gaps = missing_windows(source=source, since=since, until=until - dt.timedelta(days=1))
+    gaps = missing_windows(source=source, since=since, until=start - dt.timedelta(days=1))
+    if gaps and gaps[-1][1] == start - dt.timedelta(days=1):
+        start = gaps.pop()[0]
+    return [*gaps, (start, until)]
+
+
+def catch_up(
+    *, source: Source, until: dt.date | None = None, as_of: dt.date | None = None
+) -> list[SyncRun]:
+    """The nightly pull of one source (see `nightly_windows`), as if today were `as_of`
+    (default: the day after `until`, which defaults to yesterday)."""
+    until = until or (as_of - dt.timedelta(days=1) if as_of else yesterday())
+    as_of = as_of or until + dt.timedelta(days=1)
+    if connector_for(source).missing_settings():
+        return [pull(source=source, since=until, until=until, as_of=as_of)]
+    # The restatement window is one report even when it is longer than a backfill chunk.
+    chunk_days = max(SyncSchedule.current().chunk_days, source.restatement_window)
     runs = []
-    for start, end in [*gaps, (until, until)]:
-        runs += sync(source=source, since=start, until=end, chunk_days=schedule.chunk_days)
+    for start, end in nightly_windows(source=source, until=until):
+        runs += sync(source=source, since=start, until=end, chunk_days=chunk_days, as_of=as_of)
     return runs
 
 
-def pull_enabled(*, until: dt.date | None = None) -> list[SyncRun]:
-    """The daily pull: catch up every enabled source. One source failing never stops the
-    others."""
+def pull_enabled(*, until: dt.date | None = None, as_of: dt.date | None = None) -> list[SyncRun]:
+    """The nightly pull: catch up every enabled source and re-pull its restatement window,
+    then learn its completeness curves again. One source failing never stops the others."""
     runs = []
     for source in Source.objects.filter(enabled=True).order_by("pk"):
-        runs += catch_up(source=source, until=until)
+        runs += nightly(source=source, until=until, as_of=as_of)
+    return runs
+
+
+def nightly(
+    *, source: Source, until: dt.date | None = None, as_of: dt.date | None = None
+) -> list[SyncRun]:
+    """One source's nightly pull followed by learning its completeness curves."""
+    runs = catch_up(source=source, until=until, as_of=as_of)
+    if any(run.status == SyncRun.Status.SUCCEEDED for run in runs):
+        try:
+            settling.learn(source=source, as_of=runs[-1].as_of or today())
+        except Exception:  # the numbers are stored; the old curve stands until tomorrow
+            log.exception("learning the completeness curves of %s failed", source.key)
     return runs
 
 

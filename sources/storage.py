@@ -8,6 +8,7 @@ again writes nothing, and a revised number updates exactly its row.
 """
 
 import datetime as dt
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
@@ -24,10 +25,19 @@ DELETE_CHUNK = 500
 __all__ = ["BATCH_COLUMNS", "replace_window", "upsert_rows"]
 
 
-def replace_window(*, source: Source, frame: pd.DataFrame, since: dt.date, until: dt.date) -> int:
+def replace_window(
+    *,
+    source: Source,
+    frame: pd.DataFrame,
+    since: dt.date,
+    until: dt.date,
+    on_revised: Callable[[pd.DataFrame], None] | None = None,
+) -> int:
     """Make the source's stored measures for since..until equal `frame` (validated
     BATCH_COLUMNS rows); return how many rows the window holds now. Call inside a
-    transaction: the delete and the upsert must land together."""
+    transaction: the delete and the upsert must land together. `on_revised` is handed the
+    rows whose value changes (KEY, `value`, `value_old`) before they are written: `value_old`
+    is NaN for a new row, `value` 0 for a stored row the platform no longer sends."""
     wanted = _totals(source=source, frame=frame)
     existing = _stored(source=source, since=since, until=until)
     merged = wanted.merge(existing, on=KEY, how="outer", indicator=True, suffixes=("", "_old"))
@@ -36,6 +46,9 @@ def replace_window(*, source: Source, frame: pd.DataFrame, since: dt.date, until
         merged["value"], merged["value_old"], rtol=0, atol=0.5 * 10**-DECIMALS
     )
     changed = merged[(merged["_merge"] != "right_only") & ~same]
+    if on_revised is not None:  # changed, new and vanished rows (a vanished row is now 0)
+        gone = merged[merged["_merge"] == "right_only"].assign(value=0.0)
+        on_revised(pd.concat([changed, gone], ignore_index=True))
     for start in range(0, len(stale), DELETE_CHUNK):
         Measure.objects.filter(pk__in=stale[start : start + DELETE_CHUNK]).delete()
     _upsert(source_id=source.pk, frame=changed)

@@ -1,9 +1,12 @@
-"""System checks for the configuration the pulls depend on: the task queue and the time zone."""
+"""System checks for the configuration the pulls depend on: the task queue, the time zone and
+the pinned platform API versions."""
 
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import CheckMessage, Error, Warning, register
+
+from sources import versions
 
 
 @register()
@@ -38,3 +41,18 @@ def check_business_timezone(app_configs=None, **kwargs) -> list[Error]:
             )
         ]
     return []
+
+
+@register()
+def check_api_versions(app_configs=None, **kwargs) -> list[CheckMessage]:
+    """A pinned platform API version warns from 60 days before its sunset, errors after it
+    (sources/versions.py holds the dates and where they come from)."""
+    kinds = {"warning": (Warning, "sources.W003"), "error": (Error, "sources.E003")}
+    messages: list[CheckMessage] = []
+    for finding in versions.check_all():
+        if finding.level in kinds:
+            kind, check_id = kinds[finding.level]
+            setting = versions.SETTING[finding.platform]
+            hint = f"Set {setting}; see the README, 'Upgrading API versions'."
+            messages.append(kind(finding.message, hint=hint, id=check_id))
+    return messages

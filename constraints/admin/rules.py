@@ -15,6 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
 
+from constraints import settled
 from constraints.dashboard.bench_charts import budget_path_figure
 from constraints.dashboard.readings import currency_symbol, format_value
 from constraints.models import (
@@ -28,10 +29,12 @@ from constraints.models.rules import plain_number
 from constraints.rules.actions.notify import describe_seen
 from constraints.rules.backtest import DAYS, last_settled_day, simulate
 from constraints.rules.dry_run import evaluate_now
-from constraints.rules.evaluation import describe
+from constraints.rules.evaluation import describe, judged_windows
 from constraints.rules.impact import applied, impacts, rule_record
+from constraints.rules.judging import measures_of
 from constraints.templatetags.bench import money
-from sources.models import Measure
+from sources.days import yesterday
+from sources.models import Measure, Source
 
 MEASURE_LOOKBACK = dt.timedelta(days=90)
 DEFAULT_PRIORITY = Rule._meta.get_field("priority").default
@@ -144,6 +147,7 @@ RULE_FIELDS = [
     "cooldown_days",
     "once_per_day",
     "priority",
+    "judges_settling",
 ]
 
 
@@ -199,7 +203,10 @@ class RuleAdmin(admin.ModelAdmin):
     actions = ["backtest"]
     fieldsets = [
         (None, {"fields": ["constraint", "name", "enabled", "mode"]}),
-        ("What it judges", {"fields": ["scope", "channels", "match"]}),
+        (
+            "What it judges",
+            {"fields": ["scope", "channels", "match", "judges_settling", "judged_window"]},
+        ),
         ("What it does", {"fields": ["action", "action_value", "webhook_url", "priority"]}),
         (
             "Guardrails",
@@ -292,7 +299,12 @@ class RuleAdmin(admin.ModelAdmin):
         rule = Rule.objects.prefetch_related("conditions", "channels").get(pk=rule.pk)
         rule.description = describe(rule)
         if request.POST.get("_bench") == "evaluate":
-            day = last_settled_day()
+            metrics = {m.key: m for m in rule.constraint.metrics.all()}
+            day = (
+                yesterday()
+                if rule.judges_settling
+                else last_settled_day(measures_of(rule, metrics))
+            )
             html = render_to_string(
                 "admin/constraints/rule/dry_run.html", {"run": evaluate_now(rule=rule, day=day)}
             )
@@ -302,6 +314,19 @@ class RuleAdmin(admin.ModelAdmin):
             "admin/constraints/rule/backtest_result.html", {"result": result, "days": DAYS}
         )
         return JsonResponse({"html": html, "figure": budget_path_figure(result)})
+
+    readonly_fields = ["judged_window"]
+
+    @admin.display(description="Days it judges now")
+    def judged_window(self, rule: Rule) -> str:
+        """'judges the 2 days ending Fri 20 Mar, the last settled day of Meta Ads'."""
+        if not rule.pk or not rule.conditions.exists():
+            return "Add its conditions first."
+        metrics = {m.key: m for m in rule.constraint.metrics.all()}
+        day = yesterday()
+        judged = judged_windows(rules=[rule], metrics=metrics, day=day)[rule.pk]
+        names = dict(Source.objects.values_list("key", "name"))
+        return settled.describe(judged=judged, days=rule.judged_days(), names=names)
 
     @admin.action(description=f"Backtest: what would it have done over the last {DAYS} days?")
     def backtest(self, request: HttpRequest, queryset) -> HttpResponse:
@@ -362,6 +387,9 @@ class DecisionAdmin(admin.ModelAdmin):
         "period",
         "status",
         "reason",
+        "revised_note",
+        "revised_at",
+        "judged",
         "numbers_seen",
         "what_it_did",
         "before_value",
@@ -378,7 +406,7 @@ class DecisionAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    readonly_fields = ["numbers_seen", "what_it_did"]
+    readonly_fields = ["numbers_seen", "what_it_did", "judged"]
 
     class Media:
         css = {"all": ["css/admin_bench.css"]}
@@ -396,6 +424,10 @@ class DecisionAdmin(admin.ModelAdmin):
         if obj.before_value is None or obj.after_value is None:
             return "—"
         return f"{money(obj.before_value)} → {money(obj.after_value)}"
+
+    @admin.display(description="Days judged")
+    def judged(self, obj: Decision) -> str:
+        return (obj.seen or {}).get("judged", {}).get("note", "") or "—"
 
     @admin.display(description="Numbers seen")
     def numbers_seen(self, obj: Decision) -> str:

@@ -25,6 +25,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from constraints import settled
 from constraints.alerting import clear_alert, inhibitor_of, raise_alert
 from constraints.alerts.anomalies import detect_anomalies, find_anomalies
 from constraints.alerts.digest import build_digest
@@ -87,7 +88,9 @@ def send_alerts(
     now = now or timezone.now()
     policy = AlertPolicy.current()
     report = Report()
-    detect(day=local_day(now) - dt.timedelta(days=1), dry_run=dry_run, report=report)
+    # Anomalies are judged on the last settled day, as rules are (constraints/settled.py).
+    day = settled.anomaly_day(day=local_day(now) - dt.timedelta(days=1))
+    detect(day=day, dry_run=dry_run, report=report)
     channels = transports(policy)
     if not channels:
         report.say("No alert channel configured (SLACK_WEBHOOK_URL, ALERT_EMAIL_TO).")

@@ -206,3 +206,30 @@ def _target_words(metric: Metric) -> str:
         return "no target set"
     better = "lower" if metric.direction == Metric.Direction.LOWER else "higher"
     return f"target {format_value(metric, float(metric.target), trim=True)}, {better} is better"
+
+
+def dot_settling_end(chart: dict, *, settled_until: dt.date) -> dict:
+    """The chart with each line's days after `settled_until` drawn dotted: numbers the
+    platforms still revise. The solid part ends on the last settled point, where the dotted
+    part starts, so the line stays continuous. Pure: returns a new chart dict."""
+    cut = settled_until.isoformat()
+    data = []
+    for trace in chart["figure"]["data"]:
+        x = trace.get("x", [])
+        start = next((i for i, day in enumerate(x) if day > cut), None)
+        if start is None:
+            data.append(trace)
+            continue
+        begin = max(start - 1, 0)
+        solid = {**trace, "x": x[:start], "y": trace["y"][:start]}
+        dotted = {
+            **trace,
+            "x": x[begin:],
+            "y": trace["y"][begin:],
+            "name": f"{trace['name']} (settling)",
+            "showlegend": False,
+            "fill": "none",
+            "line": {**trace["line"], "dash": "dot"},
+        }
+        data += [solid, dotted] if start else [dotted]
+    return {**chart, "figure": {**chart["figure"], "data": data}}

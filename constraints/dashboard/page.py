@@ -8,6 +8,7 @@ how much data there is.
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -16,9 +17,9 @@ from django.db.models.functions import Coalesce
 from django.http import QueryDict
 from django.utils import timezone
 
-from constraints import metrics
+from constraints import metrics, settled
 from constraints.dashboard import charts
-from constraints.dashboard.readings import Reading
+from constraints.dashboard.readings import Reading, format_value
 from constraints.dashboard.recommendations import Recommendation, from_decisions, from_drivers
 from constraints.models import Alert, Constraint, Decision, Metric
 from constraints.models.constraint import role_errors
@@ -183,6 +184,63 @@ class Dashboard:
     def channel(self) -> Channel | None:
         return next((c for c in self.channels if c.key == self.filters.channel), None)
 
+    @cached_property
+    def settling(self) -> list[dict]:
+        """Sources whose yesterday is still settling for the measures the page reads: their
+        name and last settled day (constraints/settled.py). Empty when all have settled."""
+        measures = metrics.measures_of(self.metrics)
+        if not measures:
+            return []
+        curves = settled.Curves()
+        reading = settled.sources_reading(measures, day=self.as_of)
+        today = self.as_of + dt.timedelta(days=1)
+        found = []
+        for key, names in sorted(reading.items()):
+            last = curves.last_settled_day(key, names, today)
+            if last < self.as_of and key in curves.sources:
+                young = {m for m in names if curves.last_settled_day(key, [m], today) < self.as_of}
+                found.append(
+                    {"source": curves.sources[key].name, "settled_until": last, "measures": young}
+                )
+        return found
+
+    @property
+    def settling_metrics(self) -> set[str]:
+        """Keys of the page's metrics that read a measure still settling yesterday."""
+        young = set().union(*(entry["measures"] for entry in self.settling))
+        return {m.key for m in self.metrics if metrics.measures_of([m]) & young}
+
+    @cached_property
+    def settling_expected(self) -> list[dict]:
+        """Yesterday's driver values by channel as observed and as expected once settled
+        (observed ÷ completeness), where the two differ; empty when nothing is settling."""
+        if not self.settling or not self.drivers:
+            return []
+        rows = Measure.objects.for_window(self.as_of, self.as_of)
+        rows = rows.filter(name__in=metrics.measures_of(self.drivers))
+        if self.channel:
+            rows = rows.filter(channel=self.channel)
+        observed = rows.to_frame()
+        today = self.as_of + dt.timedelta(days=1)
+        expected = settled.corrected(observed, today=today, curves=settled.Curves())
+        names = {c.key: c.name for c in self.channels}
+        found = []
+        for driver in self.drivers:
+            now = metrics.ratio_of_sums(observed, driver, by=["channel"])
+            then = metrics.ratio_of_sums(expected, driver, by=["channel"])
+            for key, value in now.dropna().items():
+                settled_value = then.get(key)
+                if settled_value is not None and abs(settled_value - value) > 0.005 * abs(value):
+                    found.append(
+                        {
+                            "driver": driver.label,
+                            "channel": names.get(key, key),
+                            "observed": format_value(driver, float(value)),
+                            "expected": format_value(driver, float(settled_value)),
+                        }
+                    )
+        return found
+
     @property
     def basis(self) -> str:
         """'rules', 'drivers' or 'mixed': where today's recommendations come from."""
@@ -230,6 +288,9 @@ def add_numbers(*, page: Dashboard, kinds: dict[int, str], with_charts: bool) ->
             table, headline=page.headline, drivers=page.drivers, as_of=page.as_of,
             period=page.filters.period, channels=page.channels,
         )  # fmt: skip
+        if page.settling:  # the platforms still revise the newest days: dot their line ends
+            until = min(entry["settled_until"] for entry in page.settling)
+            page.charts = [charts.dot_settling_end(c, settled_until=until) for c in page.charts]
 
 
 def load(

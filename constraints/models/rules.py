@@ -107,6 +107,12 @@ class Rule(models.Model):
         help_text="When rules that oppose each other fire on the same target the same day, "
         "the higher priority acts and the other yields (recorded in the ledger).",
     )
+    judges_settling = models.BooleanField(
+        default=False,
+        help_text="Judge the newest days although the platforms still revise them, each "
+        "value divided by how complete its source's curve says it is. Off: the rule judges "
+        "its window ending at the last settled day of every source it reads.",
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -114,6 +120,11 @@ class Rule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def judged_days(self) -> int:
+        """The days a firing reads: its window, and as many more as the streak it needs."""
+        spans = [c.window_days + c.periods_required() - 1 for c in self.conditions.all()]
+        return max(spans, default=1)
 
     @property
     def acts_on_platform(self) -> bool:
@@ -348,6 +359,10 @@ class Decision(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
     answered_at = models.DateTimeField(null=True, blank=True)
+    # Set when the numbers the rule judged were revised since and it would now decide
+    # otherwise: "inputs revised: would now …".
+    revised_note = models.CharField(max_length=500, blank=True)
+    revised_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -21,9 +21,11 @@ shown as it really was: a backtest cannot know how it would have responded to th
 """
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
+from constraints import settled
 from constraints.models import Decision, Rule
 from constraints.rules.evaluation import Coverage, Targets
 from constraints.rules.execution import plan_budget
@@ -38,9 +40,14 @@ CENT = Decimal("0.01")
 ACTIVE, PAUSED = "active", "paused"
 
 
-def last_settled_day() -> dt.date:
-    """The last day whose numbers the backtest trusts (settled data once #10 lands)."""
-    return yesterday()
+def last_settled_day(measures: Iterable[str] = ()) -> dt.date:
+    """The last day settled for every source that delivers these measures (`settled`):
+    the newest day whose numbers a backtest, a dry run or an impact trusts; yesterday when
+    no source delivers them."""
+    day, names = yesterday(), set(measures)
+    if not names:
+        return day
+    return settled.judged_window(measures=names, day=day, curves=settled.Curves()).until
 
 
 class _Cents:
@@ -150,7 +157,8 @@ def simulate(*, rule: Rule, days: int = DAYS) -> Backtest:
     metrics = {m.key: m for m in rule.constraint.metrics.all()}
     names = measures_of(rule, metrics)
     conditions = list(rule.conditions.all())
-    last = Measure.objects.filter(name__in=names, date__lte=last_settled_day()).order_by("-date")
+    last = Measure.objects.filter(name__in=names, date__lte=last_settled_day(names))
+    last = last.order_by("-date")
     last = last.first()
     if last is None or not conditions:
         return result

@@ -14,6 +14,7 @@ import pandas as pd
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from constraints import settled
 from constraints.alerting import clear_alert, raise_alert
 from constraints.models import Alert, AlertPolicy, Constraint, Decision, Rule
 from constraints.models.rules import plain_number
@@ -84,15 +85,24 @@ class Run:
     policy: AlertPolicy  # says whether every firing is an alert, not only 'notify' rules
     claims: dict[str, Rule] = field(default_factory=dict)  # target → the rule acting on it
 
+    judged: dict[int, settled.Judged] = field(default_factory=dict)  # rule pk → window end
+    corrected_judge: Judge | None = None  # on settling values corrected by the curves
+
     @classmethod
     def load(cls, *, constraint: Constraint, rules: list[Rule], day: dt.date) -> "Run":
         metrics = {m.key: m for m in constraint.metrics.all()}
-        since = day - dt.timedelta(days=max(span_days(r) for r in rules) - 1)
+        judged = judged_windows(rules=rules, metrics=metrics, day=day)
+        earliest = min(judged[r.pk].until - dt.timedelta(days=span_days(r) - 1) for r in rules)
         names = set().union(*(measures_of(r, metrics) for r in rules))
-        frame = Measure.objects.for_window(since, day).filter(name__in=names).to_frame()
+        frame = Measure.objects.for_window(earliest, day).filter(name__in=names).to_frame()
         known = Decision.objects.filter(period=day, rule__in=rules).select_related("rule")
         skips = Alert.objects.exclude(status=Alert.Status.RESOLVED)
         skips = skips.filter(fingerprint__startswith=SKIP_FINGERPRINT.format(pk=""))
+        corrected = None
+        if any(r.judges_settling for r in rules):
+            today = day + dt.timedelta(days=1)
+            curves = settled.Curves()
+            corrected = Judge(settled.corrected(frame, today=today, curves=curves), metrics)
         return cls(
             judge=Judge(frame, metrics),
             coverage=Coverage(frame=frame, day=day),
@@ -100,16 +110,45 @@ class Run:
             known={d.idempotency_key: d for d in known},
             open_skips=set(skips.values_list("fingerprint", flat=True)),
             policy=AlertPolicy.current(),
+            judged=judged,
+            corrected_judge=corrected,
         )
+
+    def judge_for(self, rule: Rule) -> Judge:
+        if rule.judges_settling and self.corrected_judge is not None:
+            return self.corrected_judge
+        return self.judge
+
+
+def judged_windows(*, rules: list[Rule], metrics: dict, day: dt.date) -> dict[int, settled.Judged]:
+    """Each rule's window end: the last settled day of the sources it reads, or `day` for a
+    rule that judges settling days (see constraints/settled.py)."""
+    curves = settled.Curves()
+    names = set().union(*(measures_of(r, metrics) for r in rules))
+    reading = settled.sources_reading(names, day=day)
+    return {
+        rule.pk: settled.judged_window(
+            measures=measures_of(rule, metrics),
+            day=day,
+            curves=curves,
+            settling_days=rule.judges_settling,
+            reading=reading,
+        )
+        for rule in rules
+    }
 
 
 def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None:
-    since = day - dt.timedelta(days=span_days(rule) - 1)
+    judged = run.judged.get(rule.pk) or settled.Judged(until=day)
+    until = judged.until
+    since = until - dt.timedelta(days=span_days(rule) - 1)
     unknown = sorted({c.metric_key for c in rule.conditions.all()} - set(run.judge.metrics))
     problem = (
         f"Unknown metric {', '.join(unknown)}: not a metric of the active constraint."
         if unknown
-        else run.coverage.problem(measures=measures_of(rule, run.judge.metrics), since=since)
+        else run.coverage.problem(
+            measures=measures_of(rule, run.judge.metrics), since=since, until=until
+        )
     )
     if problem:
         report.skipped[rule.name] = problem
@@ -117,9 +156,17 @@ def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None
         return
     if skip_fingerprint(rule) in run.open_skips:
         clear_alert(fingerprint=skip_fingerprint(rule))
+    note = settled.describe(judged=judged, days=rule.judged_days(), names=run.coverage.names)
+    judged_seen = {**judged.as_json(), "note": note}
+    findings = run.judge_for(rule).findings(rule, day=until, fired_only=True)
+    observed = observed_values(rule=rule, run=run, until=until) if findings else {}
     fired = [
-        (target, label, finding.seen)
-        for finding in run.judge.findings(rule, day=day, fired_only=True)
+        (
+            target,
+            label,
+            {**finding.seen, "judged": {**judged_seen, **observed.get(finding.target, {})}},
+        )
+        for finding in findings
         for target, label in run.targets.of(rule, finding)
     ]
     fired = yield_to_opposing(rule=rule, day=day, fired=fired, run=run, report=report)
@@ -166,6 +213,17 @@ def yield_to_opposing(*, rule: Rule, day: dt.date, fired: list, run: Run, report
         )  # fmt: skip
         report.decisions.append(decision)
     return kept
+
+
+def observed_values(*, rule: Rule, run: Run, until: dt.date) -> dict[str, dict]:
+    """For a rule judging settling days: each target's condition values as pulled, before
+    the completeness correction, so the decision records both."""
+    if not rule.judges_settling or run.corrected_judge is None:
+        return {}
+    return {
+        finding.target: {"observed": [c["value"] for c in finding.seen["conditions"]]}
+        for finding in run.judge.findings(rule, day=until)
+    }
 
 
 def record_many(*, rule: Rule, day: dt.date, fired: list, run: Run) -> list:
@@ -338,6 +396,7 @@ class Coverage:
     def __init__(self, *, frame: pd.DataFrame, day: dt.date, check_runs: bool = True) -> None:
         self.day, self.check_runs = day, check_runs
         self.enabled = {s.key: s for s in Source.objects.filter(enabled=True)}
+        self.names = {key: source.name for key, source in self.enabled.items()}
         self.measures = frame.groupby("source")["measure"].unique().map(set).to_dict()
         self.days = (
             frame.groupby("source")["date"].unique().map(lambda d: {x.date() for x in d}).to_dict()

@@ -150,13 +150,13 @@ def impacts(decisions: list[Decision]) -> list[Impact]:
     """The impact of each decision, from one read of the measures they need."""
     if not decisions:
         return []
-    last_day = last_settled_day()
     channels = _channels(decisions)
     judged_by = _judged_by({d.rule_id for d in decisions})
     metrics = {d.pk: judged_by.get(d.rule_id, (None, 1))[0] for d in decisions}
     drivers = _drivers({d.rule.constraint_id for d in decisions})
     used = [m for m in metrics.values() if m is not None]
     used += [m for found in drivers.values() for m in found]
+    last_day = last_settled_day(measures_of(used))
     since = min(d.period for d in decisions) - dt.timedelta(days=TREND_DAYS)
     until = max(d.period for d in decisions) + dt.timedelta(days=max(AFTER))
     rows = Measure.objects.for_window(since, min(until, last_day))

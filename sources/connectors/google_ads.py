@@ -9,9 +9,8 @@ import datetime as dt
 import re
 
 import pandas as pd
-from django.conf import settings
 
-from sources import google_oauth, http
+from sources import google_oauth, http, versions
 from sources.connectors import register
 from sources.connectors.base import (
     Batch,
@@ -60,6 +59,9 @@ def classify(response) -> http.Verdict | None:
     """Google Ads error bodies: a short-term quota carries a retryDelay to honour; the daily
     quota (RESOURCE_EXHAUSTED without one) is not retried in this run; auth errors are final.
     https://developers.google.com/google-ads/api/docs/best-practices/quotas"""
+    retired = versions.retired_answer(versions.GOOGLE_ADS, response)
+    if retired:
+        return http.Verdict(retry=False, permanent=True, message=retired)
     error = error_body(response).get("error", {})
     failures = [
         failure for detail in error.get("details", []) for failure in detail.get("errors", [])
@@ -96,10 +98,7 @@ class GoogleAdsConnector(Connector):
 
     def fetch(self, *, since: dt.date, until: dt.date) -> Batch:
         customer = re.sub(r"\D", "", secret("GOOGLE_ADS_CUSTOMER_ID"))
-        url = (
-            f"{settings.GOOGLE_ADS_API_URL}/{settings.GOOGLE_ADS_API_VERSION}"
-            f"/customers/{customer}/googleAds:searchStream"
-        )
+        url = f"{versions.google_ads_url()}/customers/{customer}/googleAds:searchStream"
         batches = fetch_json(
             "POST",
             url,

@@ -12,9 +12,8 @@ import json
 import logging
 
 import pandas as pd
-from django.conf import settings
 
-from sources import http
+from sources import http, versions
 from sources.connectors import register
 from sources.connectors.base import (
     Batch,
@@ -42,7 +41,7 @@ def normalise(rows: list[dict], *, action_type: str) -> pd.DataFrame:
         "channel": [PLATFORM] * len(rows),
         "campaign": [r.get("campaign_id") for r in rows],
         "campaign_name": [r.get("campaign_name", "") for r in rows],
-        "spend": [r.get("spend") for r in rows],
+        "spend": [r.get("spend", "0") for r in rows],  # Meta omits zero fields
         "clicks": [r.get("clicks", "0") for r in rows],
         "impressions": [r.get("impressions", "0") for r in rows],
         "conversions": [_action_value(r.get("actions"), action_type) for r in rows],
@@ -74,6 +73,9 @@ def usage(response) -> tuple[int, int]:
 
 
 def classify(response) -> http.Verdict | None:
+    retired = versions.retired_answer(versions.META_ADS, response)
+    if retired:
+        return http.Verdict(retry=False, permanent=True, message=retired)
     error = error_body(response).get("error", {})
     code = error.get("code")
     message = error.get("message", "")
@@ -101,7 +103,7 @@ class MetaAdsConnector(Connector):
 
     def fetch(self, *, since: dt.date, until: dt.date) -> Batch:
         account = secret("META_AD_ACCOUNT_ID").removeprefix("act_")
-        url: str | None = f"{settings.META_GRAPH_API_URL}/act_{account}/insights"
+        url: str | None = f"{versions.meta_url()}/act_{account}/insights"
         params: dict | None = {
             "level": "campaign",
             "time_increment": 1,

@@ -2,7 +2,8 @@
 
 `GET /v1/charges` with `created[gte]`/`created[lt]`, paged with `starting_after` while
 `has_more` (https://docs.stripe.com/api/pagination). Amounts are in the currency's minor unit,
-except zero-decimal currencies such as JPY (https://docs.stripe.com/currencies#zero-decimal).
+except zero-decimal currencies such as JPY (https://docs.stripe.com/currencies#zero-decimal) and
+the three-decimal BHD, JOD, KWD, OMR and TND, counted in thousandths.
 Refunds are subtracted on the charge's day, so a later refund revises that day when it is
 pulled again. Charges in another currency than the source's (option `currency`, default the
 first one seen) are rejected, never added up with the rest.
@@ -36,10 +37,15 @@ ZERO_DECIMAL = {
     "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga",
     "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
 }  # fmt: skip
+# Amounts in thousandths: https://docs.stripe.com/currencies#three-decimal
+THREE_DECIMAL = {"bhd", "jod", "kwd", "omr", "tnd"}
 
 
 def minor_to_major(amount: int, currency: str) -> float:
-    return float(amount) if currency.lower() in ZERO_DECIMAL else amount / 100
+    currency = currency.lower()
+    if currency in ZERO_DECIMAL:
+        return float(amount)
+    return amount / (1000 if currency in THREE_DECIMAL else 100)
 
 
 def normalise(

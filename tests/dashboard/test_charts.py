@@ -93,3 +93,25 @@ def test_it_keeps_a_90_day_chart_of_20_channels_small():
         styles=charts.channel_styles(keys),
     )  # fmt: skip
     assert len(json.dumps(chart["figure"])) < 20_000
+
+
+def test_the_settling_end_of_each_line_is_dotted_and_joins_the_solid_part():
+    import datetime as dt
+
+    from constraints.dashboard.charts import dot_settling_end
+
+    trace = {
+        "type": "scatter",
+        "name": "Meta Ads",
+        "x": ["2026-03-17", "2026-03-18", "2026-03-19", "2026-03-20"],
+        "y": [40.0, 41.0, 60.0, 75.0],
+        "line": {"color": "#0072b2", "width": 2, "dash": "solid"},
+    }
+    chart = {"id": "c", "figure": {"data": [trace], "layout": {}}}
+    solid, dotted = dot_settling_end(chart, settled_until=dt.date(2026, 3, 18))["figure"]["data"]
+    assert solid["x"] == ["2026-03-17", "2026-03-18"] and solid["line"]["dash"] == "solid"
+    assert dotted["x"] == ["2026-03-18", "2026-03-19", "2026-03-20"]
+    assert dotted["line"] == {"color": "#0072b2", "width": 2, "dash": "dot"}
+    assert dotted["showlegend"] is False and chart["figure"]["data"] == [trace]  # not mutated
+    unchanged = dot_settling_end(chart, settled_until=dt.date(2026, 3, 20))["figure"]["data"]
+    assert unchanged == [trace]

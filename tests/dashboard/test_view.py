@@ -200,3 +200,33 @@ def test_it_says_where_each_alerts_message_went(staff_client, demo):
     spike = alerts.split("Google Ads spend")[1]
     assert "message: held for the weekly digest" in spike
     assert "message: not sent yet" in alerts.split("Meta Ads pull failed twice")[1]
+
+
+def test_it_tags_yesterday_as_settling_and_shows_revised_decisions(staff_client, cac):
+    """A Meta source whose conversions settle after 5 days: yesterday is settling."""
+    import datetime as dt
+
+    from constraints.models import Decision, Rule
+    from sources.days import yesterday
+    from sources.models import Channel, Measure, Source
+
+    channel = Channel.objects.create(key="meta-ads", name="Meta Ads")
+    meta = Source.objects.create(key="meta-ads", name="Meta Ads", kind="meta_ads", channel=channel)
+    for name in ("spend", "conversions"):
+        Measure.objects.create(source=meta, channel=channel, date=yesterday(), name=name, value=9)
+    rule = Rule.objects.create(constraint=cac, name="Pause Meta", action=Rule.Action.PAUSE)
+    Decision.objects.create(
+        rule=rule,
+        target="channel:meta-ads",
+        period=yesterday(),
+        idempotency_key="k",
+        status=Decision.Status.APPLIED,
+        revised_note="inputs revised: would now not pause it (cpa 33.33, rule: > 55)",
+    )
+    html = staff_client.get("/").content.decode()
+    settled_until = yesterday() - dt.timedelta(days=4)
+    assert 'class="settling-tag"' in html
+    assert f"Meta Ads is settled up to {settled_until:%a} {settled_until.day}" in html
+    assert "inputs revised: would now not pause it" in html
+    # Meta's default curve: 75 % of conversions at age 1, so CPA $1.00 is expected at $0.75.
+    assert "Expected once settled: Cost per acquisition Meta Ads $0.75 (now $1.00)" in html

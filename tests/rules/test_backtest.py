@@ -23,7 +23,7 @@ def series(db, google, monkeypatch):
     source = Source.objects.create(key="sheet", name="Sheet", kind=Source.Kind.CSV)
     Campaign.objects.create(source=source, external_id="c1", name="Search", channel=google)
     monkeypatch.setattr(
-        backtest_module, "last_settled_day", lambda: FIRST + dt.timedelta(days=DAYS - 1)
+        backtest_module, "last_settled_day", lambda *_: FIRST + dt.timedelta(days=DAYS - 1)
     )
 
     def write(cpas: list[float | None]) -> None:
@@ -116,3 +116,18 @@ def test_it_never_holds_back_a_notification(constraint, google, series):
     result = simulate(rule=rule, days=DAYS)
     assert result.acted_days == DAYS and result.blocked == {}
     assert result.paths == {} and result.spend_change == 0
+
+
+def test_it_ends_on_the_last_settled_day_of_its_sources(constraint, google, series, monkeypatch):
+    series([40.0] * DAYS)
+    monkeypatch.undo()  # the real last_settled_day, reading constraints.settled
+    asked = []
+
+    def judged_window(*, measures, day, curves):
+        asked.append(measures)
+        return backtest_module.settled.Judged(until=FIRST + dt.timedelta(days=5))
+
+    monkeypatch.setattr(backtest_module.settled, "judged_window", judged_window)
+    result = simulate(rule=raise_rule(constraint, google), days=DAYS)
+    assert result.days[-1].day == FIRST + dt.timedelta(days=5)
+    assert asked == [{"spend", "conversions"}]

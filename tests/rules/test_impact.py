@@ -29,7 +29,7 @@ def series(db, google, monkeypatch):
         for day in days
         for name, value in (("spend", 100), ("conversions", round(100 / cpa_on(day), 6)))
     )
-    monkeypatch.setattr(impact_module, "last_settled_day", lambda: P + dt.timedelta(days=10))
+    monkeypatch.setattr(impact_module, "last_settled_day", lambda *_: P + dt.timedelta(days=10))
 
 
 def applied(constraint, google, *, status=Decision.Status.APPLIED, period=P, key="k"):
@@ -58,7 +58,7 @@ def test_it_compares_seven_settled_days_after_with_the_four_week_trend(constrain
 
 
 def test_it_uses_fourteen_days_once_they_are_settled(constraint, google, series, monkeypatch):
-    monkeypatch.setattr(impact_module, "last_settled_day", lambda: P + dt.timedelta(days=14))
+    monkeypatch.setattr(impact_module, "last_settled_day", lambda *_: P + dt.timedelta(days=14))
     (impact,) = impacts([applied(constraint, google)])
     assert impact.verdict_window.days == 14
     assert impact.verdict_window.expected == pytest.approx(53.75)

@@ -34,7 +34,7 @@ def test_it_evaluates_an_unsaved_rule_now_without_recording(
 ):
     from constraints.admin import rules as rules_admin
 
-    monkeypatch.setattr(rules_admin, "last_settled_day", lambda: day)
+    monkeypatch.setattr(rules_admin, "last_settled_day", lambda *_: day)
     data = rule_form(constraint, CPA_ABOVE_ZERO, mode="automatic", _bench="evaluate")
     html = operator.post(reverse(BENCH), data).json()["html"]
     assert "Evaluate now (dry run)" in html and "Would notify." in html

@@ -94,3 +94,18 @@ def test_retry_of_a_platform_record_says_what_to_do(admin_client, db):
     retry(admin_client, letter)
     letter.refresh_from_db()
     assert letter.reason.startswith("still fails: a platform record")
+
+
+def test_the_source_page_shows_its_completeness_curves_and_restatement_window(admin_client):
+    from sources.models import Completeness
+
+    source = make_source("meta_ads")
+    Completeness.objects.create(
+        source=source, name="conversions", shares=[0.75, 0.9, 0.96], settles_after=3, days=20,
+        learned=True,
+    )  # fmt: skip
+    page = admin_client.get(reverse("admin:sources_source_change", args=[source.pk]))
+    text = page.content.decode()
+    assert page.status_code == 200
+    assert "75% · 90% · 96%" in text and "day 3" in text and "learnt from 20 days" in text
+    assert 'name="restatement_days"' in text and 'value="28"' in text

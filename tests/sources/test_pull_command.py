@@ -4,7 +4,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from sources.models import Measure, Source, SyncRun
+from sources.models import Measure, Source, SyncRun, SyncSchedule
 from tests.conftest import make_source
 
 
@@ -25,10 +25,13 @@ def test_it_pulls_every_enabled_source_with_one_line_each(demo_source):
     assert Measure.objects.dates("date", "day").count() == 3
 
 
-def test_it_defaults_to_yesterday(demo_source, monkeypatch):
-    monkeypatch.setattr("sources.management.commands.pull.yesterday", lambda: dt.date(2026, 3, 9))
+def test_without_a_window_it_is_the_nightly_pull_ending_yesterday(demo_source, monkeypatch):
+    SyncSchedule.objects.update_or_create(pk=1, defaults={"catch_up_days": 5})
+    monkeypatch.setattr("sources.management.commands.pull.today", lambda: dt.date(2026, 3, 10))
     run("demo")
-    assert SyncRun.objects.get().since == dt.date(2026, 3, 9)
+    assert [(r.since, r.until) for r in SyncRun.objects.all()] == [
+        (dt.date(2026, 3, 5), dt.date(2026, 3, 9))
+    ]
 
 
 def test_it_exits_non_zero_when_a_source_failed(db, tmp_path):
@@ -51,3 +54,16 @@ def test_it_refuses_a_reversed_window(demo_source):
     with pytest.raises(CommandError, match="after"):
         run("--since", "2026-03-05", "--until", "2026-03-01")
     assert not Source.objects.get().runs.exists()
+
+
+def test_as_of_runs_the_nightly_pull_as_if_today_were_that_day(demo_source):
+    SyncSchedule.objects.update_or_create(pk=1, defaults={"catch_up_days": 3})
+    demo_source.restatement_days = 2
+    demo_source.save()
+    run("demo", "--as-of", "2026-03-10")
+    [pulled] = SyncRun.objects.all()
+    assert (pulled.since, pulled.until, pulled.as_of) == (
+        dt.date(2026, 3, 7),
+        dt.date(2026, 3, 9),
+        dt.date(2026, 3, 10),
+    )

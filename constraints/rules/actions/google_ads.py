@@ -11,8 +11,6 @@ NON_MULTIPLE_OF_MINIMUM_CURRENCY_UNIT.
 
 from decimal import Decimal
 
-from django.conf import settings
-
 from constraints.rules.actions.base import (
     ActionError,
     Executor,
@@ -23,7 +21,7 @@ from constraints.rules.actions.base import (
     register,
     secret,
 )
-from sources import google_oauth, http
+from sources import google_oauth, http, versions
 
 MICROS = Decimal(1_000_000)
 QUERY = (
@@ -52,7 +50,7 @@ class GoogleAdsExecutor(Executor):
         responses = {}
         if budget is not None:
             update = {"resourceName": state.refs["budget"], "amountMicros": to_micros(budget)}
-            operation = {"update": update, "updateMask": "amount_micros"}
+            operation = {"update": update, "updateMask": "amountMicros"}
             responses["budget"] = self._mutate("campaignBudgets:mutate", operation)
         if status is not None:
             update = {"resourceName": state.refs["campaign"], "status": status}
@@ -95,7 +93,7 @@ def to_micros(amount: Decimal) -> str:
 
 
 def base_url() -> str:
-    return f"{settings.GOOGLE_ADS_API_URL.rstrip('/')}/{settings.GOOGLE_ADS_API_VERSION}"
+    return versions.google_ads_url()
 
 
 def customer_id(campaign) -> str:
@@ -133,6 +131,9 @@ def env_login_customer() -> str:
 def classify(response) -> http.Verdict | None:
     """Google's error body: {"error": {"code", "message", "status", "details": [
     {"@type": ".../GoogleAdsFailure", "errors": [{"errorCode": {...}, "message": ...}]}]}}"""
+    retired = versions.retired_answer(versions.GOOGLE_ADS, response)
+    if retired:
+        return http.Verdict(retry=False, permanent=True, message=retired)
     error = body_of(response).get("error") or {}
     status = error.get("status", "")
     detail = first_failure(error) or error.get("message", "")

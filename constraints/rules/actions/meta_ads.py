@@ -11,8 +11,6 @@ offset is 100 unless the source's options say otherwise (`currency_offset`: 1 fo
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.conf import settings
-
 from constraints.rules.actions.base import (
     Executor,
     State,
@@ -21,7 +19,7 @@ from constraints.rules.actions.base import (
     register,
     secret,
 )
-from sources import http
+from sources import http, versions
 
 EXPIRED_TOKEN = 190  # OAuthException: token expired, revoked or invalid
 RATE_LIMITS = {4, 17, 32, 613, 80004}  # app, user, page, custom and ads-management limits
@@ -57,7 +55,7 @@ class MetaAdsExecutor(Executor):
         return Decimal(str((self.campaign.source.options or {}).get("currency_offset", 100)))
 
     def _call(self, method: str, **kwargs):
-        url = f"{settings.META_GRAPH_API_URL.rstrip('/')}/{self.campaign.external_id}"
+        url = f"{versions.meta_url()}/{self.campaign.external_id}"
         auth = {"Authorization": f"Bearer {secret('META_ACCESS_TOKEN')}"}
         try:
             return http.request(method, url, headers=auth, classify=classify, **kwargs)
@@ -68,6 +66,9 @@ class MetaAdsExecutor(Executor):
 def classify(response) -> http.Verdict | None:
     """Graph API error body: {"error": {"message", "type", "code", "error_subcode",
     "fbtrace_id"}}. https://developers.facebook.com/docs/graph-api/guides/error-handling"""
+    retired = versions.retired_answer(versions.META_ADS, response)
+    if retired:
+        return http.Verdict(retry=False, permanent=True, message=retired)
     error = body_of(response).get("error") or {}
     code, message = error.get("code"), error.get("message", "")
     if code == EXPIRED_TOKEN:

@@ -12,7 +12,7 @@ from sources import google_oauth, http
 from tests.rules_support import google_campaign, make_rule
 
 TOKEN_URL = "https://oauth2.googleapis.com/token"
-API = "https://googleads.googleapis.com/v22/customers/1234567890"
+API = "https://googleads.googleapis.com/v26/customers/1234567890"
 TARGET = "campaign:google_ads:456"
 
 
@@ -116,7 +116,7 @@ def test_it_raises_a_budget_by_a_percentage_in_micros(constraint, campaign, day,
                 "resourceName": "customers/1234567890/campaignBudgets/789",
                 "amountMicros": "60000000",
             },
-            "updateMask": "amount_micros",
+            "updateMask": "amountMicros",
         }
     ]
     assert decision.status == Decision.Status.APPLIED

@@ -8,7 +8,7 @@ from sources import http
 from sources.models import Campaign, Source
 from tests.rules_support import make_rule
 
-GRAPH = "https://graph.facebook.com/v24.0"
+GRAPH = "https://graph.facebook.com/v27.0"
 ADSET = "23850001"
 TARGET = f"campaign:meta:{ADSET}"
 EXPIRED = {

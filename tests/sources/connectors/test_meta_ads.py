@@ -11,7 +11,7 @@ from sources.pipeline import pull
 from tests.conftest import make_source
 
 DAY = dt.date(2026, 3, 10)
-INSIGHTS = f"{settings.META_GRAPH_API_URL}/act_1234/insights"
+INSIGHTS = f"{settings.META_GRAPH_API_URL}/{settings.META_API_VERSION}/act_1234/insights"
 NEXT = f"{INSIGHTS}?after=QVFIUm5&limit=500"
 
 

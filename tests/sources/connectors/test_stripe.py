@@ -53,6 +53,19 @@ def test_it_subtracts_refunds_and_knows_zero_decimal_currencies():
     assert frame.loc[frame["measure"] == "revenue", "value"].tolist() == [35.0]
 
 
+@pytest.mark.parametrize("currency", ["bhd", "jod", "kwd", "omr", "tnd"])
+def test_it_reads_three_decimal_currencies_in_thousandths(currency):
+    # 5.125 KWD is sent as 5125 (https://docs.stripe.com/currencies#three-decimal).
+    frame, rejected = stripe.normalise(
+        [charge("ch_1", 5120, refunded=1000, currency=currency)],
+        currency=currency.upper(),
+        since=DAY,
+        until=DAY,
+    )
+    assert not rejected
+    assert frame.loc[frame["measure"] == "revenue", "value"].tolist() == [4.12]
+
+
 def test_it_rejects_charges_in_another_currency():
     frame, rejected = stripe.normalise(
         [charge("ch_1"), charge("ch_2", currency="eur")], currency="usd", since=DAY, until=DAY

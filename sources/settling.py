@@ -1,0 +1,174 @@
+"""Settled and settling days: how complete a source's numbers are at each age of their day.
+
+A platform keeps revising a day for weeks (see RESTATEMENT_DAYS in sources/models.py), so the
+number pulled the next morning is only a share of what the day will finally say. From the
+revisions of the last HISTORY_DAYS days the nightly pull learns, per source and measure, the
+share of the final value that was reported at age 1, 2, … days (a ratio of sums over the days
+learned from). Until MIN_DAYS days can be learned from, a platform default stands in (its
+shares are starting assumptions, documented in docs/settling.md, not vendor figures).
+
+A day is *settled* for a measure from the first age at which the curve stays within TOLERANCE
+of the final value (≥ 95 %, and ≤ 105 % for numbers that shrink, like revenue after refunds);
+younger days are *settling*. The pure maths (`learn_shares`, `settles_after`) is tested
+without a database.
+"""
+
+import datetime as dt
+from collections.abc import Iterable
+
+import pandas as pd
+from django.db.models import Sum
+
+from sources.models import Completeness, Measure, Revision, Source, SyncRun
+from sources.revisions import run_day
+
+HISTORY_DAYS = 90
+MIN_DAYS = 14
+TOLERANCE = 0.05
+FIRST_SEEN_BY = 2  # a day counts for learning when a pull saw it this young
+SLOW = {  # the measures a platform restates, and their default shares at age 1, 2, …
+    "google_ads": {"conversions": (0.80, 0.88, 0.92, 0.95, 0.97, 0.98, 0.99)},
+    "meta_ads": {"conversions": (0.75, 0.85, 0.90, 0.93, 0.95, 0.97, 0.98, 0.99)},
+    "ga4": {"*": (0.90, 0.97, 0.99)},
+    "hubspot": {
+        "customers": (0.70, 0.78, 0.84, 0.88, 0.91, 0.93, 0.95, 0.96, 0.97, 0.98),
+        "qualified_leads": (0.85, 0.90, 0.93, 0.95, 0.97, 0.98),
+    },
+    "stripe": {"revenue": (1.02, 1.01)},
+}
+
+
+def default_shares(kind: str, measure: str) -> tuple[float, ...]:
+    """The platform default curve of a measure; () means complete from age 1."""
+    slow = SLOW.get(kind, {})
+    return tuple(slow.get(measure, slow.get("*", ())))
+
+
+def settles_after(shares: Iterable[float]) -> int:
+    """Pure: the first age (≥ 1) from which every share is within TOLERANCE of 1."""
+    shares = list(shares)
+    age = len(shares) + 1
+    for index in range(len(shares) - 1, -1, -1):
+        if abs(shares[index] - 1) > TOLERANCE + 1e-9:  # 0.95 counts as settled
+            break
+        age = index + 1
+    return age
+
+
+def learn_shares(finals: pd.DataFrame, revisions: pd.DataFrame, *, ages: int) -> dict:
+    """Pure: measure → (shares at age 1..ages, days learned from).
+
+    `finals`: one row per (date, measure) with `value`, the sum of today's values for days
+    old enough to be final. `revisions`: rows with `date`, `measure`, `delta` (revised minus
+    previous value) and `revised_age` (the age at which the revision came). The value a day
+    had at age a is its final value minus every revision that came after age a."""
+    result = {}
+    for measure, days in finals.groupby("measure"):
+        total = float(days["value"].sum())
+        if not total:
+            continue
+        mine = revisions[
+            (revisions["measure"] == measure) & revisions["date"].isin(set(days["date"]))
+        ]
+        shares = [
+            round((total - float(mine.loc[mine["revised_age"] > age, "delta"].sum())) / total, 4)
+            for age in range(1, ages + 1)
+        ]
+        result[measure] = (tuple(shares), int(days["date"].nunique()))
+    return result
+
+
+def learn(*, source: Source, as_of: dt.date) -> list[Completeness]:
+    """Learn and store the source's curve for every measure it delivers (the platform
+    default where fewer than MIN_DAYS days can be learned from)."""
+    window = source.restatement_window
+    finals, revised = _history(source=source, as_of=as_of, window=window)
+    learned = learn_shares(finals, revised, ages=window + 1)
+    measures = set(
+        Measure.objects.filter(source=source, date__gte=as_of - dt.timedelta(days=HISTORY_DAYS))
+        .values_list("name", flat=True)
+        .distinct()
+    )
+    curves = []
+    for measure in sorted(measures | set(learned)):
+        shares, days = learned.get(measure, ((), 0))
+        is_learned = days >= MIN_DAYS
+        if not is_learned:
+            shares = default_shares(source.kind, measure)
+        shares = _trimmed(shares)
+        curve, _ = Completeness.objects.update_or_create(
+            source=source,
+            name=measure,
+            defaults={
+                "shares": list(shares),
+                "days": days,
+                "learned": is_learned,
+                "settles_after": settles_after(shares),
+            },
+        )
+        curves.append(curve)
+    return curves
+
+
+def _trimmed(shares: Iterable[float]) -> tuple[float, ...]:
+    """Without the trailing run of 1.0s: past its end a curve reads 1."""
+    shares = list(shares)
+    while shares and shares[-1] == 1:
+        shares.pop()
+    return tuple(shares)
+
+
+def _history(*, source: Source, as_of: dt.date, window: int) -> tuple:
+    """The final sums and the revisions of the days that can be learned from: final (older
+    than the restatement window), within HISTORY_DAYS, and first pulled young."""
+    since = as_of - dt.timedelta(days=HISTORY_DAYS)
+    until = as_of - dt.timedelta(days=window + 1)
+    days = young_days(source=source, since=since, until=until)
+    sums = (
+        Measure.objects.filter(source=source, date__in=days)
+        .values("date", "name")
+        .annotate(total=Sum("value"))
+    )
+    finals = pd.DataFrame(
+        [(row["date"], row["name"], float(row["total"])) for row in sums],
+        columns=["date", "measure", "value"],
+    )
+    rows = Revision.objects.filter(source=source, date__in=days).values_list(
+        "date", "name", "value", "revised_value", "revised_age_days"
+    )
+    revised = pd.DataFrame(
+        [(d, n, float(new) - float(old), age) for d, n, old, new, age in rows],
+        columns=["date", "measure", "delta", "revised_age"],
+    )
+    return finals, revised
+
+
+def young_days(*, source: Source, since: dt.date, until: dt.date) -> list[dt.date]:
+    """Days of since..until that a succeeded pull saw at most FIRST_SEEN_BY days old: only
+    those show how a day fills in (a backfill sees days already final)."""
+    days: set[dt.date] = set()
+    runs = SyncRun.objects.filter(
+        source=source, status=SyncRun.Status.SUCCEEDED, until__gte=since, since__lte=until
+    )
+    for run in runs:
+        today = run_day(run)
+        first = max(run.since, today - dt.timedelta(days=FIRST_SEEN_BY), since)
+        day = first
+        while day <= min(run.until, until):
+            days.add(day)
+            day += dt.timedelta(days=1)
+    return sorted(days)
+
+
+def curve_for(source: Source, measure: str) -> tuple[tuple[float, ...], bool]:
+    """(shares, learned) of a source's measure: the stored curve, else the default."""
+    stored = Completeness.objects.filter(source=source, name=measure).first()
+    if stored:
+        return tuple(stored.shares), stored.learned
+    return _trimmed(default_shares(source.kind, measure)), False
+
+
+def last_settled_day(*, source: Source, measures: Iterable[str], today: dt.date) -> dt.date:
+    """The newest day on which every one of these measures of the source is settled."""
+    ages = [settles_after(curve_for(source, m)[0]) for m in measures] or [1]
+    return today - dt.timedelta(days=max(ages))
