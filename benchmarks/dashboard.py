@@ -1,42 +1,30 @@
-#!/usr/bin/env python
-"""Benchmark the dashboard: 3 years × 20 channels of measures.
+"""Benchmark the dashboard: 3 years × 20 channels of measures and a 100k-decision ledger.
 
-Prints, per period (7/28/90 days): the median server time to render `/` (Django test client,
-logged in), the median time to read the same measure rows straight into pandas (one SQL query,
-no ORM), their ratio, and the page weight (HTML, the figures' JSON, plotly.js once, cached).
+    benchmarks/dashboard [--database-url postgres://…/NAME] [--decisions 100000]
 
-    benchmarks/dashboard                  # a fresh SQLite file in a temporary directory
-    benchmarks/dashboard --database-url postgres://postgres@127.0.0.1:5432/bench_dashboard
-
-With --database-url the benchmark runs in that server's test database (test_<name>, as the
-test suite would create it), replaced if it exists and dropped afterwards: the named database
-itself is never touched.
+Prints, per view (7, 28 and 90 days, and 28 days of one channel): the median server time to
+render it (Django test client, logged in, gzipped), the median time of the baseline (the same
+SQL the page sends for its measure rows, the same rows and columns, fetched and nothing more),
+their ratio, the rows read, and the page weight (HTML raw and gzipped, the figures' JSON;
+plotly.js is a cached static file, counted once). The aim: every view ≤ 3× its baseline and
+< 150 ms.
 """
 
-import argparse
 import datetime as dt
-import os
-import statistics
+import json
 import sys
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.scratch import median_ms, parser, scratch_database  # noqa: E402
+
 DAYS, CHANNELS, CAMPAIGNS = 3 * 365, 20, 3
 RUNS = 15
-
-
-def configure(database_url: str | None, tmp: str) -> None:
-    os.environ["DATABASE_URL"] = database_url or f"sqlite:///{tmp}/bench.sqlite3"
-    os.environ.setdefault("SECRET_KEY", "benchmark-only-not-a-secret")
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "decisionhub.settings")
-    os.environ["LOG_LEVEL"] = "WARNING"
-    import django
-
-    django.setup()
+ONE_CHANNEL = "ch-07"
 
 
 def seed() -> None:
@@ -50,7 +38,7 @@ def seed() -> None:
     constraint = cac_constraint()
     rules_and_decisions(constraint)
     alerts()
-    staff_user("bench")
+    staff_user("bench").user_permissions.add(*dashboard_permissions())
     until = yesterday()
     since = until - dt.timedelta(days=DAYS - 1)
     ads = Source.objects.create(key="ads", name="Ads", kind=Source.Kind.GOOGLE_ADS)
@@ -106,102 +94,113 @@ def seed() -> None:
         )
 
 
-def median_ms(fn, runs: int = RUNS) -> float:
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
+def dashboard_permissions():
+    from django.contrib.auth.models import Permission
+
+    return Permission.objects.filter(content_type__app_label="constraints")
 
 
-def read_rows(since: dt.date, until: dt.date, names: list[str]):
-    """The baseline: the page's measure rows straight into pandas, one SQL query, no ORM."""
-    import pandas as pd
+def grow_ledger(decisions: int) -> None:
+    """Past days' decisions of 100 dry-run rules on the channels, the page's day included."""
+    import argparse
+
+    from benchmarks.history import grow_ledger
+    from constraints.models import Constraint, Rule
+    from sources.days import today
+
+    constraint = Constraint.objects.active()
+    Rule.objects.bulk_create(
+        Rule(constraint=constraint, name=f"history {i}", mode="dry_run", action="notify")
+        for i in range(100)
+    )
+    grow_ledger(to=decisions, day=today(), args=argparse.Namespace(channels=CHANNELS))
+
+
+def measure_sql(client, query: dict) -> str:
+    """The SQL the page sends for its measure rows (parameters inlined by the driver)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get("/", query, secure=True).status_code == 200
+    (sql,) = [q["sql"] for q in captured.captured_queries if "sources_measure" in q["sql"]]
+    return sql
+
+
+def baseline(sql: str) -> list[tuple]:
+    """The same rows and columns the page reads, fetched and nothing more."""
     from django.db import connection
 
-    marks = ", ".join(["%s"] * len(names))
-    # Only placeholders are formatted into the SQL; the values travel as parameters.
-    columns = "date, source_id, channel_id, campaign, name, value"
-    where = f"date >= %s AND date <= %s AND name IN ({marks})"
-    sql = f"SELECT {columns} FROM sources_measure WHERE {where}"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(sql, [since, until, *names])
-        return pd.DataFrame(
-            cursor.fetchall(), columns=["date", "source", "channel", "campaign", "measure", "value"]
-        )
+        cursor.execute(sql)
+        return cursor.fetchall()
+
+
+VIEWS = [
+    ("7 days", {"period": 7}),
+    ("28 days", {"period": 28}),
+    ("90 days", {"period": 90}),
+    ("28d, 1 channel", {"period": 28, "channel": ONE_CHANNEL}),
+]
 
 
 def measure() -> None:
-    import json
-
     from django.contrib.auth import get_user_model
+    from django.http import QueryDict
     from django.test import Client
 
-    from constraints import metrics
-    from constraints.dashboard import page
+    from benchmarks.scratch import ROOT
     from constraints.dashboard.charts import PLOTLY_JS
-    from constraints.models import Constraint
+    from constraints.dashboard.page import Filters, build
+    from constraints.models import Decision
     from sources.models import Measure
 
-    client = Client()
-    client.force_login(get_user_model().objects.get(username="bench"))
-    names = sorted(metrics.measures_of(Constraint.objects.active().metrics.all()))
-    print(f"measures stored: {Measure.objects.count():,} ({DAYS} days × {CHANNELS} channels)")
-    plotly_js = (ROOT / "static" / PLOTLY_JS).stat().st_size
+    client = Client(headers={"accept-encoding": "gzip"})
+    plain = Client()
+    for c in (client, plain):
+        c.force_login(get_user_model().objects.get(username="bench"))
     print(
-        f"{'period':>7} {'render /':>10} {'read rows':>10} {'ratio':>6} {'rows':>8} "
-        f"{'HTML':>9} {'figures':>9}"
+        f"measures stored: {Measure.objects.count():,} ({DAYS} days × {CHANNELS} channels); "
+        f"decisions: {Decision.objects.count():,}"
     )
-    for period in page.PERIODS:
-        response = client.get("/", {"period": period}, secure=True)
+    print(
+        f"{'view':>15} {'render /':>10} {'baseline':>9} {'ratio':>6} {'rows':>7} "
+        f"{'HTML':>8} {'gzipped':>8} {'figures':>8}"
+    )
+    for label, query in VIEWS:
+        response = plain.get("/", query, secure=True)
         assert response.status_code == 200, response.status_code
-        page = response.context["page"]
-        render = median_ms(lambda p=period: client.get("/", {"period": p}, secure=True))
-        days = max(2 * period, 28, period + 7)
-        since = page.as_of - dt.timedelta(days=days - 1)
-        rows = len(read_rows(since, page.as_of, names))
-        read = median_ms(lambda s=since, a=page.as_of: read_rows(s, a, names))
+        page = build(filters=Filters.from_query(QueryDict(urlencode(query))))
+        sql = measure_sql(plain, query)
+        render = median_ms(lambda q=query: client.get("/", q, secure=True), RUNS)
+        read = median_ms(lambda s=sql: baseline(s), RUNS)
+        gzipped = len(client.get("/", query, secure=True).content)
         figures = sum(len(json.dumps(c["figure"])) for c in page.charts)
         print(
-            f"{period:>6}d {render:>8.1f}ms {read:>8.1f}ms {render / read:>6.2f} {rows:>8,} "
-            f"{len(response.content) / 1024:>7.1f}kB {figures / 1024:>7.1f}kB"
+            f"{label:>15} {render:>8.1f}ms {read:>7.1f}ms {render / read:>6.2f} "
+            f"{len(baseline(sql)):>7,} {len(response.content) / 1024:>6.1f}kB "
+            f"{gzipped / 1024:>6.1f}kB {figures / 1024:>6.1f}kB"
         )
+    plotly_js = (ROOT / "static" / PLOTLY_JS).stat().st_size
     print(f"plotly.js: {plotly_js / 1024:,.0f} kB once, a cached static file (not in page weight)")
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", help="default: a temporary SQLite file")
-    args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="dashboard-bench-") as tmp:
-        configure(args.database_url, tmp)
-        run()
+    parsed = parser(__doc__)
+    parsed.add_argument("--decisions", type=int, default=100_000, help="ledger size")
+    args = parsed.parse_args()
+    with scratch_database("dashboard", args.database_url) as name:
+        from django.db import connection
 
-
-def run() -> None:
-    from django.core.management import call_command
-    from django.db import connection
-    from django.test.utils import setup_test_environment
-
-    setup_test_environment()
-    # SQLite: the temporary file itself (the test machinery would use an in-memory database).
-    sqlite = connection.vendor == "sqlite"
-    name = connection.settings_dict["NAME"]
-    if sqlite:
-        call_command("migrate", verbosity=0)
-    else:
-        name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-    try:
         started = time.perf_counter()
         seed()
+        grow_ledger(args.decisions)
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                cursor.execute("ANALYZE")
         seconds = time.perf_counter() - started
         print(f"database: {connection.vendor} ({name}); seeded in {seconds:.0f}s")
         measure()
-    finally:
-        if not sqlite:
-            connection.creation.destroy_test_db(name, verbosity=0)
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ from constraints.alerts import delivery
 from constraints.alerts.versions import alert_on_api_versions
 from constraints.health import WORKER
 from constraints.models import Heartbeat
-from constraints.rules import approval, evaluation
+from constraints.rules import evaluation
 from constraints.rules.rejudge import rejudge
 from constraints.schedules import ensure_schedules
 from sources.days import yesterday
@@ -33,9 +33,8 @@ def pull_sources() -> None:
 
 
 def evaluate_rules() -> None:
-    """Expire yesterday's unanswered proposals, judge the numbers, then judge the last 30
-    days' decisions again on the numbers the pull just revised."""
-    approval.expire_proposals()
+    """Judge yesterday's numbers (evaluate expires unanswered proposals first), then judge
+    the last 30 days' decisions again on the numbers the pull just revised."""
     log.info("evaluate %s", evaluation.evaluate(day=yesterday()).summary())
     log.info("inputs revised: %d decisions marked", len(rejudge(day=yesterday())))
 

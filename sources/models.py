@@ -246,7 +246,15 @@ class Measure(models.Model):
                 fields=["source", "channel", "campaign", "date", "name"], name="measure_once"
             ),
         ]
-        indexes = [models.Index(fields=["date", "name"], name="measure_date_name")]
+        indexes = [
+            # MeasureQuerySet.for_window (dashboard/page.py load, evaluation.py Run.load,
+            # metrics.load_frame): every source's rows of a few days and measures.
+            models.Index(fields=["date", "name"], name="measure_date_name"),
+            # storage.py _stored and checks.py check_window: one source's rows of a window.
+            # Without it SQLite reads the window through the source's index, that is its
+            # whole history, and a daily pull grows with the years stored.
+            models.Index(fields=["source", "date"], name="measure_source_date"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.channel_id} {self.name}={self.value}"

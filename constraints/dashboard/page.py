@@ -20,7 +20,12 @@ from django.utils import timezone
 from constraints import metrics, settled
 from constraints.dashboard import charts
 from constraints.dashboard.readings import Reading, format_value
-from constraints.dashboard.recommendations import Recommendation, from_decisions, from_drivers
+from constraints.dashboard.recommendations import (
+    Recommendation,
+    advice_for,
+    from_decisions,
+    from_drivers,
+)
 from constraints.models import Alert, Constraint, Decision, Metric
 from constraints.models.constraint import role_errors
 from sources.days import yesterday
@@ -369,28 +374,43 @@ def recent_decisions() -> list[Decision]:
 def decisions_by_channel(
     *, as_of: dt.date, constraint: Constraint | None = None
 ) -> dict[str, list[Decision]]:
-    """The day's decisions that still stand, keyed by channel (campaign targets included);
-    only those of `constraint`'s rules when given (an archived one's page shows its own)."""
+    """The day's decisions that still stand and could be a channel's recommendation, keyed
+    by channel (campaign targets included): of each channel's decisions that advise the same
+    (raise, hold, lower, pause), the first, which is the one `from_decisions` would pick.
+    Only those of `constraint`'s rules when given (an archived one's page shows its own).
+
+    500 rules × 50 channels decide thousands of times a day: they are read as plain values
+    and only the few candidates are loaded as decisions, in a second query."""
     ignored = [Decision.Status.REJECTED, Decision.Status.EXPIRED, Decision.Status.SKIPPED]
     until = as_of + dt.timedelta(days=1)  # today, for the active page
     day = Decision.objects.filter(period__gte=as_of, period__lte=until).exclude(status__in=ignored)
     if constraint is not None:
         day = day.filter(rule__constraint=constraint)
-    day = list(day.select_related("rule").order_by("created_at"))
+    day = day.order_by("created_at", "pk").values_list(
+        "pk", "target", "rule__action", "before_value", "after_value"
+    )
+    day = list(day)
     # Rules name campaigns "campaign:<source key>:<platform id>" (constraints/rules/judging.py).
-    ids = [d.target.rsplit(":", 1)[1] for d in day if d.target.startswith("campaign:")]
+    ids = {target.rsplit(":", 1)[1] for _, target, *_ in day if target.startswith("campaign:")}
     owners = {
         f"{source}:{external_id}": channel
         for source, external_id, channel in Campaign.objects.filter(
             external_id__in=ids
         ).values_list("source__key", "external_id", "channel__key")
     }
-    found: dict[str, list[Decision]] = {}
-    for decision in day:
-        kind, _, ident = decision.target.partition(":")
+    seen: set[tuple[str, str]] = set()  # (channel, advice) whose first decision is kept
+    first: list[tuple[str, int]] = []  # (channel, decision pk), in the order they were decided
+    for pk, target, action, before, after in day:
+        kind, _, ident = target.partition(":")
         key = ident if kind == "channel" else owners.get(ident)
-        if key:
-            found.setdefault(key, []).append(decision)
+        if key and (key, advice_for(action, before, after)) not in seen:
+            seen.add((key, advice_for(action, before, after)))
+            first.append((key, pk))
+    loaded = Decision.objects.select_related("rule").in_bulk([pk for _, pk in first])
+    found: dict[str, list[Decision]] = {}
+    for key, pk in first:  # in the order they were decided
+        if pk in loaded:  # (deleted in between: a test database being emptied)
+            found.setdefault(key, []).append(loaded[pk])
     return found
 
 

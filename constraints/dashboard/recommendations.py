@@ -50,13 +50,13 @@ class Recommendation:
 
 def advice_of(decision: Decision) -> str:
     """raise/hold/lower/pause for what the decision's rule does."""
-    action = decision.rule.action
-    if action == Rule.Action.SET_BUDGET and None not in (
-        decision.before_value,
-        decision.after_value,
-    ):
-        if decision.after_value != decision.before_value:
-            return RAISE if decision.after_value > decision.before_value else LOWER
+    return advice_for(decision.rule.action, decision.before_value, decision.after_value)
+
+
+def advice_for(action: str, before, after) -> str:
+    """raise/hold/lower/pause for a rule's action and the values it moved between."""
+    if action == Rule.Action.SET_BUDGET and None not in (before, after) and after != before:
+        return RAISE if after > before else LOWER
     return ACTION_ADVICE.get(action, HOLD)
 
 

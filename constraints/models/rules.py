@@ -371,7 +371,22 @@ class Decision(models.Model):
     class Meta:
         ordering = ["-created_at"]
         permissions = [("approve_decision", "Can approve and reject proposed actions")]
-        indexes = [models.Index(fields=["target", "period"], name="decision_target_period")]
+        # Each index names the code whose query it serves, so that history (a million
+        # decisions after four months of 500 rules × 50 channels) never makes a query scan it.
+        indexes = [
+            # execution.py (changes_of: cooldowns, weekly limits), actions/demo.py.
+            models.Index(fields=["target", "period"], name="decision_target_period"),
+            # evaluation.py Run.load (the day's known decisions of the rules judged) and
+            # dashboard/page.py decisions_by_channel (the decisions since the page's day).
+            models.Index(fields=["period", "rule"], name="decision_period_rule"),
+            # dashboard/page.py pending_decisions (the oldest proposals first), approval.py
+            # expire_proposals and DecisionQuerySet.pending: the proposals, never more than
+            # two days' worth since they expire, out of the whole ledger.
+            models.Index(fields=["status", "created_at"], name="decision_status_created"),
+            # dashboard/page.py recent_decisions (the audit, newest first) and
+            # alerts/digest.py (changes applied since the last digest).
+            models.Index(fields=["updated_at"], name="decision_updated"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["rule", "target", "period"], name="one_decision_per_rule_target_period"

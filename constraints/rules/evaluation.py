@@ -95,7 +95,10 @@ class Run:
         earliest = min(judged[r.pk].until - dt.timedelta(days=span_days(r) - 1) for r in rules)
         names = set().union(*(measures_of(r, metrics) for r in rules))
         frame = Measure.objects.for_window(earliest, day).filter(name__in=names).to_frame()
-        known = Decision.objects.filter(period=day, rule__in=rules).select_related("rule")
+        # By (period, rule) on its index and unsorted: the day's decisions, not each rule's
+        # whole history sorted by the model's default ordering.
+        known = Decision.objects.filter(period=day, rule__in=rules).order_by()
+        known = known.select_related("rule")
         skips = Alert.objects.exclude(status=Alert.Status.RESOLVED)
         skips = skips.filter(fingerprint__startswith=SKIP_FINGERPRINT.format(pk=""))
         corrected = None

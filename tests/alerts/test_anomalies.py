@@ -177,3 +177,16 @@ def test_a_slow_drift_is_not_an_anomaly():
 def test_a_pure_count_score_matches_the_poisson_tail(observed, expected, exact, within):
     baseline = Baseline(level=0.0, expected=expected, dispersion=1.0, extra=0.0, level_variance=0.0)
     assert count_score(observed, baseline) == pytest.approx(exact, abs=within)
+
+
+def test_it_scores_each_channel_as_if_it_were_alone():
+    spiky, calm = noisy(57, seed=1), noisy(57, seed=2, level=3.0)
+    spiky[-1] *= 2.5
+    calm[-20] = float("nan")  # a day missing in one channel's history only
+    frame = series({"calm": calm, "spiky": spiky}).dropna()
+    together = score_day(frame, day=DAY, min_volume=0).set_index("channel")
+    for channel in ("calm", "spiky"):
+        alone = score_day(frame[frame["channel"] == channel], day=DAY, min_volume=0)
+        assert together.loc[channel, "score"] == pytest.approx(alone["score"].iloc[0])
+        assert together.loc[channel, "median"] == pytest.approx(alone["median"].iloc[0])
+    assert list(together.index) == ["calm", "spiky"]

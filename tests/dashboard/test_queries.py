@@ -9,8 +9,9 @@ from tests.factories import alerts, rules_and_decisions, synthetic_measures
 
 URL = reverse("constraints-dashboard")
 # session, user, constraint, metrics, channels, sources, alerts (+ their deliveries), measures,
-# decisions ×3, and which days are settling: enabled sources, their curves, the sources read
-MAX_QUERIES = 16
+# decisions ×3 (pending, recent, the day's as values), the day's candidates, campaigns, and
+# which days are settling: enabled sources, their curves, the sources read
+MAX_QUERIES = 17
 
 
 def count_queries(client) -> int:

@@ -1,0 +1,68 @@
+"""The page's decision queries read their index, so history does not slow the page."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from constraints.dashboard import page
+from constraints.dashboard.recommendations import from_decisions
+from constraints.models import Decision, Rule
+from tests.factories import rules_and_decisions
+from tests.query_plans import queries_of, sorts, uses_index
+
+TABLE = "constraints_decision"
+
+
+@pytest.fixture
+def decided(cac, day):
+    rules_and_decisions(cac, day=day)
+    return cac
+
+
+def test_it_reads_pending_proposals_oldest_first_from_their_index(decided):
+    (sql,) = queries_of(page.pending_decisions, table=TABLE)
+    assert uses_index(sql, "decision_status_created")
+    assert not sorts(sql)
+
+
+def test_it_reads_recent_decisions_newest_first_from_their_index(decided):
+    (sql,) = queries_of(page.recent_decisions, table=TABLE)
+    assert uses_index(sql, "decision_updated")
+    assert not sorts(sql)
+
+
+def test_it_reads_the_days_decisions_by_period(decided, day):
+    sql = queries_of(lambda: page.decisions_by_channel(as_of=day), table=TABLE)[0]
+    assert uses_index(sql, "decision_period_rule")
+
+
+def test_it_keeps_the_first_decision_of_each_advice_per_channel(cac, day):
+    pause = Rule.objects.create(constraint=cac, name="pause", action=Rule.Action.PAUSE)
+    raise_ = Rule.objects.create(constraint=cac, name="raise", action=Rule.Action.RAISE_BUDGET)
+    made = [
+        decide(rule, target, day, at=minutes)
+        for minutes, (rule, target) in enumerate(
+            [
+                (raise_, "channel:google-ads"),
+                (pause, "channel:google-ads"),
+                (pause, "channel:meta-ads"),
+            ]
+        )
+    ]
+    later = Rule.objects.create(constraint=cac, name="pause too", action=Rule.Action.PAUSE)
+    decide(later, "channel:google-ads", day, at=10)
+    found = page.decisions_by_channel(as_of=day)
+    assert found == {"google-ads": [made[0], made[1]], "meta-ads": [made[2]]}
+    assert from_decisions(found["google-ads"]).decision == made[1]
+
+
+def decide(rule: Rule, target: str, day, *, at: int) -> Decision:
+    return Decision.objects.create(
+        rule=rule,
+        target=target,
+        period=day,
+        idempotency_key=Decision.key_for(rule=rule, target=target, period=day),
+        status=Decision.Status.DRY_RUN,
+        created_at=timezone.now() + dt.timedelta(minutes=at),
+    )
