@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF, UNSAFE_INLINE
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
@@ -49,6 +50,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_q",
     "axes",
+    "csp",
     "sources",
     "constraints",
 ]
@@ -68,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes requires: it turns a lockout into a 429 response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -121,7 +124,9 @@ AUTHENTICATION_BACKENDS = [
     "constraints.throttle.LoginThrottle",
     "django.contrib.auth.backends.ModelBackend",
 ]
-LOGIN_URL = "/admin/login/"
+# Our own login page, for every active user; the admin keeps its own.
+LOGIN_URL = "constraints-login"
+LOGOUT_REDIRECT_URL = "constraints-login"
 
 # Repeated failed logins are throttled by django-axes: after AXES_FAILURE_LIMIT failures for
 # one username from one address, that pair is locked out for AXES_COOLOFF_TIME hours.
@@ -174,6 +179,24 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W021",
 ]
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp 4): scripts, styles, fonts and images from our own origin
+# only, no plugins, no framing, forms post back here. Plotly draws its SVG with inline style
+# attributes and one <style> element it adds at run time, so styles also allow 'unsafe-inline'
+# (styles cannot run code); scripts never do.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 if env.bool("BEHIND_TLS_PROXY", default=False):
     # TLS ends at the proxy, which sets X-Forwarded-Proto.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -247,11 +270,17 @@ STRIPE_API_URL = env.str("STRIPE_API_URL", default="https://api.stripe.com")
 # this; an enabled source is stale when its last successful pull is older than this.
 HEALTH_HEARTBEAT_MAX_AGE_SECONDS = env.int("HEALTH_HEARTBEAT_MAX_AGE_SECONDS", default=300)
 HEALTH_SOURCE_MAX_AGE_HOURS = env.int("HEALTH_SOURCE_MAX_AGE_HOURS", default=36)
+# Anonymous /healthz says only healthy or not; a monitor sending this token as
+# `Authorization: Bearer <token>` (or a signed-in user) sees each part.
+HEALTHZ_TOKEN = env.str("HEALTHZ_TOKEN", default="")
 
 # Automated actions: true stops every budget change, pause, resume and webhook (the admin has
 # a toggle too). Webhook payloads are signed (HMAC-SHA256) when a secret is set.
 ACTIONS_KILL_SWITCH = env.bool("ACTIONS_KILL_SWITCH", default=False)
 ACTIONS_WEBHOOK_SECRET = env.str("ACTIONS_WEBHOOK_SECRET", default="")
+# Action webhooks refuse loopback, private and link-local addresses (this server's own
+# network, cloud metadata) unless the deployer allows them, e.g. for an on-premises receiver.
+ACTIONS_WEBHOOK_ALLOW_PRIVATE = env.bool("ACTIONS_WEBHOOK_ALLOW_PRIVATE", default=False)
 
 # Alerts: email is the fallback channel when ALERT_EMAIL_TO (or the admin's policy) names
 # recipients; EMAIL_URL picks the backend (smtp+tls://user:pass@host:587, consolemail://).

@@ -88,7 +88,8 @@ class SourceAdmin(admin.ModelAdmin):
         return run.summary() if run else "never"
 
     @admin.action(
-        description="Pull now (the nightly pull: missing days and the restatement window)"
+        description="Pull now (the nightly pull: missing days and the restatement window)",
+        permissions=["change"],
     )
     def pull_now(self, request: HttpRequest, queryset: QuerySet) -> None:
         for source in queryset:
@@ -170,7 +171,7 @@ class DeadLetterAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    @admin.action(description="Retry: validate again and store")
+    @admin.action(description="Retry: validate again and store", permissions=["change"])
     def retry(self, request: HttpRequest, queryset: QuerySet) -> None:
         letters = queryset.filter(resolved_at__isnull=True).select_related("source")
         stored = sum(retry_dead_letter(letter=letter) for letter in letters)
@@ -190,4 +191,4 @@ class SyncScheduleAdmin(admin.ModelAdmin):
     list_display = ["__str__", "catch_up_days", "chunk_days"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return not SyncSchedule.objects.exists()
+        return super().has_add_permission(request) and not SyncSchedule.objects.exists()

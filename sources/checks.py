@@ -51,6 +51,7 @@ def check_window(
         Measure.objects.filter(
             source=source, date__gte=since - dt.timedelta(days=BASELINE_DAYS), date__lte=until
         )
+        .readable()
         .values("date", "name")
         .annotate(value=Sum("value"), rows=Count("id"))
         .order_by()

@@ -9,6 +9,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 from django.utils.text import slugify
 
+READABLE = 1e14  # Measure.value is numeric(20, 6)
 MEASURE_COLUMNS = ["date", "source", "source_kind", "channel", "campaign", "measure", "value"]
 
 
@@ -178,15 +179,28 @@ class MeasureQuerySet(models.QuerySet):
     def for_window(self, since: dt.date, until: dt.date) -> "MeasureQuerySet":
         return self.filter(date__gte=since, date__lte=until)
 
+    def readable(self) -> "MeasureQuerySet":
+        """Only rows whose value a reader can use. Validation stores nothing else, but SQLite
+        holds whatever was written before it (inf, NaN as NULL, 1e30) and Django's decimal
+        converter raises on those; PostgreSQL's numeric(20, 6) cannot hold them at all."""
+        if connections[self.db].vendor != "sqlite":
+            return self
+        as_float = Cast("value", FloatField())
+        return self.alias(_value=as_float).filter(_value__gt=-READABLE, _value__lt=READABLE)
+
     def to_frame(self) -> pd.DataFrame:
-        """Long frame with MEASURE_COLUMNS; values as floats; empty frame, never None."""
+        """Long frame with MEASURE_COLUMNS; values as finite floats; empty frame, never None.
+        A stored value that is not a finite number is left out, never raised on."""
         rows = self.values_list(
-            "date", "source__key", "source__kind", "channel__key", "campaign", "name", "value"
-        )
+            "date", "source__key", "source__kind", "channel__key", "campaign", "name",
+            Cast("value", FloatField()),
+        )  # fmt: skip
         frame = pd.DataFrame.from_records(list(rows), columns=MEASURE_COLUMNS)
         frame["date"] = pd.to_datetime(frame["date"])
         frame["value"] = frame["value"].astype(float)
-        return frame
+        return frame[np.abs(frame["value"].fillna(np.inf).to_numpy()) < READABLE].reset_index(
+            drop=True
+        )
 
     def value_columns(self) -> dict[str, np.ndarray]:
         """The rows as numpy columns: `day` (datetime64[D]), `source` and `channel` (ids),
@@ -201,6 +215,7 @@ class MeasureQuerySet(models.QuerySet):
         with connections[self.db].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
+        rows = [row for row in rows if row[4] is not None and abs(row[4]) < READABLE]
         count = len(rows)
         return {
             "day": _column(rows, 0, np.int64, count).astype("datetime64[D]"),
@@ -379,6 +394,22 @@ class SyncRun(models.Model):
     def failed(self) -> bool:
         return self.status == self.Status.FAILED
 
+    def superseded_by(self) -> "SyncRun | None":
+        """A run of the same source that started after this one (so read the platform later)
+        and already stored a window covering this one's; None when there is none. Called under
+        the source's window lock, it keeps an older read from overwriting a newer one."""
+        return (
+            SyncRun.objects.filter(
+                source_id=self.source_id,
+                status=self.Status.SUCCEEDED,
+                started_at__gt=self.started_at,
+                since__lte=self.since,
+                until__gte=self.until,
+            )
+            .exclude(pk=self.pk)
+            .first()
+        )
+
     def summary(self) -> str:
         """One line for the operator: what the run did or why it did not."""
         window = f"{self.since}..{self.until}"
@@ -471,6 +502,22 @@ class WebhookEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} {self.event} {self.event_id}"
+
+
+class PendingPull(models.Model):
+    """A day of a webhook source whose events changed since it was last pulled: one row per
+    source and day, however many events arrive, so the queue pulls that day once. The task
+    that deletes the row pulls the day; an event arriving after that adds a new row."""
+
+    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="pending_pulls")
+    day = models.DateField()
+    queued_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["source", "day"], name="pending_pull_once")]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.day}"
 
 
 class SyncSchedule(models.Model):

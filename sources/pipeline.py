@@ -18,12 +18,13 @@ from sources import checks, http, revisions, settling, signals, storage
 from sources.connectors import ConnectorError, Rejected, connector_for
 from sources.connectors.base import Batch
 from sources.days import today, yesterday
-from sources.models import DeadLetter, Source, SyncRun, SyncSchedule
+from sources.models import DeadLetter, PendingPull, Source, SyncRun, SyncSchedule
+from sources.validation import NEGATIVE_SPEND, SPEND_MEASURES, safe_raw, validate
 
+__all__ = ["NEGATIVE_SPEND", "SPEND_MEASURES", "pull", "validate"]
 log = logging.getLogger(__name__)
-SPEND_MEASURES = {"spend"}
+PENDING_GRACE = dt.timedelta(minutes=10)  # a queued day older than this lost its task
 RETRY_PAUSE = dt.timedelta(hours=3)  # the hourly watch leaves a source this long after a run
-NEGATIVE_SPEND = "negative spend"
 
 
 def pull(
@@ -86,6 +87,11 @@ def _store(*, run: SyncRun, batch: Batch) -> list[Rejected] | None:
         )
         rejected = batch.rejected + rejected
         with transaction.atomic():
+            storage.lock_source(source)
+            newer = run.superseded_by()
+            if newer is not None:  # it read the platform later: its numbers stand
+                run.finish(status=SyncRun.Status.SUCCEEDED, error=f"superseded by run {newer.pk}")
+                return rejected
             run.rows_stored = storage.replace_window(
                 source=source,
                 frame=frame,
@@ -112,53 +118,13 @@ def _day_of(rejected: Rejected) -> dt.date | None:
         return None
 
 
-def validate(
-    frame: pd.DataFrame, *, since: dt.date, until: dt.date, measures: list[str]
-) -> tuple[pd.DataFrame, list[Rejected]]:
-    """Pure: split a batch into storable rows and rejects with a reason each.
-
-    Rows of measures the source does not keep are dropped, not rejected. Negative spend is
-    rejected (and reported by the checks): it is never passed on as a number.
-    """
-    frame = frame.copy()
-    if measures:
-        frame = frame[frame["measure"].isin(measures)]
-    frame["value"] = pd.to_numeric(frame["value"], errors="coerce")
-    dates = pd.to_datetime(frame["date"], errors="coerce", format="mixed")
-    reasons = pd.Series("", index=frame.index, dtype=object)
-    reasons[frame["measure"].isna() | (frame["measure"].astype(str) == "")] = "no measure name"
-    reasons[frame["value"].isna()] = "value is not a number"
-    reasons[frame["measure"].isin(SPEND_MEASURES) & (frame["value"] < 0)] = NEGATIVE_SPEND
-    reasons[dates.isna()] = "date is not a date"
-    outside = dates.notna() & ((dates.dt.date < since) | (dates.dt.date > until))
-    reasons[outside] = f"date outside the window {since}..{until}"
-    bad = reasons != ""
-    rejected = [
-        Rejected(raw={k: _jsonable(v) for k, v in row.items()}, reason=reasons[i])
-        for i, row in frame[bad].to_dict("index").items()
-    ]
-    good = frame[~bad].copy()
-    good["date"] = dates[~bad].dt.date
-    return good, rejected
-
-
-def _jsonable(value):
-    if isinstance(value, dt.date):
-        return value.isoformat()[:10]
-    if isinstance(value, float) and pd.isna(value):
-        return None
-    if value is None or value is pd.NaT:
-        return None
-    return value if isinstance(value, str | int | float | bool) else str(value)
-
-
 def record_rejects(*, run: SyncRun, rejected: list[Rejected]) -> None:
     """Keep each refused record once: one a later pull refuses again is not added twice."""
     letters = {
         _fingerprint(run.source, r): DeadLetter(
             source=run.source, run=run, raw=r.raw, reason=r.reason[:500], line=r.line
         )
-        for r in rejected
+        for r in (_storable(r) for r in rejected)
     }
     known = set(
         DeadLetter.objects.filter(
@@ -169,6 +135,13 @@ def record_rejects(*, run: SyncRun, rejected: list[Rejected]) -> None:
         letter.fingerprint = fingerprint
     DeadLetter.objects.bulk_create(
         letter for fingerprint, letter in letters.items() if fingerprint not in known
+    )
+
+
+def _storable(rejected: Rejected) -> Rejected:
+    """The refusal with its raw record and reason safe to store on any database."""
+    return Rejected(
+        raw=safe_raw(rejected.raw), reason=safe_raw(rejected.reason), line=rejected.line
     )
 
 
@@ -296,6 +269,25 @@ def nightly(
     return runs
 
 
+def pull_pending_day(*, source_id: int, day: dt.date) -> SyncRun | None:
+    """Claim the source's pending day (delete its row: exactly one task wins) and pull it;
+    None when nothing was pending. Events stored after the claim queue a new pull."""
+    claimed, _ = PendingPull.objects.filter(source_id=source_id, day=day).delete()
+    if not claimed:
+        return None
+    return pull(source=Source.objects.get(pk=source_id), since=day, until=day)
+
+
+def pull_forgotten_days(*, now: dt.datetime) -> list[SyncRun]:
+    """Pending days whose task was lost (the queue dropped it, a worker died): pull them."""
+    old = PendingPull.objects.filter(queued_at__lt=now - PENDING_GRACE).order_by("pk")
+    runs = []
+    for source_id, day in old.values_list("source_id", "day"):
+        run = pull_pending_day(source_id=source_id, day=day)
+        runs += [run] if run else []
+    return runs
+
+
 def reconcile(*, now: dt.datetime | None = None) -> list[SyncRun]:
     """The hourly watch, independent of the queue: close runs whose worker died, pull the days
     of the catch-up period that no run stored (the daily task may have been lost), and check
@@ -307,7 +299,7 @@ def reconcile(*, now: dt.datetime | None = None) -> list[SyncRun]:
     schedule = SyncSchedule.current()
     until = yesterday()
     since = until - dt.timedelta(days=max(schedule.catch_up_days, 1) - 1)
-    runs: list[SyncRun] = []
+    runs: list[SyncRun] = pull_forgotten_days(now=now)
     for source in Source.objects.filter(enabled=True).order_by("pk"):
         if connector_for(source).missing_settings():
             continue

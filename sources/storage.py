@@ -21,8 +21,23 @@ KEY = ["channel_id", "campaign", "date", "measure"]
 COLUMNS = ["source_id", "channel_id", "campaign", "date", "name", "value"]
 DECIMALS = 6
 DELETE_CHUNK = 500
+# pg_advisory_xact_lock(namespace, source id): one namespace for "a source's stored window".
+WINDOW_LOCK = 0x64680001
 
-__all__ = ["BATCH_COLUMNS", "replace_window", "upsert_rows"]
+__all__ = ["BATCH_COLUMNS", "lock_source", "replace_window", "upsert_rows"]
+
+
+def lock_source(source: Source) -> None:
+    """Hold the source's window lock until the current transaction ends, so two pulls or
+    webhooks of one source never read, compare and write its window at once.
+
+    PostgreSQL: a transaction-level advisory lock (released at commit or rollback, never
+    leaked by a dead worker). SQLite needs none: every write transaction starts IMMEDIATE
+    (settings), which already lets one writer in at a time."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [WINDOW_LOCK, source.pk % 2**31])
 
 
 def replace_window(

@@ -6,13 +6,13 @@ from django.views.decorators.http import require_POST
 from sources import webhooks
 from sources.days import local_day
 from sources.models import Source
-from sources.pipeline import pull
 
 
 @csrf_exempt
 @require_POST
 def receive_webhook(request: HttpRequest, source_key: str) -> JsonResponse:
-    """Verify, store once, and fold the event's day into the source's measures."""
+    """Verify and store once; the event's day is then pulled through the queue, once for
+    all the events of that day that arrive before the pull starts."""
     source = get_object_or_404(Source, key=source_key, kind=Source.Kind.WEBHOOK, enabled=True)
     try:
         if _too_big(request):
@@ -27,8 +27,7 @@ def receive_webhook(request: HttpRequest, source_key: str) -> JsonResponse:
     except webhooks.Refused as refused:
         return JsonResponse({"error": str(refused)}, status=refused.status)
     if created:
-        day = local_day(event.occurred_at)
-        pull(source=source, since=day, until=day)
+        webhooks.queue_pull(source=source, day=local_day(event.occurred_at))
     return JsonResponse({"id": event.event_id, "duplicate": not created})
 
 

@@ -12,16 +12,25 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_q.tasks import async_task
 
 from sources.connectors.base import secret
 from sources.connectors.webhook import secret_names
-from sources.models import Source, WebhookEvent
+from sources.days import local_day
+from sources.models import PendingPull, Source, WebhookEvent
+from sources.validation import text_problem
 
+log = logging.getLogger(__name__)
 TOLERANCE = dt.timedelta(minutes=5)
 MAX_BODY_BYTES = 64 * 1024
+EVENT_ID_LENGTH = 200  # WebhookEvent.event_id; a longer id is kept as its SHA-256
+# Events must fall on days the database and the business time zone can both hold.
+EARLIEST = dt.datetime(1970, 1, 2, tzinfo=dt.UTC)
+LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
 
 
 class Refused(Exception):
@@ -56,31 +65,61 @@ def verify(*, source: Source, timestamp: str, signature: str, body: bytes) -> No
 
 
 def parse(body: bytes) -> tuple[str, str, dt.datetime, dict]:
-    """(event id, event name, when it happened, payload) or Refused(400) with the reason."""
+    """(event id, event name, when it happened, payload) or Refused(400) with the reason.
+    Never raises anything else, whatever the body."""
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise Refused("the body is not JSON", status=400) from None
     if not isinstance(payload, dict):
         raise Refused("the body must be a JSON object", status=400)
+    if _bad_text(payload):
+        raise Refused("the body contains a NUL character or an unpaired surrogate", status=400)
     event_id, event = payload.get("id") or payload.get("event_id"), payload.get("event")
-    if not isinstance(event_id, str | int) or not str(event_id):
+    if isinstance(event_id, bool) or not isinstance(event_id, str | int) or not str(event_id):
         raise Refused("the event has no id", status=400)
     if not isinstance(event, str) or not event:
         raise Refused("the event has no name (`event`)", status=400)
     if not isinstance(payload.get("data", {}), dict):
         raise Refused("`data` must be an object", status=400)
-    return str(event_id), event, _occurred_at(payload.get("timestamp")), payload
+    return stored_id(str(event_id)), event, _occurred_at(payload.get("timestamp")), payload
+
+
+def stored_id(event_id: str) -> str:
+    """The id as stored: itself when it fits the column, else 'sha256:<hex>' of it, so two
+    long ids never collide and a repeat of one is still recognised."""
+    if len(event_id) <= EVENT_ID_LENGTH:
+        return event_id
+    return "sha256:" + hashlib.sha256(event_id.encode()).hexdigest()
+
+
+def _bad_text(value, depth: int = 0) -> bool:
+    if isinstance(value, str):
+        return bool(text_problem(value))
+    if isinstance(value, dict):
+        return any(_bad_text(k, depth) or _bad_text(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_bad_text(v, depth + 1) for v in value)
+    return False
 
 
 def _occurred_at(value) -> dt.datetime:
     try:
+        if isinstance(value, bool):
+            raise TypeError
         if isinstance(value, int | float):
-            return dt.datetime.fromtimestamp(value, tz=dt.UTC)
-        moment = dt.datetime.fromisoformat(str(value))
+            moment = dt.datetime.fromtimestamp(value, tz=dt.UTC)
+        else:
+            moment = dt.datetime.fromisoformat(str(value))
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        if not EARLIEST <= moment <= LATEST:
+            raise ValueError
+        local_day(moment)
     except (TypeError, ValueError, OverflowError, OSError):
-        raise Refused("`timestamp` is not unix seconds or ISO 8601", status=400) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+        raise Refused(
+            "`timestamp` is not unix seconds or ISO 8601 between 1970 and 9999", status=400
+        ) from None
+    return moment
 
 
 def store(*, source: Source, body: bytes) -> tuple[WebhookEvent, bool]:
@@ -90,11 +129,31 @@ def store(*, source: Source, body: bytes) -> tuple[WebhookEvent, bool]:
         with transaction.atomic():
             stored = WebhookEvent.objects.create(
                 source=source,
-                event_id=event_id[:200],
+                event_id=event_id,
                 event=event[:100],
                 occurred_at=occurred_at,
                 payload=payload,
             )
     except IntegrityError:
-        return WebhookEvent.objects.get(source=source, event_id=event_id[:200]), False
+        return WebhookEvent.objects.get(source=source, event_id=event_id), False
     return stored, True
+
+
+def queue_pull(*, source: Source, day: dt.date) -> bool:
+    """Ask the queue to pull the source's day, unless a pull of it is already waiting: many
+    events of one day become one pull. Returns whether a task was queued."""
+    try:
+        with transaction.atomic():
+            PendingPull.objects.create(source=source, day=day)
+    except IntegrityError:
+        # A pull of the day is waiting and has not started: it claims the row before it
+        # reads the events, so it will read this one (stored before we got here).
+        return False
+    try:
+        async_task(
+            "sources.tasks.pull_pending", source.pk, day.isoformat(),
+            task_name=f"pull {source.key} {day}"[:100],
+        )  # fmt: skip
+    except Exception:  # the broker is down: the event and its pending day are stored
+        log.exception("could not queue the pull of %s %s; the hourly watch will", source.key, day)
+    return True

@@ -40,6 +40,25 @@ def slept(monkeypatch) -> list[float]:
     return delays
 
 
+# Host names tests use resolve here, never through DNS (no network in tests).
+TEST_HOSTS = {"localhost": ["127.0.0.1", "::1"], "metadata.internal": ["169.254.169.254"]}
+
+
+@pytest.fixture(autouse=True)
+def _no_dns(monkeypatch):
+    import ipaddress
+
+    from sources import addresses
+
+    def addresses_of(host: str, port: int) -> list[str]:
+        try:
+            return [str(ipaddress.ip_address(host))]
+        except ValueError:
+            return TEST_HOSTS.get(host, ["93.184.215.14"])  # any other name: a public address
+
+    monkeypatch.setattr(addresses, "addresses_of", addresses_of)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_tokens():
     from sources.google_oauth import forget_tokens

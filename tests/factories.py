@@ -175,7 +175,26 @@ def alerts() -> dict[str, Alert]:
     }  # fmt: skip
 
 
-def staff_user(username: str = "founder"):
-    return get_user_model().objects.create_user(
+ROLE_PERMISSIONS = {
+    "Viewer": ["view_dashboard"],
+    "Approver": ["view_dashboard", "approve_decision", "acknowledge_alert"],
+}
+
+
+def staff_user(username: str = "founder", *, role: str = "Approver"):
+    """A staff user who holds a role's permissions (given directly: a transactional test's
+    flush removes the groups the migration created, not the permissions)."""
+    user = get_user_model().objects.create_user(
         username=username, password="correct horse battery", is_staff=True
+    )
+    grant(user, role)
+    return user
+
+
+def grant(user, role: str) -> None:
+    from django.contrib.auth.models import Permission
+
+    codenames = ROLE_PERMISSIONS[role]
+    user.user_permissions.add(
+        *Permission.objects.filter(content_type__app_label="constraints", codename__in=codenames)
     )

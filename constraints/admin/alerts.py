@@ -53,12 +53,15 @@ class AlertAdmin(admin.ModelAdmin):
     def delivery(self, alert: Alert) -> str:
         return alert.delivery_state()
 
-    @admin.action(description="Acknowledge (stop reminders)")
+    def has_acknowledge_permission(self, request) -> bool:
+        return request.user.has_perm("constraints.acknowledge_alert")
+
+    @admin.action(description="Acknowledge (stop reminders)", permissions=["acknowledge"])
     def acknowledge(self, request, queryset) -> None:
         done = sum(alert.acknowledge(request.user) for alert in queryset)
         self.message_user(request, f"Acknowledged {done} alert(s).")
 
-    @admin.action(description="Resolve now")
+    @admin.action(description="Resolve now", permissions=["change"])
     def resolve(self, request, queryset) -> None:
         done = queryset.unresolved().update(
             status=Alert.Status.RESOLVED, resolved_at=timezone.now()
@@ -91,7 +94,7 @@ class AlertPolicyAdmin(admin.ModelAdmin):
         return "Not configured: set SLACK_WEBHOOK_URL in the server's environment."
 
     def has_add_permission(self, request) -> bool:
-        return not AlertPolicy.objects.exists()
+        return super().has_add_permission(request) and not AlertPolicy.objects.exists()
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return False

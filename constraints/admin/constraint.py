@@ -97,7 +97,10 @@ class ConstraintAdmin(admin.ModelAdmin):
 
     actions = ["activate"]
 
-    @admin.action(description="Activate (archives the active constraint)")
+    def has_switch_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("constraints.switch_constraint")
+
+    @admin.action(description="Activate (archives the active constraint)", permissions=["switch"])
     def activate(self, request: HttpRequest, queryset: QuerySet[Constraint]) -> None:
         if queryset.count() != 1:
             self.message_user(request, "Choose exactly one constraint.", messages.ERROR)

@@ -143,6 +143,7 @@ RULE_FIELDS = [
     "webhook_url",
     "budget_floor",
     "budget_ceiling",
+    "max_change_pct",
     "max_weekly_change_pct",
     "cooldown_days",
     "once_per_day",
@@ -214,6 +215,7 @@ class RuleAdmin(admin.ModelAdmin):
                 "fields": [
                     "budget_floor",
                     "budget_ceiling",
+                    "max_change_pct",
                     "max_weekly_change_pct",
                     "cooldown_days",
                     "once_per_day",
@@ -328,7 +330,10 @@ class RuleAdmin(admin.ModelAdmin):
         names = dict(Source.objects.values_list("key", "name"))
         return settled.describe(judged=judged, days=rule.judged_days(), names=names)
 
-    @admin.action(description=f"Backtest: what would it have done over the last {DAYS} days?")
+    @admin.action(
+        description=f"Backtest: what would it have done over the last {DAYS} days?",
+        permissions=["view"],
+    )
     def backtest(self, request: HttpRequest, queryset) -> HttpResponse:
         rules = queryset.prefetch_related("conditions", "channels").select_related("constraint")
         results = []
@@ -463,7 +468,8 @@ class ActionSwitchAdmin(admin.ModelAdmin):
         return "on: actions stopped" if settings.ACTIONS_KILL_SWITCH else "off"
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return not ActionSwitch.objects.exists()
+        # One row, and only for whoever may add it: stopping all automation is an act.
+        return super().has_add_permission(request) and not ActionSwitch.objects.exists()
 
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         return False

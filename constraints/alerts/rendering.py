@@ -14,6 +14,9 @@ from constraints.models import Alert, Metric
 MAX_ALERTS_SHOWN = 10  # keeps a message well under Slack's 50 blocks and 3,000-char sections
 HEADER_LIMIT = 150  # Slack's limit for a header block's text
 SECTION_LIMIT = 2900
+# Slack shows the fallback `text` in notifications and truncates it past 40,000 characters;
+# cut to this many characters before escaping, so an entity is never cut in two.
+FALLBACK_LIMIT = 3000
 ICONS = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":information_source:"}
 
 
@@ -33,16 +36,36 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def slack_text(text: str) -> str:
+    """The fallback `text` of a Slack message: Slack reads it as mrkdwn too, so a campaign
+    named '<!channel>' or '<https://evil|click>' must be escaped like the blocks; cut first."""
+    return escape(text[:FALLBACK_LIMIT])
+
+
+def cut(markdown: str, limit: int) -> str:
+    """Escaped mrkdwn cut to `limit` characters without cutting an entity (&amp;) in two."""
+    if len(markdown) <= limit:
+        return markdown
+    kept = markdown[:limit]
+    start = kept.rfind("&")
+    if start != -1 and ";" not in kept[start:]:
+        kept = kept[:start]
+    return kept
+
+
 def header(text: str) -> dict:
     return {"type": "header", "text": {"type": "plain_text", "text": text[:HEADER_LIMIT]}}
 
 
 def section(markdown: str) -> dict:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": markdown[:SECTION_LIMIT]}}
+    return {"type": "section", "text": {"type": "mrkdwn", "text": cut(markdown, SECTION_LIMIT)}}
 
 
 def context(markdown: str) -> dict:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": markdown[:SECTION_LIMIT]}]}
+    return {
+        "type": "context",
+        "elements": [{"type": "mrkdwn", "text": cut(markdown, SECTION_LIMIT)}],
+    }
 
 
 def dashboard_link() -> dict:

@@ -8,6 +8,7 @@ could help. HTTP goes through `sources.http`, which retries 429 and 5xx itself.
 from django.conf import settings
 from django.core.mail import send_mail
 
+from constraints.alerts.rendering import slack_text
 from sources import http
 
 # Slack answers a failed webhook post with a plain-text error code and 400/403/404/410:
@@ -48,7 +49,7 @@ class Slack(Transport):
         self.webhook_url = webhook_url
 
     def notify(self, payload: dict) -> str:
-        body = {"text": payload["text"], "blocks": payload.get("blocks", [])}
+        body = {"text": slack_text(payload["text"]), "blocks": payload.get("blocks", [])}
         try:
             response = http.request("POST", self.webhook_url, json=body, classify=classify_slack)
         except http.HTTPError as exc:

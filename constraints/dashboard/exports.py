@@ -1,6 +1,7 @@
 """Tables for export_metrics: metric values per day and channel, or the raw measures."""
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Iterator
 
 import pandas as pd
@@ -12,6 +13,24 @@ from sources.models import Measure
 METRIC_COLUMNS = ["date", "channel", "metric", "value"]
 MEASURE_COLUMNS = ["date", "source", "channel", "campaign", "measure", "value"]
 ALL_CHANNELS = "all"
+# A cell a spreadsheet would read as a formula (OWASP, CSV Injection): = + - @ tab CR.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?(\d[\d,]*)?\.?\d+([eE][+-]?\d+)?%?")
+
+
+def safe_cell(value):
+    """A CSV cell no spreadsheet runs: text starting like a formula gets a leading "'", as
+    OWASP recommends (https://owasp.org/www-community/attacks/CSV_Injection); numbers, and
+    text that is only a number such as '-12.5', are left as they are."""
+    if not isinstance(value, str) or not value.startswith(FORMULA_START):
+        return value
+    if PLAIN_NUMBER.fullmatch(value):
+        return value
+    return "'" + value
+
+
+def safe_row(row: Iterable) -> list:
+    return [safe_cell(value) for value in row]
 
 
 def metric_table(frame: pd.DataFrame, metric_list: Iterable[Metric]) -> pd.DataFrame:
@@ -44,6 +63,7 @@ def measure_rows(*, since: dt.date, until: dt.date) -> Iterator[tuple]:
     """Raw measures as (date, source, channel, campaign, measure, value), streamed in order."""
     rows = (
         Measure.objects.for_window(since, until)
+        .readable()
         .order_by("date", "source__key", "channel__key", "campaign", "name")
         .values_list("date", "source__key", "channel__key", "campaign", "name", "value")
     )

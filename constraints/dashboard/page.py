@@ -66,7 +66,9 @@ class Filters:
     def from_query(cls, query: QueryDict) -> "Filters":
         """Unknown or malformed values fall back to the defaults rather than failing."""
         period = query.get("period", "")
-        period = int(period) if period.isdigit() and int(period) in PERIODS else DEFAULT_PERIOD
+        # isdigit() is true for '²' and other digits int() refuses: ASCII digits only.
+        digits = period.isascii() and period.isdigit()
+        period = int(period) if digits and int(period) in PERIODS else DEFAULT_PERIOD
         return cls(period=period, channel=query.get("channel", "").strip()[:64])
 
     def query(self, **changes) -> str:

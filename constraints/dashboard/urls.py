@@ -1,8 +1,12 @@
 from django.urls import path
 
-from constraints.dashboard import constraint_views, views
+from constraints.dashboard import accounts, constraint_views, views
 
 urlpatterns = [
+    path("login/", accounts.login, name="constraints-login"),
+    path("logout/", accounts.logout, name="constraints-logout"),
+    path("password/", accounts.password_change, name="constraints-password-change"),
+    path("password/done/", accounts.password_change_done, name="constraints-password-change-done"),
     path("", views.dashboard, name="constraints-dashboard"),
     path("favicon.ico", views.favicon, name="constraints-favicon"),
     path("dashboard.csv", views.dashboard_csv, name="constraints-dashboard-csv"),

@@ -1,8 +1,10 @@
 import csv
 import datetime as dt
+import hmac
 
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.http import (
     HttpRequest,
@@ -20,6 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from constraints.dashboard.charts import PLOTLY_JS
+from constraints.dashboard.exports import safe_row
 from constraints.dashboard.page import Filters, build, csv_rows
 from constraints.health import health_report
 from constraints.models import Alert, Decision
@@ -30,6 +33,10 @@ from sources.days import business_tz
 DEFAULT_SNOOZE_HOURS = 24
 MAX_SNOOZE = dt.timedelta(days=90)
 SNOOZE_HOURS = {4: "4 hours", 24: "1 day", 168: "1 week"}
+# Roles (migration constraints/0006_roles): what each act needs, whatever is_staff says.
+VIEW = "constraints.view_dashboard"
+APPROVE = "constraints.approve_decision"
+ACKNOWLEDGE = "constraints.acknowledge_alert"
 
 
 def favicon(request: HttpRequest) -> HttpResponse:
@@ -38,6 +45,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@permission_required(VIEW, raise_exception=True)
 def dashboard(request: HttpRequest) -> HttpResponse:
     page = build(filters=Filters.from_query(request.GET))
     context = {"page": page, "snooze_choices": SNOOZE_HOURS.items(), "plotly_js": PLOTLY_JS}
@@ -47,28 +55,40 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@permission_required(VIEW, raise_exception=True)
 def dashboard_csv(request: HttpRequest) -> HttpResponse:
     """The decision table exactly as the page shows it for the same query string."""
     page = build(filters=Filters.from_query(request.GET), with_charts=False)
     name = f"decisionhub-{page.as_of.isoformat()}-{page.filters.period}d.csv"
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
-    csv.writer(response).writerows(csv_rows(page))
+    csv.writer(response).writerows(safe_row(row) for row in csv_rows(page))
     return response
 
 
 @require_GET
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
-    """The one page without login: 200 when healthy, 503 when not, JSON either way."""
+    """The one page without login: 200 when healthy, 503 when not, JSON either way. Anonymous
+    callers learn only that; the parts (source keys are webhook addresses, timings) need a
+    login that may read the page or `Authorization: Bearer <HEALTHZ_TOKEN>`."""
     report = health_report()
-    return JsonResponse(report, status=200 if report["healthy"] else 503)
+    body = report if _may_see_health(request) else {"healthy": report["healthy"]}
+    return JsonResponse(body, status=200 if report["healthy"] else 503)
+
+
+def _may_see_health(request: HttpRequest) -> bool:
+    if request.user.has_perm(VIEW):
+        return True
+    token = settings.HEALTHZ_TOKEN
+    given = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+    return bool(token) and hmac.compare_digest(given.encode(), token.encode())
 
 
 @require_POST
 @login_required
 def acknowledge_alert(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = _staff_get(request, Alert, pk)
+    alert = _get_allowed(request, ACKNOWLEDGE, Alert, pk)
     if alert.acknowledge(request.user):
         messages.success(request, f"Acknowledged: {alert.title}")
     else:
@@ -79,7 +99,7 @@ def acknowledge_alert(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def snooze_alert(request: HttpRequest, pk: int) -> HttpResponse:
-    alert = _staff_get(request, Alert, pk)
+    alert = _get_allowed(request, ACKNOWLEDGE, Alert, pk)
     until = snooze_until(request.POST, now=timezone.now())
     if until is None:
         return HttpResponseBadRequest("Give hours (1 to 2160) or an ISO date-time `until`.")
@@ -109,7 +129,7 @@ def snooze_until(data, *, now: dt.datetime) -> dt.datetime | None:
 @require_POST
 @login_required
 def approve_decision(request: HttpRequest, pk: int) -> HttpResponse:
-    decision = _staff_get(request, Decision, pk)
+    decision = _get_allowed(request, APPROVE, Decision, pk)
     if approval.approve(decision=decision, user=request.user):
         outcome = decision.get_status_display().lower()
         messages.success(request, f"Approved: {decision.rule.name} → {decision.target_label}"
@@ -122,7 +142,7 @@ def approve_decision(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @login_required
 def reject_decision(request: HttpRequest, pk: int) -> HttpResponse:
-    decision = _staff_get(request, Decision, pk)
+    decision = _get_allowed(request, APPROVE, Decision, pk)
     if approval.reject(decision=decision, user=request.user):
         messages.success(request, f"Rejected: {decision.rule.name} → {decision.target_label}.")
     else:
@@ -130,10 +150,11 @@ def reject_decision(request: HttpRequest, pk: int) -> HttpResponse:
     return _back(request, "pending")
 
 
-def _staff_get(request: HttpRequest, model, pk: int):
-    """Only staff answer decisions and alerts; others get a plain 403, not a login loop."""
-    if not request.user.is_staff:
-        raise PermissionDenied("Only staff can answer decisions and alerts.")
+def _get_allowed(request: HttpRequest, permission: str, model, pk: int):
+    """The object, for a user whose role holds the permission; others get a plain 403, not
+    a login loop."""
+    if not request.user.has_perm(permission):
+        raise PermissionDenied("Your role does not allow this.")
     return get_object_or_404(model, pk=pk)
 
 

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from constraints.models.constraint import Constraint, Metric
+from sources.addresses import private_address_problem
 from sources.models import Channel
 
 UNIT_LIMITS = {  # (lowest, highest) threshold a unit allows; None = unbounded
@@ -25,6 +26,8 @@ UNIT_LIMITS = {  # (lowest, highest) threshold a unit allows; None = unbounded
     Metric.Unit.SCORE: (None, None),
 }
 BUDGET_ACTIONS = ("raise_budget", "lower_budget", "set_budget")
+DEFAULT_CHANGE_PCT = Decimal(50)  # a single budget change moves at most ±50 % by default
+MAX_CHANGE_PCT = Decimal(100)
 PLATFORM_ACTIONS = (*BUDGET_ACTIONS, "pause", "resume")
 # Actions that can pull the same target opposite ways (setting a budget can go either way).
 OPPOSITES = {
@@ -93,6 +96,14 @@ class Rule(models.Model):
         null=True,
         blank=True,
         help_text="Largest total budget change over 7 days, in % of the budget before them.",
+    )
+    max_change_pct = models.DecimalField(
+        "per-change limit (%)",
+        max_digits=5,
+        decimal_places=2,
+        default=DEFAULT_CHANGE_PCT,
+        help_text=f"Largest single budget change, in % of the budget before it (at most "
+        f"{MAX_CHANGE_PCT}%).",
     )
     cooldown_days = models.PositiveSmallIntegerField(
         default=1, help_text="Days after a change before this rule changes the same target again."
@@ -169,8 +180,13 @@ class Rule(models.Model):
         return 2 if self.action == self.Action.PAUSE else 1
 
     def params(self) -> dict:
-        """What this rule would do, as stored on each decision; a change refuses a reused key."""
-        return {
+        """What this rule would do, as stored on each decision; a change refuses a reused key.
+        The per-change limit is named only when it is not the default, so decisions recorded
+        before the limit existed still match their unchanged rule."""
+        limit = {} if self.max_change_pct == DEFAULT_CHANGE_PCT else {
+            "max_change_pct": plain_number(self.max_change_pct)
+        }  # fmt: skip
+        return limit | {
             "action": self.action,
             "action_value": plain_number(self.action_value),
             "mode": self.mode,
@@ -181,7 +197,7 @@ class Rule(models.Model):
         }
 
     def clean(self) -> None:
-        errors = {**self._action_errors(), **self._guardrail_errors()}
+        errors = {**self._limit_errors(), **self._action_errors(), **self._guardrail_errors()}
         if errors:
             raise ValidationError(errors)
 
@@ -197,6 +213,10 @@ class Rule(models.Model):
             return {"action_value": "A budget cannot be negative."}
         if self.action == self.Action.WEBHOOK and not self.webhook_url:
             return {"webhook_url": "A webhook rule needs the URL to POST to."}
+        if self.action == self.Action.WEBHOOK and not settings.ACTIONS_WEBHOOK_ALLOW_PRIVATE:
+            refused = private_address_problem(self.webhook_url)
+            if refused:
+                return {"webhook_url": f"Refused: {refused}."}
         return {}
 
     def _guardrail_errors(self) -> dict[str, str]:
@@ -208,6 +228,35 @@ class Rule(models.Model):
         if self.max_weekly_change_pct is not None and self.max_weekly_change_pct <= 0:
             return {"max_weekly_change_pct": "The weekly change limit must be positive."}
         return {}
+
+    def _limit_errors(self) -> dict[str, str]:
+        """Guardrails with teeth: one change moves a budget at most max_change_pct, and an
+        automatic budget rule must say how far it may go (a ceiling, a floor for cuts)."""
+        limit = self.max_change_pct
+        if limit is None or not 0 < limit <= MAX_CHANGE_PCT:
+            return {
+                "max_change_pct": f"The per-change limit is a % above 0, at most {MAX_CHANGE_PCT}."
+            }
+        changes_by = self.action in (self.Action.RAISE_BUDGET, self.Action.LOWER_BUDGET)
+        if changes_by and self.action_value is not None and self.action_value > limit:
+            return {
+                "action_value": f"A change of {plain_number(self.action_value)}% is more than the "
+                f"per-change limit of {plain_number(limit)}%: lower it, or raise the limit "
+                f"(at most {MAX_CHANGE_PCT}%)."
+            }
+        if self.mode != self.Mode.AUTOMATIC or not self.changes_budget:
+            return {}
+        return self._bound_errors()
+
+    def _bound_errors(self) -> dict[str, str]:
+        errors = {}
+        raises = self.action in (self.Action.RAISE_BUDGET, self.Action.SET_BUDGET)
+        cuts = self.action in (self.Action.LOWER_BUDGET, self.Action.SET_BUDGET)
+        if raises and self.budget_ceiling is None:
+            errors["budget_ceiling"] = "An automatic rule that raises budgets needs a ceiling."
+        if cuts and self.budget_floor is None:
+            errors["budget_floor"] = "An automatic rule that cuts budgets needs a floor."
+        return errors
 
 
 def plain_number(value: Decimal | None) -> str | None:

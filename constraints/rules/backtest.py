@@ -157,12 +157,11 @@ def simulate(*, rule: Rule, days: int = DAYS) -> Backtest:
     metrics = {m.key: m for m in rule.constraint.metrics.all()}
     names = measures_of(rule, metrics)
     conditions = list(rule.conditions.all())
-    last = Measure.objects.filter(name__in=names, date__lte=last_settled_day(names))
-    last = last.order_by("-date")
-    last = last.first()
+    dates = Measure.objects.filter(name__in=names, date__lte=last_settled_day(names))
+    last = dates.order_by("-date").values_list("date", flat=True).first()
     if last is None or not conditions:
         return result
-    until, span = last.date, span_days(rule)
+    until, span = last, span_days(rule)
     since = until - dt.timedelta(days=days - 1)
     frame = Measure.objects.for_window(since - dt.timedelta(days=span + STARTING_SPEND_DAYS), until)
     frame = frame.filter(name__in=names | {"spend"}).to_frame()

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from constraints.alerting import raise_alert
 from constraints.models import ActionSwitch, Alert, Decision, Rule
+from constraints.models.rules import DEFAULT_CHANGE_PCT
 from constraints.rules import actions
 from constraints.rules.actions import ActionError, Executor, State, notify, webhook
 from sources import http
@@ -205,7 +206,7 @@ def plan_budget(*, params: dict, current: Decimal, week_base: Decimal, rounder) 
         Rule.Action.LOWER_BUDGET: current * (1 - value / 100),
         Rule.Action.SET_BUDGET: value,
     }[params["action"]]
-    new, limits = _clamp(wanted, params, week_base)
+    new, limits = _clamp(wanted, params, week_base, current)
     new = rounder.round_budget(new)
     if new == current:
         why = f" ({', '.join(limits)})" if limits else ""
@@ -213,13 +214,17 @@ def plan_budget(*, params: dict, current: Decimal, week_base: Decimal, rounder) 
     return Plan(budget=new)
 
 
-def _clamp(amount: Decimal, params: dict, week_base: Decimal) -> tuple[Decimal, list[str]]:
+def _clamp(
+    amount: Decimal, params: dict, week_base: Decimal, current: Decimal | None = None
+) -> tuple[Decimal, list[str]]:
     limits = []
     floor, ceiling = _decimal(params.get("budget_floor")), _decimal(params.get("budget_ceiling"))
     if ceiling is not None and amount > ceiling:
         amount, _ = ceiling, limits.append(f"ceiling {ceiling}")
     if floor is not None and amount < floor:
         amount, _ = floor, limits.append(f"floor {floor}")
+    if current is not None:
+        amount = _per_change(amount, params, current, limits)
     weekly = _decimal(params.get("max_weekly_change_pct"))
     if weekly is not None:
         low, high = week_base * (1 - weekly / 100), week_base * (1 + weekly / 100)
@@ -227,6 +232,17 @@ def _clamp(amount: Decimal, params: dict, week_base: Decimal) -> tuple[Decimal, 
             amount = min(max(amount, low), high)
             limits.append(f"at most {weekly}% change in 7 days from {week_base}")
     return amount, limits
+
+
+def _per_change(amount: Decimal, params: dict, current: Decimal, limits: list[str]) -> Decimal:
+    """At most max_change_pct away from the budget now (the default 50 % when the decision's
+    params do not name one)."""
+    pct = _decimal(params.get("max_change_pct")) or DEFAULT_CHANGE_PCT
+    low, high = current * (1 - pct / 100), current * (1 + pct / 100)
+    if not low <= amount <= high:
+        amount = min(max(amount, low), high)
+        limits.append(f"at most {pct}% per change from {current}")
+    return amount
 
 
 def _decimal(value) -> Decimal | None:

@@ -21,36 +21,56 @@ REQUIRED = ("date", "channel", "measure", "value")
 
 
 def parse(text: str, *, since: dt.date, until: dt.date) -> tuple[pd.DataFrame, list[Rejected]]:
-    """Pure: CSV text → (BATCH_COLUMNS rows of the window, rejected lines)."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [name.strip().lower() for name in reader.fieldnames or []]
+    """Pure: CSV text → (BATCH_COLUMNS rows of the window plus each row's `line`, rejected
+    lines). Raises ConnectorError only when the header lacks a required column."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))
+    try:
+        header = [(name or "").strip().lower() for name in reader.fieldnames or []]
+    except csv.Error as exc:
+        raise ConnectorError(
+            f"{PLATFORM}: the header cannot be read: {exc}", permanent=True
+        ) from exc
     missing = [name for name in REQUIRED if name not in header]
     if missing:
         raise ConnectorError(f"{PLATFORM}: missing columns {', '.join(missing)}", permanent=True)
     reader.fieldnames = header
     rows, rejected = [], []
-    for row in reader:
-        raw = {key: (value or "").strip() for key, value in row.items() if key}
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:  # a field over the size limit, a stray quote: this line only
+            rejected.append(
+                Rejected(raw={}, reason=f"unreadable line: {exc}", line=reader.line_num)
+            )
+            continue
+        raw = {key: _text(value) for key, value in row.items() if key}
         line = reader.line_num
         reason, day = _problem(raw)
         if reason:
             rejected.append(Rejected(raw=raw, reason=reason, line=line))
         elif since <= day <= until:
             campaign = raw.get("campaign", "")
-            rows.append((day, raw["channel"], campaign, campaign, raw["measure"], raw["value"]))
-    return pd.DataFrame(rows, columns=BATCH_COLUMNS), rejected
+            value = raw["value"].replace(",", "")
+            rows.append((day, raw["channel"], campaign, campaign, raw["measure"], value, line))
+    return pd.DataFrame(rows, columns=[*BATCH_COLUMNS, "line"]), rejected
+
+
+def _text(value) -> str:
+    return value.strip() if isinstance(value, str) else ""
 
 
 def _problem(raw: dict) -> tuple[str, dt.date | None]:
     try:
         day = dt.date.fromisoformat(raw["date"])
-    except ValueError:
+    except (ValueError, TypeError):
         return f"date {raw['date']!r} is not YYYY-MM-DD", None
     if not raw["measure"]:
         return "no measure", day
     try:
         float(raw["value"].replace(",", ""))
-    except ValueError:
+    except (ValueError, TypeError):
         return f"value {raw['value']!r} is not a number", day
     return "", day
 
@@ -65,7 +85,6 @@ class CsvConnector(Connector):
 
     def fetch(self, *, since: dt.date, until: dt.date) -> Batch:
         frame, rejected = parse(self._text(), since=since, until=until)
-        frame["value"] = frame["value"].str.replace(",", "", regex=False)
         return Batch(frame=frame, rejected=rejected, pages=1)
 
     def _text(self) -> str:

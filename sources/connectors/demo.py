@@ -17,6 +17,7 @@ import pandas as pd
 from sources.connectors import register
 from sources.connectors.base import BATCH_COLUMNS, Batch, Connector
 from sources.days import each_day
+from sources.validation import COUNTS
 
 DEFAULT_START = dt.date(2026, 1, 1)
 WEEKDAY_FACTOR = [1.0, 1.04, 1.06, 1.02, 0.95, 0.72, 0.68]
@@ -153,7 +154,11 @@ def normalise(rows: list[tuple], *, anomalies: list[dict]) -> pd.DataFrame:
         day = dt.date.fromisoformat(anomaly["date"])
         hit = (frame["date"] == day) & (frame["measure"] == anomaly["measure"])
         hit &= frame["channel"] == anomaly["channel"]
-        frame.loc[hit, "value"] = (frame.loc[hit, "value"] * float(anomaly["factor"])).round(2)
+        # Money keeps cents; a count stays a whole number (validation refuses 12.6 sessions).
+        decimals = 0 if anomaly["measure"] in COUNTS else 2
+        frame.loc[hit, "value"] = (frame.loc[hit, "value"] * float(anomaly["factor"])).round(
+            decimals
+        )
     return frame
 
 

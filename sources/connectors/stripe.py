@@ -41,6 +41,9 @@ ZERO_DECIMAL = {
 THREE_DECIMAL = {"bhd", "jod", "kwd", "omr", "tnd"}
 
 
+MAX_MINOR_UNITS = 10**15  # beyond any real charge; keeps the sums exact in floats
+
+
 def minor_to_major(amount: int, currency: str) -> float:
     currency = currency.lower()
     if currency in ZERO_DECIMAL:
@@ -52,25 +55,48 @@ def normalise(
     charges: list[dict], *, currency: str | None, since: dt.date, until: dt.date
 ) -> tuple[pd.DataFrame, list[Rejected]]:
     """Pure: charges → revenue (paid minus refunded) and new_customers per day, plus the
-    charges refused (another currency). Failed or unpaid charges are ignored."""
-    paid = [c for c in charges if c.get("paid") and c.get("status") == "succeeded"]
-    currency = (currency or (paid[0]["currency"] if paid else "")).lower()
-    rows, rejected = [], []
+    charges refused (another currency, or fields not of the documented types). Failed or
+    unpaid charges are ignored. Never raises on a charge's contents."""
+    paid = [c for c in charges if c.get("paid") is True and c.get("status") == "succeeded"]
+    first_currency = paid[0].get("currency") if paid else ""
+    currency = str(currency or (first_currency if isinstance(first_currency, str) else "")).lower()
+    rows, rejected, good = [], [], []
     for charge in paid:
-        if charge.get("currency", "").lower() != currency:
-            reason = f"currency {charge.get('currency')} is not the source's {currency}"
+        reason = _problem(charge, currency)
+        if reason:
             rejected.append(Rejected(raw=charge, reason=reason))
             continue
-        day = local_day(dt.datetime.fromtimestamp(charge["created"], tz=dt.UTC))
+        good.append(charge)
         net = charge.get("amount", 0) - charge.get("amount_refunded", 0)
-        rows.append((day, _customer(charge), minor_to_major(net, currency)))
+        rows.append((local_day(_stamp(charge)), _customer(charge), minor_to_major(net, currency)))
     frame = pd.DataFrame(rows, columns=["date", "customer", "revenue"])
-    return _per_day(frame, new=_new_customers(paid, since=since, until=until)), rejected
+    return _per_day(frame, new=_new_customers(good, since=since, until=until)), rejected
+
+
+def _problem(charge: dict, currency: str) -> str:
+    """Why a paid charge cannot be counted ('' when it can). Stripe documents `created` as
+    unix seconds and `amount`, `amount_refunded` as integers in the smallest currency unit
+    (https://docs.stripe.com/api/charges/object)."""
+    if str(charge.get("currency", "")).lower() != currency:
+        return f"currency {charge.get('currency')} is not the source's {currency}"
+    if not _unix_seconds(charge.get("created")):
+        return "created is not unix seconds"
+    for field in ("amount", "amount_refunded"):
+        value = charge.get(field, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > MAX_MINOR_UNITS:
+            return f"{field} is not a whole number of minor units"
+    return ""
+
+
+def _unix_seconds(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value < 253402300799
 
 
 def _customer(charge: dict) -> str:
     customer = charge.get("customer")
-    return customer.get("id", "") if isinstance(customer, dict) else customer or ""
+    if isinstance(customer, dict):
+        customer = customer.get("id", "")
+    return customer if isinstance(customer, str) else ""
 
 
 def _new_customers(charges: list[dict], *, since: dt.date, until: dt.date) -> dict:
@@ -78,11 +104,11 @@ def _new_customers(charges: list[dict], *, since: dt.date, until: dt.date) -> di
     first_paid: dict[str, dt.date] = {}
     for charge in sorted(charges, key=lambda c: c["created"]):
         customer = charge.get("customer")
-        if not isinstance(customer, dict) or not customer.get("created"):
+        if not isinstance(customer, dict) or not _unix_seconds(customer.get("created")):
             continue
         created = local_day(dt.datetime.fromtimestamp(customer["created"], tz=dt.UTC))
-        if since <= created <= until:
-            first_paid.setdefault(customer["id"], local_day(_stamp(charge)))
+        if since <= created <= until and _customer(charge):
+            first_paid.setdefault(_customer(charge), local_day(_stamp(charge)))
     counts: dict[dt.date, int] = {}
     for day in first_paid.values():
         counts[day] = counts.get(day, 0) + 1

@@ -13,6 +13,7 @@ import re
 
 import pandas as pd
 
+from sources import validation
 from sources.connectors import register
 from sources.connectors.base import BATCH_COLUMNS, Batch, Connector, secret
 from sources.days import local_day
@@ -26,21 +27,29 @@ def secret_names(source_key: str) -> tuple[str, str]:
 
 
 def normalise(events: list[tuple[dt.datetime, str, dict]], *, measures: dict) -> pd.DataFrame:
-    """Pure: (occurred_at, event name, payload) → BATCH_COLUMNS; an event field that is not a
-    number stays as text so validation rejects it with a reason."""
+    """Pure: (occurred_at, event name, payload) → BATCH_COLUMNS, the good values summed per
+    day and channel (events add up: each is one deal). An event value that cannot be stored
+    (not a number, not finite, out of range) stays as its own row with its event id in
+    `record`, so validation turns it into a dead letter naming the event."""
     rows = []
     for occurred_at, name, payload in events:
         data = payload.get("data") or {}
-        channel = str(data.get("channel") or "unknown")
-        for measure, adds in measures.get(name, {}).items():
-            value = adds if isinstance(adds, int | float) else data.get(adds)
-            rows.append((local_day(occurred_at), channel, "", "", measure, value))
-    frame = pd.DataFrame(rows, columns=BATCH_COLUMNS)
-    numeric = pd.to_numeric(frame["value"], errors="coerce")
-    good = numeric.notna()
-    sums = frame[good].assign(value=numeric[good])
+        channel = data.get("channel") or "unknown"
+        channel = channel if isinstance(channel, str) else str(channel)
+        record = str(payload.get("id") or payload.get("event_id") or "")
+        for measure, adds in (measures.get(name) or {}).items():
+            number = isinstance(adds, int | float) and not isinstance(adds, bool)
+            value = adds if number else data.get(adds) if isinstance(adds, str) else None
+            rows.append((local_day(occurred_at), channel, "", "", measure, value, record))
+    frame = pd.DataFrame(rows, columns=[*BATCH_COLUMNS, "record"])
+    problems, numbers = validation.value_problems(frame["measure"], frame["value"])
+    good = (problems == "").to_numpy()
+    sums = frame[good].assign(value=numbers[good]).drop(columns="record")
     sums = sums.groupby(["date", "channel", "campaign", "campaign_name", "measure"], as_index=False)
-    return pd.concat([sums["value"].sum(), frame[~good]], ignore_index=True)[BATCH_COLUMNS]
+    parts = [part for part in (sums["value"].sum(), frame[~good]) if not part.empty]
+    if not parts:
+        return pd.DataFrame(columns=[*BATCH_COLUMNS, "record"])
+    return pd.concat(parts, ignore_index=True).reindex(columns=[*BATCH_COLUMNS, "record"])
 
 
 @register

@@ -86,8 +86,13 @@ def test_it_requires_a_csrf_token(staff, demo, name, key):
 
 @pytest.mark.parametrize("name,key", [(APPROVE, "proposed"), (REJECT, "proposed"),
                                       (ACK, "failed"), (SNOOZE, "spike")])  # fmt: skip
-def test_it_is_for_staff_only(client, demo, django_user_model, name, key):
-    client.force_login(django_user_model.objects.create_user("viewer", password="x"))
+def test_it_is_for_the_role_not_for_staff(client, demo, django_user_model, name, key):
+    """What broke 3: any staff user could approve budget changes and answer alerts."""
+    from tests.factories import grant
+
+    staff = django_user_model.objects.create_user("staff", password="x", is_staff=True)
+    grant(staff, "Viewer")
+    client.force_login(staff)
     assert client.post(url(name, demo[key]), {"hours": "24"}).status_code == 403
     assert Decision.objects.filter(status=Decision.Status.PROPOSED).count() == 1
     assert Alert.objects.filter(status=Alert.Status.OPEN).count() == 2
@@ -95,7 +100,7 @@ def test_it_is_for_staff_only(client, demo, django_user_model, name, key):
 
 def test_it_requires_login(client, demo):
     response = client.post(url(APPROVE, demo["proposed"]))
-    assert response.status_code == 302 and response.url.startswith("/admin/login/")
+    assert response.status_code == 302 and response.url.startswith("/login/")
     demo["proposed"].refresh_from_db()
     assert demo["proposed"].status == Decision.Status.PROPOSED
 

@@ -16,7 +16,10 @@ def alert(db) -> Alert:
 
 @pytest.fixture
 def staff(client, django_user_model):
+    from tests.factories import grant
+
     user = django_user_model.objects.create_user("ops", is_staff=True)
+    grant(user, "Approver")
     client.force_login(user)
     return client
 

@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.contrib.auth import get_user_model
 
 from tests.factories import alerts, cac_constraint, demo_data, rules_and_decisions, staff_user
 
@@ -50,6 +51,7 @@ def demo_site(transactional_db):
     decisions = rules_and_decisions(constraint)
     alerts()
     staff_user("founder")
+    get_user_model().objects.create_superuser("operator", "", PASSWORD)
     return decisions
 
 
@@ -61,7 +63,7 @@ def open_dashboard(browser, live_server, *, width: int, height: int):
     page.goto(f"{live_server.url}/")
     page.fill("#id_username", "founder")
     page.fill("#id_password", PASSWORD)
-    page.click("input[type=submit]")
+    page.click("form.stacked button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
     page.wait_for_function(
         "[...document.querySelectorAll('.plot')].every(n => n.dataset.rendered === 'true')"
@@ -97,4 +99,56 @@ def test_it_is_readable_on_a_phone(live_server, browser):
     assert overflow <= 0, "the page scrolls sideways on a phone (only the table may)"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
+    assert errors == []
+
+
+def watch(page) -> list[str]:
+    """Console errors and Content-Security-Policy violations the page reports."""
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    return errors
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width", [1280, 390])
+def test_the_login_page_is_ours_and_passes_the_policy(live_server, browser, width):
+    page = browser.new_page(viewport={"width": width, "height": 800})
+    errors = watch(page)
+    response = page.goto(f"{live_server.url}/login/")
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"login-{width}.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    page.fill("#id_username", "founder")
+    page.fill("#id_password", "wrong")
+    page.click("form.stacked button[type=submit]")
+    assert "correct username and password" in page.locator(".form-errors").inner_text()
+    assert errors == []
+
+
+@pytest.mark.browser
+def test_the_admin_passes_the_content_security_policy(live_server, browser):
+    """The admin's own pages and scripts (inlines, the channel picker) run under the policy."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors = watch(page)
+    page.goto(f"{live_server.url}/admin/login/")
+    page.fill("#id_username", "operator")
+    page.fill("#id_password", PASSWORD)
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    for path in [
+        "/admin/constraints/rule/add/",
+        "/admin/constraints/rule/",
+        "/admin/sources/source/",
+        "/admin/constraints/constraint/1/change/",
+    ]:
+        response = page.goto(f"{live_server.url}{path}")
+        assert response.status == 200 and "content-security-policy" in response.headers
+        page.wait_for_load_state("load")
+    page.goto(f"{live_server.url}/admin/constraints/rule/add/")
+    page.get_by_text("Add another Condition").click()  # the inline's script ran
+    assert page.locator(".dynamic-conditions").count() >= 2
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "admin-rule-add.png"))
     assert errors == []

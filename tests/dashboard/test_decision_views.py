@@ -14,7 +14,11 @@ from tests.rules_support import make_rule
 
 @pytest.fixture
 def staff(db) -> User:
-    return User.objects.create_user("founder", password="pw", is_staff=True)
+    from tests.factories import grant
+
+    user = User.objects.create_user("founder", password="pw", is_staff=True)
+    grant(user, "Approver")
+    return user
 
 
 @pytest.fixture

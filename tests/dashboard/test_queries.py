@@ -9,9 +9,10 @@ from tests.factories import alerts, rules_and_decisions, synthetic_measures
 
 URL = reverse("constraints-dashboard")
 # session, user, constraint, metrics, channels, sources, alerts (+ their deliveries), measures,
-# decisions ×3 (pending, recent, the day's as values), the day's candidates, campaigns, and
-# which days are settling: enabled sources, their curves, the sources read
-MAX_QUERIES = 17
+# decisions ×3 (pending, recent, the day's as values), the day's candidates, campaigns,
+# which days are settling (enabled sources, their curves, the sources read), and the user's
+# permissions and its groups' (role checks)
+MAX_QUERIES = 19
 
 
 def count_queries(client) -> int:

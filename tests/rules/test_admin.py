@@ -22,6 +22,7 @@ def rule_form(constraint, *conditions: dict, **fields) -> dict:
         "scope": "all",
         "action": "notify",
         "cooldown_days": 1,
+        "max_change_pct": 50,
         "once_per_day": "on",
         "conditions-TOTAL_FORMS": len(conditions),
         "conditions-INITIAL_FORMS": 0,

@@ -42,7 +42,10 @@ def test_it_needs_a_url_for_a_webhook(constraint):
 
 
 def test_it_accepts_a_sound_rule(constraint):
-    rule(constraint, action="lower_budget", action_value=Decimal(100), budget_floor=5).clean()
+    rule(
+        constraint, action="lower_budget", action_value=Decimal(100), budget_floor=5,
+        max_change_pct=Decimal(100),
+    ).clean()  # fmt: skip
 
 
 def test_it_names_an_unknown_metric(constraint):

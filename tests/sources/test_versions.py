@@ -164,7 +164,9 @@ def test_healthz_reports_a_version_past_its_sunset(client, settings, clock):
     make_source("google_ads")
     settings.GOOGLE_ADS_API_VERSION = "v22"
     clock(V22_SUNSET + dt.timedelta(days=1))
-    body = client.get("/healthz").json()
+    settings.HEALTHZ_TOKEN = "monitor"  # anonymous callers learn only healthy or not
+    assert client.get("/healthz").json() == {"healthy": False}
+    body = client.get("/healthz", headers={"Authorization": "Bearer monitor"}).json()
     assert body["healthy"] is False
     [google] = body["api_versions"]
     assert (google["platform"], google["version"], google["ok"]) == ("google_ads", "v22", False)

@@ -11,6 +11,14 @@ URL = "/webhooks/crm/"
 SECRET = "whsec-test"
 
 
+@pytest.fixture(autouse=True)
+def queue_runs_at_once(monkeypatch):
+    """The queue runs each task inline, as a worker would right after the request."""
+    from django_q.conf import Conf
+
+    monkeypatch.setattr(Conf, "SYNC", True)
+
+
 @pytest.fixture
 def source(db, monkeypatch):
     monkeypatch.setenv("WEBHOOK_SECRET_CRM", SECRET)
@@ -124,3 +132,101 @@ def test_a_quiet_day_is_not_called_missing(client, source):
     today = dt.datetime.now(dt.UTC).date()
     pull(source=source, since=today, until=today)
     assert not DataCheck.objects.filter(kind=DataCheck.Kind.MISSING_DAY).exists()
+
+
+def test_a_non_finite_amount_is_a_dead_letter_naming_its_event(client, source):
+    """What broke 1, for webhooks: an `Infinity` or 1e30 amount stopped every rule."""
+    post(client, event("evt_inf", amount="Infinity"))
+    post(client, event("evt_big", amount=1e30))
+    post(client, event("evt_ok", amount=100))
+    letters = {d.raw["record"]: d.reason for d in source.dead_letters.all()}
+    assert letters == {
+        "evt_inf": "value is not finite",
+        "evt_big": "value outside the storage range ±1e14",
+    }
+    assert Measure.objects.get(name="revenue").value == 100
+    assert Measure.objects.get(name="customers").value == 3
+
+
+@pytest.mark.parametrize(
+    "stamp", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", -(10**12), 1e300, True]
+)
+def test_a_timestamp_at_the_edge_of_the_calendar_is_400(client, source, stamp):
+    """What broke 8: such a timestamp answered 500."""
+    response = post(client, {**event(), "timestamp": stamp})
+    assert response.status_code == 400 and "timestamp" in response.json()["error"]
+    assert not WebhookEvent.objects.exists()
+
+
+@pytest.mark.parametrize("text", ["\x00", "\ud800"])
+def test_a_nul_or_lone_surrogate_is_400_and_poisons_nothing(client, source, text):
+    """What broke 8: a NUL or lone surrogate answered 500, and on SQLite a surrogate made
+    every later pull of that day fail."""
+    body = json.dumps({**event(), "data": {"amount": 5, "channel": f"x{text}"}}).encode()
+    response = post(client, None, raw=body)
+    assert response.status_code == 400 and "surrogate" in response.json()["error"]
+    assert post(client, event("evt_2")).status_code == 200
+    assert Measure.objects.get(name="customers").value == 1
+
+
+def test_two_long_event_ids_do_not_collide(client, source):
+    """What broke 8: ids were cut to 200 characters, so the second was lost as a duplicate."""
+    first, second = "a" * 250 + "1", "a" * 250 + "2"
+    assert post(client, event(first)).json()["duplicate"] is False
+    assert post(client, event(second)).json()["duplicate"] is False
+    assert post(client, event(second)).json()["duplicate"] is True
+    assert WebhookEvent.objects.count() == 2
+    assert Measure.objects.get(name="customers").value == 2
+
+
+def test_events_of_one_day_queue_one_pull(client, source, monkeypatch):
+    """Events are stored first; the queue pulls their day once, not once per request."""
+    from django_q.conf import Conf
+    from django_q.models import OrmQ
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    for n in range(5):
+        assert post(client, event(f"evt_{n}")).status_code == 200
+    assert WebhookEvent.objects.count() == 5 and OrmQ.objects.count() == 1
+    assert not Measure.objects.exists()
+
+    from sources.models import PendingPull
+    from sources.tasks import pull_pending
+
+    pending = PendingPull.objects.get()
+    assert pull_pending(source.pk, pending.day.isoformat()) is not None
+    assert pull_pending(source.pk, pending.day.isoformat()) is None  # already taken
+    assert Measure.objects.get(name="customers").value == 5
+
+
+def test_the_hourly_watch_pulls_a_day_whose_task_was_lost(client, source, monkeypatch):
+    from django.utils import timezone
+    from django_q.conf import Conf
+
+    from sources.models import PendingPull
+    from sources.pipeline import reconcile
+
+    monkeypatch.setattr(Conf, "SYNC", False)
+    post(client, event())
+    reconcile(now=timezone.now() + dt.timedelta(minutes=11))
+    assert not PendingPull.objects.exists()
+    assert Measure.objects.get(name="customers").value == 1
+
+
+def test_a_broker_that_is_down_loses_no_event(client, source, monkeypatch):
+    """The event and its pending day are stored before the queue is asked; the hourly watch
+    pulls the day if the task could not be queued."""
+    from django.utils import timezone
+
+    from sources import webhooks
+    from sources.models import PendingPull
+    from sources.pipeline import reconcile
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("redis is down")
+
+    monkeypatch.setattr(webhooks, "async_task", broker_down)
+    assert post(client, event()).status_code == 200
+    assert PendingPull.objects.count() == 1 and not Measure.objects.exists()
+    reconcile(now=timezone.now() + dt.timedelta(minutes=11))
+    assert Measure.objects.get(name="customers").value == 1

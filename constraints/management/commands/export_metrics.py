@@ -5,7 +5,13 @@ from decimal import Decimal
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from constraints.dashboard.exports import MEASURE_COLUMNS, METRIC_COLUMNS, measure_rows, metric_rows
+from constraints.dashboard.exports import (
+    MEASURE_COLUMNS,
+    METRIC_COLUMNS,
+    measure_rows,
+    metric_rows,
+    safe_row,
+)
 from constraints.models import Constraint
 from sources.days import yesterday
 
@@ -47,7 +53,7 @@ class Command(BaseCommand):
         writer = csv.writer(self.stdout, lineterminator="\n")
         writer.writerow(columns)
         for row in rows:
-            writer.writerow([_text(value) for value in row])
+            writer.writerow(safe_row(_text(value) for value in row))
 
     def write_json(self, columns: list[str], rows) -> None:
         records = [dict(zip(columns, map(_json, row), strict=True)) for row in rows]

@@ -8,8 +8,9 @@ import json
 
 from django.conf import settings
 
-from constraints.rules.actions.base import body_of, from_http
+from constraints.rules.actions.base import ActionError, body_of, from_http
 from sources import http
+from sources.addresses import private_address_problem
 
 
 def payload(decision) -> dict:
@@ -29,12 +30,17 @@ def signature(body: bytes, secret: str) -> str:
 
 
 def send(decision) -> dict:
+    url = decision.params["webhook_url"]
+    refused = "" if settings.ACTIONS_WEBHOOK_ALLOW_PRIVATE else private_address_problem(url)
+    if refused:  # checked at send time too: DNS may point elsewhere than when it was saved
+        raise ActionError(f"not sent: {refused}", permanent=True)
     body = json.dumps(payload(decision), sort_keys=True).encode()
     headers = {"Content-Type": "application/json", "Idempotency-Key": decision.idempotency_key}
     if settings.ACTIONS_WEBHOOK_SECRET:
         headers["X-Decisionhub-Signature"] = signature(body, settings.ACTIONS_WEBHOOK_SECRET)
     try:
-        response = http.request("POST", decision.params["webhook_url"], data=body, headers=headers)
+        # Never followed: a redirect could lead to an address the check above refuses.
+        response = http.request("POST", url, data=body, headers=headers, allow_redirects=False)
     except http.HTTPError as exc:
         raise from_http(exc) from exc
     return {"status": response.status_code, "body": body_of(response)}
