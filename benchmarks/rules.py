@@ -208,7 +208,27 @@ def run(*, args, until: dt.date) -> None:
     with mock.patch("constraints.rules.backtest.yesterday", return_value=until):
         started = time.perf_counter()
         days = backtest(rule=rule)
-    print(f"backtest of one rule over {len(days)} days: {time.perf_counter() - started:.2f}s")
+    elapsed = time.perf_counter() - started
+    print(f"backtest of one rule over {len(days)} days, guardrails simulated: {elapsed:.2f}s")
+    baseline = judging_only(rule=rule, until=until, days=len(days))
+    print(
+        f"judging alone, the same days (baseline): {baseline:.2f}s; ratio {elapsed / baseline:.2f}"
+    )
+
+
+def judging_only(*, rule, until: dt.date, days: int) -> float:
+    """The judging a backtest does, without the simulation: what it cannot be faster than."""
+    from constraints.rules.judging import Judge, measures_of, span_days
+    from sources.models import Measure
+
+    started = time.perf_counter()
+    metrics = {m.key: m for m in rule.constraint.metrics.all()}
+    since = until - dt.timedelta(days=days - 1 + span_days(rule))
+    frame = Measure.objects.for_window(since, until)
+    judge = Judge(frame.filter(name__in=measures_of(rule, metrics)).to_frame(), metrics)
+    for k in range(days):
+        judge.findings(rule, day=until - dt.timedelta(days=k))
+    return time.perf_counter() - started
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from django.db import IntegrityError, models, transaction
 
 from constraints.models import AlertPolicy, Condition, Constraint, Metric, Rule
 from constraints.policy_io import policy_from_dict, policy_to_dict
+from constraints.switching import Switched, switch
 from sources.models import Channel, ChannelAlias, Source, normalise_alias
 
 FORMAT = "decisionhub-template"
@@ -112,6 +113,11 @@ def apply_template(*, data: dict) -> Constraint:
     Channels and sources are matched by key and updated with the keys the document gives
     (absent keys keep their current values); aliases are added or moved, never removed.
     """
+    return switch_to_template(data=data).constraint
+
+
+def switch_to_template(*, data: dict) -> Switched:
+    """`apply_template`, saying what switching retired (constraints.switching.switch)."""
     check_document(data)
     try:
         return _apply(data)
@@ -120,7 +126,7 @@ def apply_template(*, data: dict) -> Constraint:
 
 
 @transaction.atomic
-def _apply(data: dict) -> Constraint:
+def _apply(data: dict) -> Switched:
     apply_channels(data.get("channels", []))
     apply_sources(data.get("sources", []))
     constraint = create_constraint(data["constraint"], template=data.get("name", ""))
@@ -129,10 +135,9 @@ def _apply(data: dict) -> Constraint:
         if section.name in data:
             section.apply(data[section.name], constraint)
     try:
-        constraint.activate()
+        return switch(to=constraint)
     except ValidationError as exc:
         raise TemplateError(" ".join(exc.messages)) from exc
-    return constraint
 
 
 def apply_channels(items: list[dict]) -> None:

@@ -133,15 +133,23 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "status",
         "pages",
         "attempts",
-        "rows_received",
-        "rows_stored",
-        "rows_rejected",
+        "rows",
         "started_at",
         "finished_at",
-        "error",
+        "error_short",
     ]
     list_filter = ["status", "source"]
     date_hierarchy = "started_at"
+
+    @admin.display(description="Rows in / stored / refused")
+    def rows(self, obj: SyncRun) -> str:
+        return f"{obj.rows_received} / {obj.rows_stored} / {obj.rows_rejected}"
+
+    @admin.display(description="Error")
+    def error_short(self, obj: SyncRun) -> str:
+        if len(obj.error) <= 60:
+            return obj.error
+        return format_html('<span title="{}">{}…</span>', obj.error, obj.error[:59])
 
 
 @admin.register(DataCheck)

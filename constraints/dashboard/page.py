@@ -30,7 +30,7 @@ from constraints.dashboard.recommendations import (
 from constraints.dashboard.today import Today, build_today
 from constraints.models import Alert, Constraint, Decision, Metric
 from constraints.models.constraint import role_errors
-from sources.days import today, yesterday
+from sources.days import yesterday
 from sources.models import Campaign, Channel, DataCheck, Measure, Source, SyncRun
 
 PERIODS = (7, 28, 90)
@@ -450,7 +450,7 @@ def channel_rows(*, page: Dashboard, table: metrics.DailyTable) -> list[ChannelR
         for d in page.drivers
         for days, _ in WINDOWS
     }
-    decided = decisions_by_channel(as_of=page.as_of)
+    decided = decisions_by_channel(as_of=page.as_of, constraint=page.constraint)
     story = channel_story(page=page, table=table)
     rows = []
     for key in sorted(table.channels, key=lambda k: names[k].name if k in names else k):
@@ -510,17 +510,21 @@ def recent_decisions() -> list[Decision]:
     return list(done[:RECENT_ACTIONS])
 
 
-def decisions_by_channel(*, as_of: dt.date) -> dict[str, list[Decision]]:
+def decisions_by_channel(
+    *, as_of: dt.date, constraint: Constraint | None = None
+) -> dict[str, list[Decision]]:
     """The day's decisions that still stand and could be a channel's recommendation, keyed
     by channel (campaign targets included): of each channel's decisions that advise the same
     (raise, hold, lower, pause), the first, which is the one `from_decisions` would pick.
+    Only those of `constraint`'s rules when given (an archived one's page shows its own).
 
     500 rules × 50 channels decide thousands of times a day: they are read as plain values
     and only the few candidates are loaded as decisions, in a second query."""
     ignored = [Decision.Status.REJECTED, Decision.Status.EXPIRED, Decision.Status.SKIPPED]
-    day = Decision.objects.filter(period__gte=as_of, period__lte=today()).exclude(
-        status__in=ignored
-    )
+    until = as_of + dt.timedelta(days=1)  # today, for the active page
+    day = Decision.objects.filter(period__gte=as_of, period__lte=until).exclude(status__in=ignored)
+    if constraint is not None:
+        day = day.filter(rule__constraint=constraint)
     day = day.order_by("created_at", "pk").values_list(
         "pk", "target", "rule__action", "before_value", "after_value"
     )

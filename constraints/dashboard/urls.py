@@ -1,6 +1,6 @@
 from django.urls import path
 
-from constraints.dashboard import accounts, slack, views
+from constraints.dashboard import accounts, constraint_views, slack, views
 
 urlpatterns = [
     path("login/", accounts.login, name="constraints-login"),
@@ -34,4 +34,17 @@ urlpatterns = [
     path("alerts/<int:pk>/snooze/", views.snooze_alert, name="constraints-alert-snooze"),
     path("alerts/<int:pk>/reopen/", views.reopen_alert, name="constraints-alert-reopen"),
     path("slack/interactions/", slack.slack_interactions, name="constraints-slack-interactions"),
+    path("constraints/", constraint_views.constraints, name="constraints-list"),
+    path("constraints/<int:pk>/", constraint_views.constraint_page, name="constraints-page"),
+    path(
+        "constraints/<int:pk>/activate/",
+        constraint_views.constraint_activate,
+        name="constraints-activate",
+    ),
+    path("constraints/switch/", constraint_views.switch, name="constraints-switch"),
+    path(
+        "constraints/switch/confirm/",
+        constraint_views.switch_confirm,
+        name="constraints-switch-confirm",
+    ),
 ]

@@ -27,6 +27,7 @@ from constraints.dashboard.page import Filters, build, csv_rows
 from constraints.health import health_report
 from constraints.models import Alert, Decision
 from constraints.rules import approval
+from constraints.rules.impact import impacts, measurable
 from sources.days import business_tz
 
 DEFAULT_SNOOZE_HOURS = 24
@@ -48,6 +49,7 @@ def favicon(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     page = build(filters=Filters.from_query(request.GET))
     context = {"page": page, "snooze_choices": SNOOZE_HOURS.items(), "plotly_js": PLOTLY_JS}
+    context["impacts"] = impacts([d for d in page.recent if measurable(d)])
     with timezone.override(business_tz()):  # times read in the business's zone, like days
         return render(request, "constraints/dashboard.html", context)
 
@@ -142,7 +144,7 @@ def approve_decision(request: HttpRequest, pk: int) -> HttpResponse:
     note = request.POST.get("reason", "")
     if approval.approve(decision=decision, user=request.user, note=note):
         return _answered(request, approved_words(decision), anchor="today")
-    words = f"Not approved: it is already {decision.get_status_display().lower()}."
+    words = f"Not approved: {approval.why_not_answered(decision)}"
     return _answered(request, words, anchor="today", ok=False)
 
 
@@ -154,7 +156,7 @@ def reject_decision(request: HttpRequest, pk: int) -> HttpResponse:
     if approval.reject(decision=decision, user=request.user, note=note):
         words = f"Rejected: {decision.rule.name} → {decision.target_label}."
         return _answered(request, words, anchor="today")
-    words = f"Not rejected: it is already {decision.get_status_display().lower()}."
+    words = f"Not rejected: {approval.why_not_answered(decision)}"
     return _answered(request, words, anchor="today", ok=False)
 
 

@@ -1,5 +1,5 @@
 from constraints.models.alerts import Alert, AlertPolicy, Delivery
-from constraints.models.constraint import Constraint, Metric
+from constraints.models.constraint import Constraint, ConstraintPeriod, Metric
 from constraints.models.health import Heartbeat
 from constraints.models.rules import ActionSwitch, Condition, Decision, Rule
 from constraints.models.slack import SlackIdentity, SlackInteraction
@@ -10,6 +10,7 @@ __all__ = [
     "AlertPolicy",
     "Condition",
     "Constraint",
+    "ConstraintPeriod",
     "Decision",
     "Delivery",
     "Heartbeat",

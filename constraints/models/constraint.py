@@ -1,3 +1,5 @@
+import datetime as dt
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -75,17 +77,59 @@ class Constraint(models.Model):
         """What stops this constraint's metrics from being one headline and three drivers."""
         return role_errors(list(self.metrics.values_list("role", flat=True)))
 
+    @property
+    def last_day(self) -> dt.date | None:
+        """The last day it was active: the day before it was archived, None while active."""
+        return None if self.ended_on is None else self.ended_on - dt.timedelta(days=1)
+
     @transaction.atomic
-    def activate(self) -> None:
-        """Make this the one active constraint, archiving the previous one with its history."""
+    def activate(self) -> "Constraint | None":
+        """Make this the one active constraint, archiving the previous one with its history;
+        return the one archived. Only the state changes here: `constraints.switching.switch`
+        also retires what the archived one was doing (rules, proposals, alerts)."""
         if errors := self.metric_errors():
             raise ValidationError(f"{self.name} cannot be activated: {'; '.join(errors)}.")
-        previous = Constraint.objects.select_for_update().filter(status=self.Status.ACTIVE)
-        previous.exclude(pk=self.pk).update(status=self.Status.ARCHIVED, ended_on=today())
+        on = today()
+        previous = (
+            Constraint.objects.select_for_update()
+            .filter(status=self.Status.ACTIVE)
+            .exclude(pk=self.pk)
+            .first()
+        )
+        if previous is not None:
+            previous.status, previous.ended_on = self.Status.ARCHIVED, on
+            previous.save(update_fields=["status", "ended_on"])
+            previous.periods.filter(ended_on=None).update(ended_on=on)
         self.status = self.Status.ACTIVE
-        self.started_on = self.started_on or today()
+        self.started_on = self.started_on or on
         self.ended_on = None
         self.save()
+        if not self.periods.filter(ended_on=None).exists():
+            self.periods.create(started_on=on)
+        return previous
+
+
+class ConstraintPeriod(models.Model):
+    """One stretch of time a constraint was the active one: re-activating an archived
+    constraint adds a period and keeps the earlier ones."""
+
+    constraint = models.ForeignKey(Constraint, on_delete=models.CASCADE, related_name="periods")
+    started_on = models.DateField()
+    ended_on = models.DateField(null=True, blank=True)
+    rules_disabled = models.JSONField(
+        default=list, blank=True, help_text="Rules switched off when this period ended"
+    )
+
+    class Meta:
+        ordering = ["constraint", "started_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["constraint"], condition=Q(ended_on=None), name="one_open_period"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.constraint}: {self.started_on} – {self.ended_on or 'now'}"
 
 
 class Metric(models.Model):

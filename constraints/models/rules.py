@@ -29,6 +29,14 @@ BUDGET_ACTIONS = ("raise_budget", "lower_budget", "set_budget")
 DEFAULT_CHANGE_PCT = Decimal(50)  # a single budget change moves at most ±50 % by default
 MAX_CHANGE_PCT = Decimal(100)
 PLATFORM_ACTIONS = (*BUDGET_ACTIONS, "pause", "resume")
+# Actions that can pull the same target opposite ways (setting a budget can go either way).
+OPPOSITES = {
+    "raise_budget": {"lower_budget", "set_budget"},
+    "lower_budget": {"raise_budget", "set_budget"},
+    "set_budget": {"raise_budget", "lower_budget", "set_budget"},
+    "pause": {"resume"},
+    "resume": {"pause"},
+}
 
 
 class Rule(models.Model):
@@ -105,6 +113,11 @@ class Rule(models.Model):
         help_text="Change a target at most once a day, whichever rule asks "
         "(Meta locks an ad set's budget for an hour after its fourth change in an hour).",
     )
+    priority = models.PositiveSmallIntegerField(
+        default=100,
+        help_text="When rules that oppose each other fire on the same target the same day, "
+        "the higher priority acts and the other yields (recorded in the ledger).",
+    )
     judges_settling = models.BooleanField(
         default=False,
         help_text="Judge the newest days although the platforms still revise them, each "
@@ -131,6 +144,36 @@ class Rule(models.Model):
     @property
     def changes_budget(self) -> bool:
         return self.action in BUDGET_ACTIONS
+
+    def opposes(self, other: "Rule") -> bool:
+        """True when both rules' actions can pull a target opposite ways."""
+        return other.action in OPPOSITES.get(self.action, set())
+
+    def channel_keys(self) -> set[str] | None:
+        """The channels it may act on; None for every channel."""
+        chosen = {c.key for c in self.channels.all()} if self.pk else set()
+        if self.scope == self.Scope.ALL_CHANNELS or not chosen:
+            return None
+        return chosen
+
+    def conflicts(self, *, channel_keys: set[str] | None = None) -> list["Rule"]:
+        """Other enabled rules of the same constraint whose action can oppose this one's on a
+        target both may act on (`channel_keys` for a form not saved yet: None = all)."""
+        mine = self.channel_keys() if channel_keys is None and self.pk else channel_keys
+        others = Rule.objects.filter(constraint_id=self.constraint_id, enabled=True)
+        others = others.exclude(pk=self.pk).prefetch_related("channels")
+        found = []
+        for other in others:
+            theirs = other.channel_keys()
+            overlap = mine is None or theirs is None or bool(mine & theirs)
+            if overlap and self.opposes(other):
+                found.append(other)
+        return found
+
+    def outranks(self, other: "Rule") -> bool:
+        """Which of two rules acts when both fire on a target: higher priority, then the
+        older rule (lower id), so the answer never depends on the order they run in."""
+        return (self.priority, -(self.pk or 0)) > (other.priority, -(other.pk or 0))
 
     def default_consecutive_periods(self) -> int:
         """Pausing is rash: by default it needs two periods in breach; everything else one."""
@@ -250,7 +293,7 @@ class Condition(models.Model):
     )
 
     def __str__(self) -> str:
-        return f"{self.metric_key} {self.get_comparator_display()} {self.threshold}"
+        return f"{self.metric_key} {self.get_comparator_display()} {plain_number(self.threshold)}"
 
     @property
     def is_change(self) -> bool:

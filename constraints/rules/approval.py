@@ -7,7 +7,7 @@ import logging
 from django.utils import timezone
 
 from constraints.alerting import clear_alert, raise_alert
-from constraints.models import Alert, Decision
+from constraints.models import Alert, Constraint, Decision
 from constraints.rules import actions
 from constraints.rules.actions import ActionError
 from constraints.rules.execution import SENT_IS_STALE, campaign_of, execute, plan_change
@@ -26,9 +26,12 @@ def _answer(*, decision: Decision, user, status: str, note: str = "", via: str =
     now = timezone.now()
     words = f"{Decision.Status(status).label} by {user}{f' from {via}' if via else ''}."
     note = " ".join(note.split())[:REASON_LIMIT]
-    claimed = Decision.objects.filter(
+    waiting = Decision.objects.filter(
         pk=decision.pk, status=Decision.Status.PROPOSED, expires_at__gt=now
-    ).update(
+    )
+    if status == Decision.Status.APPROVED:  # only the active constraint's rules may act
+        waiting = waiting.filter(rule__constraint__status=Constraint.Status.ACTIVE)
+    claimed = waiting.update(
         status=status,
         approved_by=user,
         answered_at=now,
@@ -121,6 +124,20 @@ def announce(*, decision: Decision) -> Alert | None:
         target=decision.target,
         group=f"proposals:{decision.period.isoformat()}",
     )
+
+
+def why_not_answered(decision: Decision) -> str:
+    """What to tell someone whose approval or rejection was refused."""
+    constraint = decision.rule.constraint
+    if constraint.status != Constraint.Status.ACTIVE:
+        return (
+            f"its constraint '{constraint}' is archived"
+            f"{f' since {constraint.ended_on}' if constraint.ended_on else ''}; "
+            f"it is {decision.get_status_display().lower()} and will not be applied."
+        )
+    if decision.status == Decision.Status.PROPOSED:
+        return "it expired: its period is over."
+    return f"it is already {decision.get_status_display().lower()}. {decision.reason}".strip()
 
 
 def expire_proposals() -> int:

@@ -69,7 +69,8 @@ def enabled_rules(constraint: Constraint | None) -> list[Rule]:
     if constraint is None:
         return []
     rules = constraint.rules.filter(enabled=True).prefetch_related("conditions", "channels")
-    return [r for r in rules if r.conditions.all()]
+    # Higher priority first: of two opposing rules firing on one target, it is the one that acts.
+    return sorted((r for r in rules if r.conditions.all()), key=lambda r: (-r.priority, r.pk))
 
 
 @dataclass
@@ -82,6 +83,7 @@ class Run:
     known: dict[str, Decision]  # decisions already recorded for the day, by key
     open_skips: set[str]  # fingerprints of open 'rule skipped' alerts
     policy: AlertPolicy  # says whether every firing is an alert, not only 'notify' rules
+    claims: dict[str, Rule] = field(default_factory=dict)  # target → the rule acting on it
 
     judged: dict[int, settled.Judged] = field(default_factory=dict)  # rule pk → window end
     corrected_judge: Judge | None = None  # on settling values corrected by the curves
@@ -170,6 +172,7 @@ def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None
         for finding in findings
         for target, label in run.targets.of(rule, finding)
     ]
+    fired = yield_to_opposing(rule=rule, day=day, fired=fired, run=run, report=report)
     seen_before = set(run.known)
     if rule.mode != Rule.Mode.AUTOMATIC:
         fired = record_many(rule=rule, day=day, fired=fired, run=run)
@@ -192,6 +195,29 @@ def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None
         for decision in decided:
             if decision.idempotency_key not in seen_before:
                 notify.send(decision)
+
+
+def yield_to_opposing(*, rule: Rule, day: dt.date, fired: list, run: Run, report: Report) -> list:
+    """Drop the firings on targets an opposing rule of higher priority already claimed this
+    day (rules run in priority order), recording each as skipped: the ledger says who yielded."""
+    if not rule.acts_on_platform:
+        return fired
+    kept = []
+    for target, label, seen in fired:
+        holder = run.claims.setdefault(target, rule)
+        if holder is rule or not holder.opposes(rule):
+            kept.append((target, label, seen))
+            continue
+        reason = (
+            f"Yielded to '{holder}' (priority {holder.priority} over {rule.priority}): both "
+            f"fired on this target for {day} and pull it opposite ways."
+        )
+        decision, _ = record(
+            rule=rule, target=target, day=day, target_label=label, seen=seen,
+            status=Decision.Status.SKIPPED, reason=reason,
+        )  # fmt: skip
+        report.decisions.append(decision)
+    return kept
 
 
 def observed_values(*, rule: Rule, run: Run, until: dt.date) -> dict[str, dict]:

@@ -103,7 +103,7 @@ def test_it_backtests_without_side_effects(admin_client, constraint, pulled, goo
     )
     content = response.content.decode()
     assert response.status_code == 200
-    assert "Fires on 21 of 90 days." in content  # three weeks pulled, each day in breach
+    assert "Fires on 21 of 90 days, acts on 21" in content  # 3 weeks pulled, each day in breach
     assert "Search - Generic" in content and "Skipped" in content
     assert not Decision.objects.exists()
 

@@ -6,7 +6,7 @@ from constraints.models import ActionSwitch, Alert, Decision, Rule
 from constraints.rules.evaluation import evaluate
 from sources.models import Campaign, Source, SyncRun
 from sources.pipeline import pull
-from tests.rules_support import make_rule
+from tests.rules_support import google_campaign, make_rule
 
 CPA_ABOVE_ZERO = {"metric_key": "cpa", "comparator": "gt", "threshold": 0}
 
@@ -306,3 +306,23 @@ def test_it_alerts_on_every_firing_only_when_the_policy_says_so(constraint, pull
     assert sorted(a.target for a in alerts) == [f"campaign:demo:120{i}" for i in (1, 2, 3)]
     evaluate(day=day)  # the same firings again: no new alert
     assert Alert.objects.filter(kind=Alert.Kind.RULE).count() == 3
+
+
+def test_it_lets_the_higher_priority_act_and_records_the_one_that_yielded(
+    constraint, pulled, google, day
+):
+    google_campaign(google, external_id="901")
+    common = {"scope": Rule.Scope.CAMPAIGNS, "channels": [google], "action_value": 10}
+    lower = make_rule(constraint, CPA_ABOVE_ZERO, name="Trim", action=Rule.Action.LOWER_BUDGET,
+                      priority=200, **common)  # fmt: skip
+    raise_ = make_rule(constraint, CPA_ABOVE_ZERO, name="Scale", action=Rule.Action.RAISE_BUDGET,
+                       priority=100, **common)  # fmt: skip
+    evaluate(day=day)
+    kept = Decision.objects.filter(rule=lower)
+    yielded = Decision.objects.filter(rule=raise_)
+    assert kept.count() == yielded.count() > 0
+    assert {d.status for d in kept} == {Decision.Status.DRY_RUN}
+    assert {d.status for d in yielded} == {Decision.Status.SKIPPED}
+    assert yielded.first().reason.startswith("Yielded to 'Trim' (priority 200 over 100)")
+    evaluate(day=day)  # a second run changes nothing
+    assert {d.status for d in Decision.objects.filter(rule=raise_)} == {Decision.Status.SKIPPED}

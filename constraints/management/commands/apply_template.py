@@ -1,6 +1,13 @@
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from constraints.template_io import TemplateError, apply_template, built_in_names, load_template
+from constraints.rules.evaluation import evaluate
+from constraints.template_io import (
+    TemplateError,
+    built_in_names,
+    load_template,
+    switch_to_template,
+)
+from sources.days import yesterday
 
 
 class Command(BaseCommand):
@@ -11,7 +18,9 @@ class Command(BaseCommand):
 
     def handle(self, *args, template: str, **options) -> None:
         try:
-            constraint = apply_template(data=load_template(template))
+            switched = switch_to_template(data=load_template(template))
         except TemplateError as exc:
             raise CommandError(str(exc)) from exc
-        self.stdout.write(f"Active constraint: {constraint.name} (from {template}).")
+        self.stdout.write(f"Active constraint: {switched.constraint.name} (from {template}).")
+        self.stdout.write(switched.summary())
+        self.stdout.write(f"Evaluated at once: {evaluate(day=yesterday()).summary()}")

@@ -1,0 +1,86 @@
+"""'Evaluate now (dry run)': what a rule, saved or not, would decide for a day, right now.
+
+The judging, the data-completeness check and the targets are the ones `evaluate` uses; the
+guardrails that read the ledger (once a day, cooldown) are checked against it. Nothing is
+recorded, sent or alerted, whatever the rule's mode.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from constraints.models import Decision, Rule
+from constraints.rules.backtest import near_words
+from constraints.rules.evaluation import Coverage, Targets, describe
+from constraints.rules.judging import Judge, measures_of, span_days
+from sources.models import Measure
+
+
+@dataclass
+class Outcome:
+    target: str
+    label: str
+    fired: bool
+    would: str
+    seen: dict = field(default_factory=dict)
+
+
+@dataclass
+class DryRun:
+    rule: Rule
+    day: dt.date
+    skipped: str = ""
+    judged: int = 0
+    outcomes: list[Outcome] = field(default_factory=list)
+    near: list[str] = field(default_factory=list)
+
+    @property
+    def fired(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.fired]
+
+
+def evaluate_now(*, rule: Rule, day: dt.date) -> DryRun:
+    """What `evaluate(day=day)` would decide for this rule, without recording anything."""
+    result = DryRun(rule=rule, day=day)
+    metrics = {m.key: m for m in rule.constraint.metrics.all()}
+    unknown = sorted({c.metric_key for c in rule.conditions.all()} - set(metrics))
+    if unknown:
+        result.skipped = f"Unknown metric {', '.join(unknown)}: not a metric of its constraint."
+        return result
+    names = measures_of(rule, metrics)
+    since = day - dt.timedelta(days=span_days(rule) - 1)
+    frame = Measure.objects.for_window(since, day).filter(name__in=names).to_frame()
+    if problem := Coverage(frame=frame, day=day).problem(measures=names, since=since):
+        result.skipped = problem
+        return result
+    findings = Judge(frame, metrics).findings(rule, day=day)
+    targets = Targets()
+    result.judged = len(findings)
+    for finding in findings:
+        if not finding.fired:
+            if words := near_words(finding, targets.label(finding.target)):
+                result.near.append(words)
+            continue
+        for target, label in targets.of(rule, finding):
+            would = blocked(rule, target, day) or f"Would {describe(rule)}."
+            result.outcomes.append(Outcome(target, label, True, would, finding.seen))
+    return result
+
+
+def blocked(rule: Rule, target: str, day: dt.date) -> str:
+    """Why the ledger would hold this change back ('' when it would not)."""
+    if not rule.acts_on_platform:
+        return ""
+    if target.startswith("channel:"):
+        return "Would skip: no campaign of this channel is known, nothing to change."
+    changes = Decision.objects.changes_of(target)
+    if rule.pk:
+        changes_by_others = changes.exclude(rule_id=rule.pk)
+    else:
+        changes_by_others = changes
+    if rule.once_per_day and (other := changes_by_others.filter(period=day).first()):
+        return f"Would skip: already changed for {day} by '{other.rule}' (once a day)."
+    if rule.cooldown_days and rule.pk:
+        since = day - dt.timedelta(days=rule.cooldown_days - 1)
+        if changes.filter(rule_id=rule.pk, period__gte=since, period__lte=day).exists():
+            return f"Would skip: cooling down ({rule.cooldown_days} day(s) since its last change)."
+    return ""
