@@ -4,13 +4,22 @@ from html import escape
 
 from django import template
 from django.core.serializers.json import DjangoJSONEncoder
+from django.templatetags.static import static
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
+from constraints.dashboard.charts import PLOTLY_JS
 from constraints.dashboard.readings import Reading
 from constraints.models import Rule
 
 register = template.Library()
+
+
+@register.simple_tag
+def plotly_js() -> str:
+    """The address of the one plotly.js bundle we ship, for pages outside the dashboard."""
+    return static(PLOTLY_JS)
+
 
 PERCENT_ACTIONS = {
     Rule.Action.RAISE_BUDGET: "Raise daily budget by {}%",
