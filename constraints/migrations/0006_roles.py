@@ -31,9 +31,12 @@ def operator_permissions() -> list[tuple[str, str]]:
 
 def create_groups(apps, schema_editor):
     for config in apps.get_app_configs():
-        config.models_module = True  # create_permissions skips apps it thinks have no models
+        # create_permissions skips an app whose models_module is unset, as it is in a
+        # migration's app registry; put back what was there (a test calls this with the real
+        # registry, where clearing it would stop every later flush recreating permissions).
+        models_module, config.models_module = getattr(config, "models_module", None), True
         create_permissions(config, verbosity=0, apps=apps)
-        config.models_module = None
+        config.models_module = models_module
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")
     roles = {"Viewer": VIEWER, "Approver": APPROVER, "Operator": operator_permissions()}

@@ -43,3 +43,17 @@ def test_it_lets_an_operator_edit_rules_sources_policy_and_the_kill_switch():
         ]
     )
     assert not operator.has_perm("auth.change_user")
+
+
+@pytest.mark.django_db
+def test_creating_the_groups_again_leaves_the_app_registry_as_it_was():
+    """Tests re-create the groups after a flush with the real registry: every app must still
+    say it has models, or later flushes would stop recreating permissions."""
+    import importlib
+
+    from django.apps import apps
+
+    before = {config.label: config.models_module for config in apps.get_app_configs()}
+    importlib.import_module("constraints.migrations.0006_roles").create_groups(apps, None)
+    assert {config.label: config.models_module for config in apps.get_app_configs()} == before
+    assert Group.objects.filter(name__in=["Viewer", "Approver", "Operator"]).count() == 3
