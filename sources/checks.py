@@ -86,17 +86,27 @@ def find_problems(frame: pd.DataFrame, *, since: dt.date, until: dt.date) -> lis
     for day, count, usual in _spikes(rows, in_window):
         message = f"{count:.0f} rows on {day}, usually {usual:.0f}"
         problems.append(Problem(DataCheck.Kind.ROW_COUNT_SPIKE, day, message))
-    for measure, group in frame.groupby("name"):
-        totals = group.groupby("day")["value"].sum().reindex(days)
-        for day, value, usual in _spikes(totals, in_window):
+    # Every measure's daily totals side by side: one rolling median for them all.
+    totals = frame.groupby(["day", "name"])["value"].sum().unstack("name").reindex(days)
+    usuals = _usual(totals)
+    for measure in sorted(totals.columns):
+        spikes = _spikes(totals[measure], in_window, usual=usuals[measure])
+        for day, value, usual in spikes:
             message = f"{measure} was {value:,.2f} on {day}, usually {usual:,.2f}"
             problems.append(Problem(DataCheck.Kind.VALUE_SPIKE, day, message, subject=measure))
     return problems
 
 
-def _spikes(series: pd.Series, in_window) -> list[tuple[dt.date, float, float]]:
+def _usual(series):
+    """The trailing median of the BASELINE_DAYS before each day (of each column)."""
+    return series.shift(1).rolling(BASELINE_DAYS, min_periods=MIN_BASELINE_DAYS).median()
+
+
+def _spikes(
+    series: pd.Series, in_window, *, usual: pd.Series | None = None
+) -> list[tuple[dt.date, float, float]]:
     """(day, value, trailing median) of the days in the window far off their median."""
-    usual = series.shift(1).rolling(BASELINE_DAYS, min_periods=MIN_BASELINE_DAYS).median()
+    usual = _usual(series) if usual is None else usual
     spike = in_window & series.notna().to_numpy() & usual.notna().to_numpy()
     found = []
     for day in series.index[spike]:

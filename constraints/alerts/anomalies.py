@@ -280,22 +280,38 @@ def score_day(values: pd.DataFrame, *, day: dt.date, min_volume: float) -> pd.Da
     `spread` the usual relative day-to-day variation (0.1 = ±10%), `score` how unusual the day
     is in standard deviations (positive: the metric went up), capped at ±MAX_SCORE.
     """
-    window = history_arrays(values, day=day)
-    if window is None:
-        return pd.DataFrame(columns=SCORE_COLUMNS)
-    channels, logs, volumes, today = window
+    scored = score_days(values, days=[day], min_volume=min_volume)
+    return scored.drop(columns="day").reset_index(drop=True)
+
+
+def score_days(values: pd.DataFrame, *, days: list[dt.date], min_volume: float) -> pd.DataFrame:
+    """Pure: `score_day` for each of `days` at once, the rows of each day (oldest first as
+    given) with a `day` column. One pass over the values: every (day, channel) is an
+    independent row of the same vectorised baselines, so a week's judgement costs about what
+    a day's does."""
+    columns = ["day", *SCORE_COLUMNS]
+    windows = history_windows(values, days=days)
+    rows = [(day, *window) for day, window in zip(days, windows, strict=True) if window is not None]
+    if not rows:
+        return pd.DataFrame(columns=columns)
+    channels = np.concatenate([r[1] for r in rows])
+    logs = np.concatenate([r[2] for r in rows])
+    volumes = np.concatenate([r[3] for r in rows])
+    today = pd.concat([r[4] for r in rows])
+    judged_days = np.concatenate([np.full(len(r[1]), r[0], dtype=object) for r in rows])
     judged = np.sum(~np.isnan(logs[:, :, 0]), axis=1) >= MIN_HISTORY
     judged &= today["value"].notna().to_numpy()
     if not judged.any():
-        return pd.DataFrame(columns=SCORE_COLUMNS)
-    channels, today = channels[judged], today[judged]
+        return pd.DataFrame(columns=columns)
     baselines = robust_baselines(logs[judged], volumes[judged])
     sizeable = baselines.events >= min_volume
     if not sizeable.any():
-        return pd.DataFrame(columns=SCORE_COLUMNS)
+        return pd.DataFrame(columns=columns)
     fields = ("level", "expected", "dispersion", "extra", "level_variance")
     baselines = Baselines(*(getattr(baselines, f)[sizeable] for f in fields))
-    return _scores(channels[sizeable], today[sizeable], baselines)
+    scored = _scores(channels[judged][sizeable], today[judged][sizeable], baselines)
+    scored.insert(0, "day", judged_days[judged][sizeable])
+    return scored
 
 
 def history_arrays(values: pd.DataFrame, *, day: dt.date):
@@ -303,22 +319,55 @@ def history_arrays(values: pd.DataFrame, *, day: dt.date):
     volumes as (channel, week, weekday) arrays (see `robust_baselines`) and their row on `day`
     (value, volume, volume_in_numerator; NaN value where they have none). None if no channel
     has history."""
-    day_ts = pd.Timestamp(day)
-    first = day_ts - pd.Timedelta(weeks=WEEKS)
-    window = values[(values["date"] >= first) & (values["date"] < day_ts)]
-    if window.empty:
-        return None
-    channels = np.array(sorted(window["channel"].unique()), dtype=object)
-    row = pd.Index(channels).get_indexer(window["channel"])
-    column = ((window["date"] - first) // pd.Timedelta(days=1)).to_numpy()
-    shape = (len(channels), WEEKS * 7)
+    return history_windows(values, days=[day])[0]
+
+
+def history_windows(values: pd.DataFrame, *, days: list[dt.date]) -> list:
+    """Pure: `history_arrays` of each of `days`, from one dense (channel, day) grid of the
+    values spanning them all (one pass over the frame, then a slice per day)."""
+    if not days:
+        return []
+    first = pd.Timestamp(min(days)) - pd.Timedelta(weeks=WEEKS)
+    last = pd.Timestamp(max(days))
+    span = values[(values["date"] >= first) & (values["date"] <= last)]
+    if span.empty:
+        return [None] * len(days)
+    every = np.array(sorted(span["channel"].unique()), dtype=object)
+    row = pd.Index(every).get_indexer(span["channel"])
+    column = ((span["date"] - first) // pd.Timedelta(days=1)).to_numpy()
+    shape = (len(every), (last - first).days + 1)
     logs, volumes = np.full(shape, np.nan), np.full(shape, np.nan)
-    logs[row, column] = _log(window["value"].to_numpy(dtype=float))
-    volumes[row, column] = window["volume"].to_numpy(dtype=float)
-    columns = [c for c in ("value", "volume", "volume_in_numerator") if c in values]
-    today = values[values["date"] == day_ts].set_index("channel")[columns].reindex(channels)
-    cube = (len(channels), WEEKS, 7)
-    return channels, logs.reshape(cube), volumes.reshape(cube), today
+    logs[row, column] = _log(span["value"].to_numpy(dtype=float))
+    volumes[row, column] = span["volume"].to_numpy(dtype=float)
+    raw = np.full(shape, np.nan)
+    raw[row, column] = span["value"].to_numpy(dtype=float)
+    in_numerator = None
+    if "volume_in_numerator" in span:
+        in_numerator = np.ones(shape, dtype=bool)
+        in_numerator[row, column] = span["volume_in_numerator"].to_numpy(dtype=bool)
+    out = []
+    width = WEEKS * 7
+    for day in days:
+        end = (pd.Timestamp(day) - first).days  # the judged day's column
+        window = slice(end - width, end)
+        present = ~np.isnan(logs[:, window]).all(axis=1)
+        if not present.any():
+            out.append(None)
+            continue
+        channels = every[present]
+        today = {"value": raw[present, end], "volume": volumes[present, end]}
+        if in_numerator is not None:
+            today["volume_in_numerator"] = in_numerator[present, end]
+        cube = (len(channels), WEEKS, 7)
+        out.append(
+            (
+                channels,
+                logs[present, window].reshape(cube),
+                volumes[present, window].reshape(cube),
+                pd.DataFrame(today, index=pd.Index(channels, name="channel")),
+            )
+        )
+    return out
 
 
 def _scores(channels: np.ndarray, today: pd.DataFrame, baselines: Baselines) -> pd.DataFrame:
@@ -386,23 +435,23 @@ def find_anomalies(
     for metric in metrics:
         values = daily_values(frame, metric)
         fed_by = sources_of(frame, metric)
-        for judged_day in each_day(first, day):
-            scored = score_day(values, day=judged_day, min_volume=float(policy.anomaly_min_volume))
-            scored["is_anomaly"] = flag(scored, threshold=float(policy.anomaly_threshold))
-            findings += [
-                Finding(
-                    metric,
-                    r.channel,
-                    judged_day,
-                    r.value,
-                    r.median,
-                    r.spread,
-                    r.score,
-                    r.is_anomaly,
-                    fed_by,
-                )
-                for r in scored.itertuples(index=False)
-            ]
+        days = list(each_day(first, day))
+        scored = score_days(values, days=days, min_volume=float(policy.anomaly_min_volume))
+        scored["is_anomaly"] = flag(scored, threshold=float(policy.anomaly_threshold))
+        findings += [
+            Finding(
+                metric,
+                r.channel,
+                r.day,
+                r.value,
+                r.median,
+                r.spread,
+                r.score,
+                r.is_anomaly,
+                fed_by,
+            )
+            for r in scored.itertuples(index=False)
+        ]
     return findings
 
 

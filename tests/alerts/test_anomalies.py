@@ -4,7 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from constraints.alerts.anomalies import Baseline, count_score, daily_values, flag, score_day
+from constraints.alerts.anomalies import (
+    Baseline,
+    count_score,
+    daily_values,
+    flag,
+    score_day,
+    score_days,
+)
 from constraints.models import Metric
 
 DAY = dt.date(2026, 3, 10)
@@ -190,3 +197,22 @@ def test_it_scores_each_channel_as_if_it_were_alone():
         assert together.loc[channel, "score"] == pytest.approx(alone["score"].iloc[0])
         assert together.loc[channel, "median"] == pytest.approx(alone["median"].iloc[0])
     assert list(together.index) == ["calm", "spiky"]
+
+
+def test_a_week_scored_at_once_equals_each_day_scored_alone():
+    spiky, calm, young = noisy(70, seed=3), noisy(70, seed=4, level=3.0), noisy(33, seed=5)
+    spiky[-3] *= 2.5
+    calm[-30] = float("nan")
+    frame = series({"calm": calm, "spiky": spiky, "young": young}, volume=60).dropna()
+    days = [DAY - dt.timedelta(days=k) for k in range(6, -1, -1)]
+    week = score_days(frame, days=days, min_volume=0)
+    alone = pd.concat(
+        [score_day(frame, day=day, min_volume=0).assign(day=day) for day in days],
+        ignore_index=True,
+    )
+    assert list(zip(week["day"], week["channel"], strict=True)) == list(
+        zip(alone["day"], alone["channel"], strict=True)
+    )
+    assert "young" in set(week["channel"]) and len(week) > 7
+    for column in ("value", "median", "spread", "score", "usual_volume"):
+        assert week[column].to_numpy(dtype=float) == pytest.approx(alone[column].to_numpy(float))
