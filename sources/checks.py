@@ -13,8 +13,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from sources import signals
+from sources import settling, signals
 from sources.connectors import connector_for
+from sources.days import today
 from sources.models import DataCheck, Measure, Source
 
 BASELINE_DAYS = 28  # trailing days a day is compared with
@@ -44,9 +45,19 @@ class Problem:
 
 
 def check_window(
-    *, source: Source, since: dt.date, until: dt.date, negative_days: set | None = None
+    *,
+    source: Source,
+    since: dt.date,
+    until: dt.date,
+    negative_days: set | None = None,
+    as_of: dt.date | None = None,
 ) -> list[DataCheck]:
-    """Check the days a pull just stored; return the checks open for them now."""
+    """Check the days a pull just stored (as the platform showed them on `as_of`, default
+    today); return the checks open for them now.
+
+    A day still settling is judged as the completeness curve expects it to end (its value
+    divided by the share the curve expects at its age): a platform that reports a third of
+    a day's conversions the next morning has no spike every morning."""
     daily = (
         Measure.objects.filter(
             source=source, date__gte=since - dt.timedelta(days=BASELINE_DAYS), date__lte=until
@@ -57,6 +68,7 @@ def check_window(
         .order_by()
     )
     frame = pd.DataFrame.from_records(list(daily), columns=DAILY_COLUMNS)
+    frame = settling_corrected(frame, source=source, as_of=as_of or today())
     problems = find_problems(frame, since=since, until=until)
     if not connector_for(source).expects_daily_rows:
         problems = [p for p in problems if p.kind != DataCheck.Kind.MISSING_DAY]
@@ -68,6 +80,21 @@ def check_window(
         source=source, kind__in=WINDOW_KINDS, day__gte=since, day__lte=until
     )
     return record(source=source, problems=problems, in_scope=in_scope)
+
+
+def settling_corrected(frame: pd.DataFrame, *, source: Source, as_of: dt.date) -> pd.DataFrame:
+    """Daily totals (DAILY_COLUMNS) with each settling day's value divided by the share of
+    its final value the source's curve expects at its age (sources/settling.py)."""
+    if frame.empty:
+        return frame
+    curves = {name: settling.curve_for(source, name)[0] for name in frame["name"].unique()}
+
+    def share(day, name) -> float:
+        shares, age = curves[name], max((as_of - day).days, 1)
+        return float(shares[age - 1]) if age <= len(shares) and shares[age - 1] > 0 else 1.0
+
+    factors = [share(day, name) for day, name in zip(frame["date"], frame["name"], strict=True)]
+    return frame.assign(value=frame["value"].astype(float) / factors)
 
 
 def find_problems(frame: pd.DataFrame, *, since: dt.date, until: dt.date) -> list[Problem]:

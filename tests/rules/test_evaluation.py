@@ -326,3 +326,63 @@ def test_it_lets_the_higher_priority_act_and_records_the_one_that_yielded(
     assert yielded.first().reason.startswith("Yielded to 'Trim' (priority 200 over 100)")
     evaluate(day=day)  # a second run changes nothing
     assert {d.status for d in Decision.objects.filter(rule=raise_)} == {Decision.Status.SKIPPED}
+
+
+def _raise_google_campaigns(constraint, google):
+    make_rule(
+        constraint,
+        CPA_ABOVE_ZERO,
+        scope=Rule.Scope.CAMPAIGNS,
+        channels=[google],
+        mode=Rule.Mode.AUTOMATIC,
+        action=Rule.Action.RAISE_BUDGET,
+        action_value=10,
+    )
+
+
+def test_it_holds_every_change_while_a_data_check_of_a_day_read_is_open(
+    constraint, pulled, google, day
+):
+    from sources.models import DataCheck
+
+    _raise_google_campaigns(constraint, google)
+    DataCheck.objects.create(
+        source=pulled, kind=DataCheck.Kind.VALUE_SPIKE, day=day, message="spend spike",
+        fingerprint="check-1",
+    )  # fmt: skip
+    decisions = evaluate(day=day).decisions
+    assert {d.status for d in decisions} == {Decision.Status.SKIPPED}
+    assert (
+        decisions[0].reason.startswith("Held: the data of") and "spend spike" in decisions[0].reason
+    )
+
+
+def test_a_check_on_a_day_the_rule_did_not_read_holds_nothing(constraint, pulled, google, day):
+    from sources.models import DataCheck
+
+    _raise_google_campaigns(constraint, google)
+    DataCheck.objects.create(
+        source=pulled, kind=DataCheck.Kind.VALUE_SPIKE, day=day - dt.timedelta(days=40),
+        message="old spike", fingerprint="check-old",
+    )  # fmt: skip
+    DataCheck.objects.create(
+        source=pulled, kind=DataCheck.Kind.VALUE_SPIKE, day=day, message="cleared spike",
+        fingerprint="check-2", status=DataCheck.Status.CLEARED,
+    )  # fmt: skip
+    decisions = evaluate(day=day).decisions
+    assert {d.status for d in decisions} == {Decision.Status.SIMULATED}
+
+
+def test_it_holds_every_change_while_an_anomaly_is_open_on_the_channel(
+    constraint, pulled, google, day
+):
+    _raise_google_campaigns(constraint, google)
+    Alert.objects.create(
+        kind=Alert.Kind.ANOMALY, fingerprint="anomaly:cpa:google-ads", target="channel:google-ads",
+        title="Cost per acquisition on Google Ads jumped",
+    )  # fmt: skip
+    decisions = evaluate(day=day).decisions
+    assert {d.status for d in decisions} == {Decision.Status.SKIPPED}
+    assert "an anomaly is open on this channel" in decisions[0].reason
+    Alert.objects.update(status=Alert.Status.RESOLVED)
+    assert {d.status for d in evaluate(day=day).decisions} == {Decision.Status.SIMULATED}
