@@ -194,8 +194,13 @@ def main() -> None:
         template = migrated_template(tmp)
         jobs = [(seed, policy, args.days) for seed in seeds for policy in ("settled", "unsettled")]
         with Pool(args.workers, initializer=setup_worker, initargs=(template,)) as pool:
-            for seed, policy, score in pool.imap_unordered(run_product, jobs):
+            for done, (seed, policy, score) in enumerate(pool.imap_unordered(run_product, jobs)):
                 scores[seed, policy] = score
+                elapsed = time.perf_counter() - started
+                print(
+                    f"  {done + 1}/{len(jobs)} seed {seed} {policy}: {elapsed:.0f}s",
+                    file=sys.stderr,
+                )
     settled = (
         "the product's settled days (rules judge the last settled day; policy 4 opts in to "
         "settling days)"
