@@ -1,6 +1,6 @@
 """Benchmark: do the rules make money? Five policies on the same simulated markets.
 
-    python benchmarks/decisions.py [--seeds 10] [--days 180] [--workers 2]
+    python benchmarks/decisions.py [--seeds 10] [--days 180] [--workers 2] [--first-seed 1]
 
 For each seed one market (benchmarks/market/model.py) is run `--days` days under each policy,
 after the same WARMUP days at static budgets (the history every policy starts from):
@@ -182,9 +182,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--first-seed", type=int, default=1, help="seeds first..first+seeds-1")
     args = parser.parse_args()
     started = time.perf_counter()
-    seeds = list(range(1, args.seeds + 1))
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     scores: dict[tuple[int, str], policies.Score] = {}
     for seed in seeds:
         for policy in ("static", "native", "oracle"):
