@@ -31,6 +31,8 @@ SEND_ATTEMPTS = 3
 # this long was interrupted, not in progress.
 SENT_IS_STALE = dt.timedelta(minutes=15)
 STARTABLE = (Decision.Status.DECIDED, Decision.Status.APPROVED)
+# A data check holds changes while the nightly pulls keep finding it (one a day, and some slack).
+CHECK_CONFIRMED_WITHIN = dt.timedelta(hours=36)
 
 
 @dataclass
@@ -285,13 +287,17 @@ def guardrail_block(decision: Decision) -> str:
 def data_in_doubt(decision: Decision, campaign: Campaign) -> str:
     """Why the numbers behind this change are in doubt ('' when they are not): an open data
     check of the campaign's source on a day the rule read (a missing day, a spike) or on no
-    day (a stale source), or an open anomaly on the campaign's channel. A tracking break
+    day (a stale source), found again by the latest pull, or an open anomaly on the
+    campaign's channel. A tracking break
     looks like a collapse in conversions; acting on it cuts a campaign that is doing fine,
     so no rule changes the campaign until the check clears or the anomaly resolves."""
     since, until = judged_days(decision)
     check = (
         DataCheck.objects.filter(source_id=campaign.source_id, status=DataCheck.Status.OPEN)
         .filter(Q(day__isnull=True) | Q(day__gte=since, day__lte=until))
+        # Found again by the latest pull: a day that left the restatement window is never
+        # checked again, so its check stays open without saying anything about today's data.
+        .filter(last_seen_at__gte=timezone.now() - CHECK_CONFIRMED_WITHIN)
         .order_by("-found_at")
         .first()
     )

@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from constraints.models import ActionSwitch, Alert, Decision, Rule
 from constraints.rules.evaluation import evaluate
@@ -357,7 +358,9 @@ def test_it_holds_every_change_while_a_data_check_of_a_day_read_is_open(
     )
 
 
-def test_a_check_on_a_day_the_rule_did_not_read_holds_nothing(constraint, pulled, google, day):
+def test_a_check_on_a_day_not_read_or_not_found_again_holds_nothing(
+    constraint, pulled, google, day
+):
     from sources.models import DataCheck
 
     _raise_google_campaigns(constraint, google)
@@ -368,6 +371,11 @@ def test_a_check_on_a_day_the_rule_did_not_read_holds_nothing(constraint, pulled
     DataCheck.objects.create(
         source=pulled, kind=DataCheck.Kind.VALUE_SPIKE, day=day, message="cleared spike",
         fingerprint="check-2", status=DataCheck.Status.CLEARED,
+    )  # fmt: skip
+    DataCheck.objects.create(  # left open when its day left the window: no pull sees it now
+        source=pulled, kind=DataCheck.Kind.VALUE_SPIKE, day=day - dt.timedelta(days=2),
+        message="forgotten spike", fingerprint="check-3",
+        last_seen_at=timezone.now() - dt.timedelta(days=3),
     )  # fmt: skip
     decisions = evaluate(day=day).decisions
     assert {d.status for d in decisions} == {Decision.Status.SIMULATED}
