@@ -122,6 +122,12 @@ class Alert(models.Model):
     def rank(self) -> int:
         return SEVERITY_RANK.get(self.severity, 1)
 
+    @property
+    def is_proposal(self) -> bool:
+        """Whether it announces a proposed decision (constraints.rules.approval.announce);
+        rule alerts about a decision carry `decision`, not `proposal`."""
+        return bool(self.data.get("proposal"))
+
     def acknowledge(self, user=None) -> bool:
         """Someone has seen it and is on it: no more reminders. False when it was already
         acknowledged or resolved."""
