@@ -42,7 +42,7 @@ def _anomaly(data: dict, *, metrics: dict[str, Metric], channels: dict[str, str]
     finding = Finding(
         metric=metric, channel=data["channel"], day=dt.date.fromisoformat(data["day"]),
         value=data["value"], median=data["baseline"], spread=data["spread"],
-        score=data["score"], is_anomaly=True,
+        score=data["score"], is_anomaly=True, days=int(data.get("days", 1)),
     )  # fmt: skip
     name = channels.get(data["channel"], data["channel"])
     title = describe(finding, channel_name=name)

@@ -213,10 +213,10 @@ class AlertPolicy(models.Model):
         decimal_places=2,
         default=20,
         help_text=(
-            "Ignore a channel on weekdays when it usually counts fewer events than this: the "
-            "smaller of the metric's numerator and denominator, e.g. conversions for a "
-            "conversion rate or a cost per acquisition. Below ~20 a day even a doubling is "
-            "mostly lost in counting noise."
+            "Judge a channel's days together (up to a week) when one day usually counts "
+            "fewer events than this: the smaller of the metric's numerator and denominator, "
+            "e.g. conversions for a conversion rate or a cost per acquisition. Below ~20 a "
+            "day even a doubling is mostly lost in counting noise."
         ),
     )
     alert_on_every_rule = models.BooleanField(
