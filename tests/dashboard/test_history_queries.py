@@ -9,7 +9,7 @@ from constraints.dashboard import page
 from constraints.dashboard.recommendations import from_decisions
 from constraints.models import Decision, Rule
 from tests.factories import rules_and_decisions
-from tests.query_plans import queries_of, sorts, uses_index
+from tests.query_plans import plan_of, queries_of, sorts, uses_index
 
 TABLE = "constraints_decision"
 
@@ -35,6 +35,14 @@ def test_it_reads_recent_decisions_newest_first_from_their_index(decided):
 def test_it_reads_the_days_decisions_by_period(decided, day):
     sql = queries_of(lambda: page.decisions_by_channel(as_of=day), table=TABLE)[0]
     assert uses_index(sql, "decision_period_rule")
+
+
+def test_it_reads_the_days_decisions_by_period_for_the_pages_constraint(decided, day):
+    sql = queries_of(lambda: page.decisions_by_channel(as_of=day, constraint=decided), table=TABLE)[
+        0
+    ]
+    assert uses_index(sql, "decision_period_rule")
+    assert "constraints_decision_rule_id" not in plan_of(sql)  # not each rule's history
 
 
 def test_it_keeps_the_first_decision_of_each_advice_per_channel(cac, day):
