@@ -8,7 +8,7 @@ from django.utils import timezone
 from constraints.dashboard import page
 from constraints.dashboard.recommendations import from_decisions
 from constraints.models import Decision, Rule
-from tests.factories import rules_and_decisions
+from tests.factories import rules_and_decisions, synthetic_measures
 from tests.query_plans import plan_of, queries_of, sorts, uses_index
 
 TABLE = "constraints_decision"
@@ -74,3 +74,11 @@ def decide(rule: Rule, target: str, day, *, at: int) -> Decision:
         status=Decision.Status.DRY_RUN,
         created_at=timezone.now() + dt.timedelta(minutes=at),
     )
+
+
+def test_it_reads_one_channels_rows_by_channel_and_date(cac):
+    synthetic_measures(days=3, channels=2)
+    one_channel = page.Filters(period=28, channel="channel-01")
+    sql = queries_of(lambda: page.build(filters=one_channel), table="sources_measure")
+    (load,) = [q for q in sql if "channel_id" in q.split("WHERE")[-1]]
+    assert uses_index(load, "measure_channel_date")
