@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from urllib.parse import urlencode
 
+import numpy as np
 from django.conf import settings
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -186,6 +187,8 @@ class Dashboard:
     today: Today | None = None
     data_checks: list[DataCheck] = field(default_factory=list)
     answered_alerts: list[Alert] = field(default_factory=list)
+    every_source: list[Source] = field(default_factory=list)  # disabled ones too
+    measure_rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # as loaded
 
     @property
     def windows(self) -> tuple[tuple[int, str], ...]:
@@ -231,7 +234,7 @@ class Dashboard:
         measures = metrics.measures_of(self.metrics)
         if not measures:
             return []
-        curves = settled.Curves()
+        curves = self.curves
         reading = settled.sources_reading(measures, day=self.as_of)
         today = self.as_of + dt.timedelta(days=1)
         found = []
@@ -251,41 +254,68 @@ class Dashboard:
         return {m.key for m in self.metrics if metrics.measures_of([m]) & young}
 
     @cached_property
+    def curves(self) -> settled.Curves:
+        return settled.Curves(self.every_source)
+
+    @cached_property
     def settling_expected(self) -> list[dict]:
         """Yesterday's driver values by channel as observed and as expected once settled
-        (observed ÷ completeness), where the two differ; empty when nothing is settling."""
-        if not self.settling or not self.drivers:
+        (observed ÷ completeness), where the two differ; empty when nothing is settling.
+        From the rows the page loaded: yesterday is one of their days."""
+        rows = self.measure_rows
+        if not self.settling or not self.drivers or not len(rows.get("day", ())):
             return []
-        rows = Measure.objects.for_window(self.as_of, self.as_of)
-        rows = rows.filter(name__in=metrics.measures_of(self.drivers))
-        if self.channel:
-            rows = rows.filter(channel=self.channel)
-        observed = rows.to_frame()
-        today = self.as_of + dt.timedelta(days=1)
-        expected = settled.corrected(observed, today=today, curves=settled.Curves())
+        on_day = rows["day"] == np.datetime64(self.as_of, "D")
+        if not on_day.any():
+            return []
+        observed = {name: column[on_day] for name, column in rows.items()}
+        expected = observed | {"value": observed["value"] / self._shares_at_one_day(observed)}
+        kinds = {s.pk: s.kind for s in self.every_source}
+        keys = {c.pk: c.key for c in self.channels}
+        now, then = (
+            metrics.DailyTable.from_columns(columns, kinds=kinds, channels=keys)
+            for columns in (observed, expected)
+        )
         names = {c.key: c.name for c in self.channels}
+        day = {"since": self.as_of, "until": self.as_of}
         found = []
         for driver in self.drivers:
-            now = metrics.ratio_of_sums(observed, driver, by=["channel"])
-            then = metrics.ratio_of_sums(expected, driver, by=["channel"])
-            for key, value in now.dropna().items():
-                settled_value = then.get(key)
-                if settled_value is not None and abs(settled_value - value) > 0.005 * abs(value):
-                    found.append(
-                        {
-                            "driver": driver.label,
-                            "channel": names.get(key, key),
-                            "observed": format_value(driver, float(value)),
-                            "expected": format_value(driver, float(settled_value)),
-                        }
-                    )
+            settled_values = then.by_channel(driver, **day)
+            for key, value in now.by_channel(driver, **day).items():
+                settled_value = settled_values.get(key)
+                if value is None or not _differs(settled_value, value):
+                    continue
+                found.append(
+                    {
+                        "driver": driver.label,
+                        "channel": names.get(key, key),
+                        "observed": format_value(driver, float(value)),
+                        "expected": format_value(driver, float(settled_value)),
+                    }
+                )
         return found
+
+    def _shares_at_one_day(self, rows: dict[str, np.ndarray]) -> np.ndarray:
+        """Per row of yesterday, the share of its settled value its source's curve expects
+        a day after (settled.corrected, without a frame)."""
+        keys = {s.pk: s.key for s in self.every_source}
+        pairs = list(zip(rows["source"].tolist(), rows["measure"].tolist(), strict=True))
+        shares = {
+            (source, measure): self.curves.share_at(keys.get(source, ""), measure, 1)
+            for source, measure in set(pairs)
+        }
+        return np.array([shares[pair] for pair in pairs], dtype=float)
 
     @property
     def basis(self) -> str:
         """'rules', 'drivers' or 'mixed': where today's recommendations come from."""
         bases = {row.recommendation.basis for row in self.rows}
         return bases.pop() if len(bases) == 1 else ("mixed" if bases else "drivers")
+
+
+def _differs(settled_value: float | None, value: float) -> bool:
+    """Whether the value expected once settled is more than half a percent off the value."""
+    return settled_value is not None and abs(settled_value - value) > 0.005 * abs(value)
 
 
 def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
@@ -300,6 +330,7 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
         .prefetch_related("deliveries")[:20]
     )
     every_source = freshness(as_of=page.as_of, enabled_only=False)
+    page.every_source = [f.source for f in every_source]
     page.freshness = [f for f in every_source if f.source.enabled]
     page.has_sources = bool(page.freshness)
     if page.constraint is not None:
@@ -416,7 +447,8 @@ def load(
     if page.channel:
         rows = rows.filter(channel=page.channel)
     keys = {c.pk: c.key for c in page.channels}
-    return metrics.DailyTable.from_columns(rows.value_columns(), kinds=kinds, channels=keys)
+    page.measure_rows = rows.value_columns()
+    return metrics.DailyTable.from_columns(page.measure_rows, kinds=kinds, channels=keys)
 
 
 def missing_measures(present: set[str], metric_list: list[Metric]) -> dict[str, str]:
