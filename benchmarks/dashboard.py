@@ -117,13 +117,15 @@ def grow_ledger(decisions: int) -> None:
 
 
 def measure_sql(client, query: dict) -> str:
-    """The SQL the page sends for its measure rows (parameters inlined by the driver)."""
+    """The SQL the page sends for its measure rows (parameters inlined by the driver): the one
+    query that reads measure values (the page also asks which sources delivered lately)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
         assert client.get("/", query, secure=True).status_code == 200
-    (sql,) = [q["sql"] for q in captured.captured_queries if "sources_measure" in q["sql"]]
+    value = '"sources_measure"."value"'
+    (sql,) = [q["sql"] for q in captured.captured_queries if value in q["sql"].split("FROM")[0]]
     return sql
 
 

@@ -12,6 +12,7 @@ from functools import cached_property
 from urllib.parse import urlencode
 
 import numpy as np
+import pandas as pd
 from django.conf import settings
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -231,11 +232,8 @@ class Dashboard:
     def settling(self) -> list[dict]:
         """Sources whose yesterday is still settling for the measures the page reads: their
         name and last settled day (constraints/settled.py). Empty when all have settled."""
-        measures = metrics.measures_of(self.metrics)
-        if not measures:
-            return []
         curves = self.curves
-        reading = settled.sources_reading(measures, day=self.as_of)
+        reading = self._sources_read()
         today = self.as_of + dt.timedelta(days=1)
         found = []
         for key, names in sorted(reading.items()):
@@ -245,6 +243,24 @@ class Dashboard:
                 found.append(
                     {"source": curves.sources[key].name, "settled_until": last, "measures": young}
                 )
+        return found
+
+    def _sources_read(self) -> dict[str, set[str]]:
+        """The enabled sources whose rows the page loaded → the measures they delivered: what
+        settled.sources_reading asks the database, from the page's own rows (its window is
+        at least 28 days; a channel's view: that channel's sources)."""
+        rows = self.measure_rows
+        if not len(rows.get("day", ())):
+            return {}
+        codes, names = pd.factorize(rows["measure"])
+        pairs = np.unique(rows["source"] * len(names) + codes)
+        keys = {s.pk: s.key for s in self.every_source if s.enabled}
+        found: dict[str, set[str]] = {}
+        for source, code in zip(
+            *(part.tolist() for part in np.divmod(pairs, len(names))), strict=True
+        ):
+            if source in keys:
+                found.setdefault(keys[source], set()).add(names[code])
         return found
 
     @property
