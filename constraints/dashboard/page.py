@@ -23,6 +23,7 @@ from constraints import metrics, settled
 from constraints.dashboard import charts
 from constraints.dashboard.readings import Reading, format_value
 from constraints.dashboard.recommendations import (
+    CAUTION,
     Recommendation,
     advice_for,
     from_decisions,
@@ -561,13 +562,13 @@ def recent_decisions() -> list[Decision]:
 def decisions_by_channel(
     *, as_of: dt.date, constraint: Constraint | None = None
 ) -> dict[str, list[Decision]]:
-    """The day's decisions that still stand and could be a channel's recommendation, keyed
-    by channel (campaign targets included): of each channel's decisions that advise the same
-    (raise, hold, lower, pause), the first, which is the one `from_decisions` would pick.
+    """The day's decision that is each channel's recommendation, keyed by channel (campaign
+    targets included), in a one-element list: of the decisions that still stand, the first of
+    the most cautious advice (pause, lower, hold, raise), the one `from_decisions` picks.
     Only those of `constraint`'s rules when given (an archived one's page shows its own).
 
     500 rules × 50 channels decide thousands of times a day: they are read as plain values
-    and only the few candidates are loaded as decisions, in a second query."""
+    and only each channel's pick is loaded as a decision, in a second query."""
     ignored = [Decision.Status.REJECTED, Decision.Status.EXPIRED, Decision.Status.SKIPPED]
     until = as_of + dt.timedelta(days=1)  # today, for the active page
     day = Decision.objects.filter(period__gte=as_of, period__lte=until).exclude(status__in=ignored)
@@ -585,20 +586,16 @@ def decisions_by_channel(
             external_id__in=ids
         ).values_list("source__key", "external_id", "channel__key")
     }
-    seen: set[tuple[str, str]] = set()  # (channel, advice) whose first decision is kept
-    first: list[tuple[str, int]] = []  # (channel, decision pk), in the order they were decided
-    for pk, target, action, before, after in day:
+    picked: dict[str, tuple[int, int]] = {}  # channel → (caution, pk): the first least
+    for pk, target, action, before, after in day:  # in the order they were decided
         kind, _, ident = target.partition(":")
         key = ident if kind == "channel" else owners.get(ident)
-        if key and (key, advice_for(action, before, after)) not in seen:
-            seen.add((key, advice_for(action, before, after)))
-            first.append((key, pk))
-    loaded = Decision.objects.select_related("rule").in_bulk([pk for _, pk in first])
-    found: dict[str, list[Decision]] = {}
-    for key, pk in first:  # in the order they were decided
-        if pk in loaded:  # (deleted in between: a test database being emptied)
-            found.setdefault(key, []).append(loaded[pk])
-    return found
+        caution = CAUTION[advice_for(action, before, after)]
+        if key and (key not in picked or caution < picked[key][0]):
+            picked[key] = (caution, pk)
+    loaded = Decision.objects.select_related("rule").in_bulk([pk for _, pk in picked.values()])
+    # (a pick deleted in between, as a test database is emptied, is left out)
+    return {key: [loaded[pk]] for key, (_, pk) in picked.items() if pk in loaded}
 
 
 def freshness(*, as_of: dt.date, enabled_only: bool = True) -> list[SourceFreshness]:

@@ -45,7 +45,7 @@ def test_it_reads_the_days_decisions_by_period_for_the_pages_constraint(decided,
     assert "constraints_decision_rule_id" not in plan_of(sql)  # not each rule's history
 
 
-def test_it_keeps_the_first_decision_of_each_advice_per_channel(cac, day):
+def test_it_picks_the_first_decision_of_the_most_cautious_advice_per_channel(cac, day):
     pause = Rule.objects.create(constraint=cac, name="pause", action=Rule.Action.PAUSE)
     raise_ = Rule.objects.create(constraint=cac, name="raise", action=Rule.Action.RAISE_BUDGET)
     made = [
@@ -61,7 +61,7 @@ def test_it_keeps_the_first_decision_of_each_advice_per_channel(cac, day):
     later = Rule.objects.create(constraint=cac, name="pause too", action=Rule.Action.PAUSE)
     decide(later, "channel:google-ads", day, at=10)
     found = page.decisions_by_channel(as_of=day)
-    assert found == {"google-ads": [made[0], made[1]], "meta-ads": [made[2]]}
+    assert found == {"google-ads": [made[1]], "meta-ads": [made[2]]}  # pause before raise
     assert from_decisions(found["google-ads"]).decision == made[1]
 
 
