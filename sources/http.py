@@ -5,6 +5,8 @@ call, bounded retries with exponential backoff and full jitter on connection err
 429 and 5xx, honouring `Retry-After`; no retry on other 4xx. Platform modules pass a
 `classify` hook to read their own error bodies (e.g. a daily quota that must not be retried).
 Logs carry the method, host and path, never query strings, headers or bodies (tokens live there).
+Where the path itself is the credential (a Slack incoming webhook, a Slack `response_url`, a
+user's webhook), callers pass `secret_path=True` and errors and logs name the host only.
 """
 
 import contextlib
@@ -100,10 +102,11 @@ def request(
     classify: Classify | None = None,
     max_attempts: int = MAX_ATTEMPTS,
     timeout=TIMEOUT,
+    secret_path: bool = False,
     **kwargs,
 ) -> requests.Response:
     """Send one request, retrying what is worth retrying; return a 2xx response or raise."""
-    where = _where(method, url)
+    where = _where(method, url, secret_path=secret_path)
     for attempt in range(1, max_attempts + 1):
         _count()
         try:
@@ -161,6 +164,7 @@ def _wait(attempt: int, delay: float | None, where: str, why: str) -> None:
     sleep(seconds)
 
 
-def _where(method: str, url: str) -> str:
+def _where(method: str, url: str, *, secret_path: bool) -> str:
     parts = urlsplit(url)
-    return f"{method.upper()} {parts.netloc}{parts.path}"
+    path = "/…" if secret_path else parts.path
+    return f"{method.upper()} {parts.netloc}{path}"

@@ -114,7 +114,7 @@ def finish(*, interaction: SlackInteraction) -> str:
     message = reply(interaction=interaction, decision=decision)
     url = json.loads(interaction.detail or "{}").get("response_url", "")
     if url:
-        http.request("POST", url, json=message)
+        http.request("POST", url, json=message, secret_path=True)
     return message["text"]
 
 

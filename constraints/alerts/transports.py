@@ -51,7 +51,9 @@ class Slack(Transport):
     def notify(self, payload: dict) -> str:
         body = {"text": slack_text(payload["text"]), "blocks": payload.get("blocks", [])}
         try:
-            response = http.request("POST", self.webhook_url, json=body, classify=classify_slack)
+            response = http.request(
+                "POST", self.webhook_url, json=body, classify=classify_slack, secret_path=True
+            )
         except http.HTTPError as exc:
             raise TransportError(str(exc), permanent=exc.permanent) from exc
         return response.text[:500]

@@ -1,4 +1,5 @@
 import json
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -49,6 +50,7 @@ def test_it_stops_at_permanent_errors(slack, slept, status, code):
         Slack(SLACK_URL).notify(PAYLOAD)
     assert error.value.permanent
     assert code in str(error.value)
+    assert urlsplit(SLACK_URL).path not in str(error.value)  # the webhook's path is its secret
     assert len(slack.calls) == 1
     assert slept == []
 

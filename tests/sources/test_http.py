@@ -29,3 +29,12 @@ def test_it_does_not_retry_a_permanent_error(mocked, slept):
     with pytest.raises(http.HTTPError) as raised:
         http.request("GET", URL)
     assert raised.value.permanent and slept == []
+
+
+def test_it_keeps_a_secret_path_out_of_errors_and_logs(mocked, caplog, slept):
+    hook = "https://hooks.slack.com/services/T000/B000/XXXXSECRET"
+    mocked.post(hook, status=404, body="no_service")
+    with caplog.at_level(logging.DEBUG), pytest.raises(http.HTTPError) as raised:
+        http.request("POST", hook, json={}, secret_path=True)
+    assert "XXXXSECRET" not in str(raised.value) and "XXXXSECRET" not in caplog.text
+    assert str(raised.value).startswith("POST hooks.slack.com/…")

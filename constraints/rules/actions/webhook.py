@@ -40,7 +40,9 @@ def send(decision) -> dict:
         headers["X-Decisionhub-Signature"] = signature(body, settings.ACTIONS_WEBHOOK_SECRET)
     try:
         # Never followed: a redirect could lead to an address the check above refuses.
-        response = http.request("POST", url, data=body, headers=headers, allow_redirects=False)
+        response = http.request(
+            "POST", url, data=body, headers=headers, allow_redirects=False, secret_path=True
+        )
     except http.HTTPError as exc:
         raise from_http(exc) from exc
     return {"status": response.status_code, "body": body_of(response)}
