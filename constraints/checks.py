@@ -30,8 +30,9 @@ def check_alert_channels(app_configs, **kwargs) -> list[checks.CheckMessage]:
 
 @checks.register(checks.Tags.staticfiles, deploy=True)
 def check_static_manifest(app_configs, **kwargs) -> list[checks.CheckMessage]:
-    """With the manifest storage every page needs collectstatic's manifest when DEBUG is off."""
-    if not settings.STATIC_MANIFEST or settings.DEBUG:
+    """With the manifest storage every page needs collectstatic's manifest when DEBUG is off
+    or when only the collected files are served (their hashed names come from it)."""
+    if not settings.STATIC_MANIFEST or (settings.DEBUG and settings.WHITENOISE_USE_FINDERS):
         return []
     from django.contrib.staticfiles.storage import staticfiles_storage
 

@@ -157,19 +157,22 @@ Path(STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # collectstatic's target; 
 # gzip (and brotli, when installed) twin; WhiteNoise serves the compressed one for good.
 # Tests and STATIC_MANIFEST=false runs need no collectstatic: names stay plain.
 STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=not TESTING)
+# Serve straight from static/ too, so the app works without `collectstatic` on one machine;
+# scripts/run sets STATIC_USE_FINDERS=false: it serves what collectstatic compressed, under
+# hashed names even with DEBUG on (constraints/staticfiles.py).
+WHITENOISE_USE_FINDERS = env.bool("STATIC_USE_FINDERS", default=True)
+STATIC_STORAGE = "whitenoise.storage.CompressedStaticFilesStorage"
+if STATIC_MANIFEST:
+    STATIC_STORAGE = "whitenoise.storage.CompressedManifestStaticFilesStorage"
+if STATIC_MANIFEST and not WHITENOISE_USE_FINDERS:
+    STATIC_STORAGE = "constraints.staticfiles.CollectedStaticFilesStorage"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {
-        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
-        if STATIC_MANIFEST
-        else "whitenoise.storage.CompressedStaticFilesStorage"
-    },
+    "staticfiles": {"BACKEND": STATIC_STORAGE},
 }
-# Serve straight from static/ too, so the app works without `collectstatic` on one machine;
-# scripts/run sets STATIC_USE_FINDERS=false: it serves what collectstatic compressed.
-WHITENOISE_USE_FINDERS = env.bool("STATIC_USE_FINDERS", default=True)
-# Vendored libraries carry their version in the file name: browsers may cache them for good.
-WHITENOISE_IMMUTABLE_FILE_TEST = r"^/static/vendor/"
+# Browsers may cache for good what cannot change under its name: vendored libraries carry their
+# version in the file name, collected files their content's hash (12 hex digits).
+WHITENOISE_IMMUTABLE_FILE_TEST = r"^/static/(vendor/|.+\.[0-9a-f]{12}\.\w+$)"
 
 # Security: strict by default, relaxed only for local DEBUG runs.
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)

@@ -7,7 +7,10 @@
 3. plan: the due alerts (firing, never sent, or sent longer ago than the repeat interval),
    minus the inhibited ones, grouped into one message per group, most severe first. Within
    the weekly budget a message becomes a pending delivery; beyond it a held one, listed by
-   the weekly digest, unless the policy lets its severity exceed the budget;
+   the weekly digest, unless the policy lets its severity exceed the budget. The day's
+   proposals (with their Approve and Reject buttons) ride in the day's first message that
+   is sent; on a day without one they are a message of their own, inside the budget like
+   any other, and held for the digest (and waiting on the page) when it is spent;
 4. on the digest weekday, record the weekly digest;
 5. deliver what is pending: claim, send, store the outcome.
 
@@ -47,6 +50,7 @@ SLACK_PAUSE = 1.0  # Slack allows about one message per second per webhook
 DELIVERY_GROUP = "integration:alerting"
 SLACK_FAILING = "integration:alerting:slack"
 DETECTION_FAILED = "integration:alerting:anomalies"
+PROPOSALS_GROUP = "proposals"  # a day's proposals with no alert message to ride in
 
 
 @dataclass
@@ -156,11 +160,15 @@ def recover_stale_claims(*, now: dt.datetime) -> int:
 
 
 def plan(*, policy: AlertPolicy, now: dt.datetime, dry_run: bool = False) -> list[Plan]:
-    """The messages due now, most severe first, each marked held when over budget."""
+    """The messages due now, most severe first, each marked held when over budget; the
+    due proposals go with the first message sent, else make one of their own."""
     due = Alert.objects.due(now=now, repeat_after=policy.repeat_interval).order_by("opened_at")
     groups: dict[str, list[Alert]] = defaultdict(list)
+    proposals: list[Alert] = []
     for alert in due:
-        if not inhibited(alert, dry_run=dry_run):
+        if alert.is_proposal:
+            proposals.append(alert)
+        elif not inhibited(alert, dry_run=dry_run):
             groups[alert.group or alert.fingerprint].append(alert)
     plans = [
         Plan(group, sorted(alerts, key=lambda a: -a.rank), still_firing(group, alerts, now=now))
@@ -173,7 +181,20 @@ def plan(*, policy: AlertPolicy, now: dt.datetime, dry_run: bool = False) -> lis
             used += 1
         else:
             item.held = True
+    if proposals:
+        plans = with_proposals(plans, proposals, room=used < policy.weekly_budget)
     return plans
+
+
+def with_proposals(plans: list[Plan], proposals: list[Alert], *, room: bool) -> list[Plan]:
+    """The plans with the proposals added to the first one sent (not held, and not about
+    alert delivery, which goes by email only); else a plan of their own, held unless the
+    budget has `room` for it."""
+    host = next((p for p in plans if not p.held and p.group != DELIVERY_GROUP), None)
+    if host is not None:
+        host.alerts += proposals
+        return plans
+    return [*plans, Plan(PROPOSALS_GROUP, proposals, still_firing=[], held=not room)]
 
 
 def inhibited(alert: Alert, *, dry_run: bool) -> bool:

@@ -19,7 +19,7 @@ import time
 
 from django.db import IntegrityError, transaction
 
-from constraints.alerts.rendering import escape
+from constraints.alerts.rendering import context, escape
 from constraints.models import Decision, SlackIdentity, SlackInteraction
 from constraints.rules import approval
 from constraints.rules.execution import execute
@@ -73,7 +73,9 @@ def receive(*, payload: dict, signature: str) -> SlackInteraction:
             interaction = SlackInteraction.objects.create(
                 signature=signature[:100], member_id=member_id, action=action,
                 decision=Decision.objects.filter(pk=decision_pk).first(),
-                detail=json.dumps({"response_url": _response_url(payload)}),
+                detail=json.dumps(
+                    {"response_url": _response_url(payload), "blocks": _message_blocks(payload)}
+                ),
             )  # fmt: skip
     except IntegrityError:
         raise Refused(f"replayed request from {member_id}") from None
@@ -134,11 +136,31 @@ def reply(*, interaction: SlackInteraction, decision: Decision | None) -> dict:
         who = f" by {decision.approved_by}" if decision.approved_by else ""
         return _note(f"Already {decision.get_status_display().lower()}{who}: {what}.")
     text = f"{what}: {decision.get_status_display()}. {decision.reason}".strip()
-    return {
-        "replace_original": True,
-        "text": text,
-        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": escape(text)}}],
-    }
+    original = json.loads(interaction.detail or "{}").get("blocks") or []
+    return {"replace_original": True, "text": text, "blocks": answered(original, text=text)}
+
+
+def answered(original: list[dict], *, text: str) -> list[dict]:
+    """The clicked message again, with the buttons of each proposal no longer waiting
+    replaced by its outcome and who decided: the day's alerts and the other proposals of
+    the message stay as they were (each click redraws every answer, so two clicks on one
+    message cannot undo each other). Without the original, the outcome alone."""
+    if not original:
+        return [{"type": "section", "text": {"type": "mrkdwn", "text": escape(text)}}]
+    pks = {_proposal_of(block) for block in original} - {None}
+    done = Decision.objects.filter(pk__in=pks).exclude(status=Decision.Status.PROPOSED)
+    outcomes = {d.pk: f"*{d.get_status_display()}*. {d.reason}".strip() for d in done}
+    return [
+        context(escape(outcomes[pk])) if (pk := _proposal_of(block)) in outcomes else block
+        for block in original
+    ]
+
+
+def _proposal_of(block: dict) -> int | None:
+    """The decision whose Approve and Reject buttons this block is (rendering.decision_buttons)."""
+    block_id = str(block.get("block_id", "")) if block.get("type") == "actions" else ""
+    prefix, _, pk = block_id.partition(":")
+    return int(pk) if prefix == "decision" and pk.isdigit() else None
 
 
 def _note(text: str) -> dict:
@@ -153,6 +175,15 @@ def _button(payload: dict) -> tuple[str, int]:
     if action_id not in (APPROVE, REJECT) or not value.isdigit():
         raise Refused(f"not one of our buttons: {action_id!r} {value!r}")
     return action_id, int(value)
+
+
+def _message_blocks(payload: dict) -> list[dict]:
+    """The blocks of the message clicked, as Slack sends them with the click."""
+    message = payload.get("message")
+    blocks = message.get("blocks") if isinstance(message, dict) else None
+    if not isinstance(blocks, list):
+        return []
+    return [block for block in blocks if isinstance(block, dict)]
 
 
 def _response_url(payload: dict) -> str:

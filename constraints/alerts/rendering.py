@@ -12,6 +12,7 @@ from django.conf import settings
 from constraints.models import Alert, Metric
 
 MAX_ALERTS_SHOWN = 10  # keeps a message well under Slack's 50 blocks and 3,000-char sections
+MAX_PROPOSALS_SHOWN = 10  # two blocks each: the proposal and its buttons
 HEADER_LIMIT = 150  # Slack's limit for a header block's text
 SECTION_LIMIT = 2900
 # Slack shows the fallback `text` in notifications and truncates it past 40,000 characters;
@@ -86,38 +87,66 @@ def decision_buttons(decision_pk: int) -> dict:
     }
 
 
-def alert_subject(alerts: Sequence[Alert]) -> str:
+def alert_subject(alerts: Sequence[Alert], proposals: Sequence[Alert] = ()) -> str:
+    waiting = len(proposals)
+    if not alerts:
+        return proposals[0].title if waiting == 1 else f"{waiting} proposals waiting for approval"
     first = alerts[0].title
-    return first if len(alerts) == 1 else f"{len(alerts)} alerts: {first}, and more"
+    subject = first if len(alerts) == 1 else f"{len(alerts)} alerts: {first}, and more"
+    if waiting:
+        subject += f"; {waiting} proposal{'s' if waiting > 1 else ''} waiting for approval"
+    return subject
 
 
 def alert_payload(alerts: Sequence[Alert], *, still_firing: Sequence[Alert] = ()) -> dict:
-    """One message for a group of alerts: each with what happened and its numbers.
+    """One message: a group's alerts, each with what happened and its numbers, then the
+    proposals among `alerts` (the day's, riding in this message), each with Approve and
+    Reject buttons.
 
     `still_firing` are alerts of the same group already sent, listed so a changed set of
     targets reads as what it is.
     """
-    subject = alert_subject(alerts)
+    proposals = [alert for alert in alerts if alert.is_proposal]
+    alerts = [alert for alert in alerts if not alert.is_proposal]
+    subject = alert_subject(alerts, proposals)
     blocks = [header(subject)]
     lines = [subject, ""]
     for alert in alerts[:MAX_ALERTS_SHOWN]:
         icon = ICONS.get(alert.severity, "")
         title = "" if len(alerts) == 1 else f"*{escape(alert.title)}*\n"  # in the header
         blocks.append(section(f"{icon} {title}{escape(alert.body or alert.title)}"))
-        if decision := alert.data.get("proposal"):  # not "decision": rule alerts carry that
-            blocks.append(decision_buttons(decision))
         lines += [f"[{alert.severity}] {alert.title}", alert.body, ""]
-    hidden = len(alerts) - MAX_ALERTS_SHOWN
-    if hidden > 0:
-        blocks.append(context(f"…and {hidden} more on the dashboard."))
-        lines.append(f"…and {hidden} more on the dashboard.")
+    _more(len(alerts) - MAX_ALERTS_SHOWN, blocks=blocks, lines=lines)
     if still_firing:
         names = ", ".join(a.title for a in still_firing[:MAX_ALERTS_SHOWN])
         blocks.append(context(f"Still firing: {escape(names)}"))
         lines.append(f"Still firing: {names}")
+    _add_proposals(proposals, beside_alerts=bool(alerts), blocks=blocks, lines=lines)
     blocks.append(dashboard_link())
     lines.append(f"Dashboard: {settings.DASHBOARD_URL}")
     return {"subject": subject, "text": "\n".join(lines), "blocks": blocks}
+
+
+def _add_proposals(
+    proposals: Sequence[Alert], *, beside_alerts: bool, blocks: list[dict], lines: list[str]
+) -> None:
+    """Each proposal with its numbers and its buttons; under a heading beside alerts."""
+    if proposals and beside_alerts:
+        blocks.append(section("*Waiting for your approval*"))
+        lines += ["Waiting for your approval:", ""]
+    titled = beside_alerts or len(proposals) > 1  # else its title is the header
+    for alert in proposals[:MAX_PROPOSALS_SHOWN]:
+        title = f"*{escape(alert.title)}*\n" if titled else ""
+        blocks.append(section(f"{title}{escape(alert.body or alert.title)}"))
+        blocks.append(decision_buttons(alert.data["proposal"]))
+        lines += [alert.title, alert.body, ""]
+    _more(len(proposals) - MAX_PROPOSALS_SHOWN, blocks=blocks, lines=lines)
+
+
+def _more(hidden: int, *, blocks: list[dict], lines: list[str]) -> None:
+    if hidden > 0:
+        blocks.append(context(f"…and {hidden} more on the dashboard."))
+        lines.append(f"…and {hidden} more on the dashboard.")
 
 
 def test_payload(*, by: str, when: str) -> dict:

@@ -17,9 +17,11 @@ from constraints.dashboard.readings import currency_symbol, format_value
 from constraints.models import Metric
 from sources.models import Channel
 
-# plotly.js's cartesian partial bundle (scatter is the only trace type the page draws), vendored
-# from the npm package plotly.js-cartesian-dist-min: see static/vendor/README.md.
-PLOTLY_JS = "vendor/plotly-cartesian-4.1.1.min.js"
+# plotly.js's basic distribution, its smallest official bundle with scatter (the only trace type
+# the pages draw), vendored from the npm package plotly.js-basic-dist-min: see
+# static/vendor/README.md. BUNDLE_TRACES are the trace types it has.
+PLOTLY_JS = "vendor/plotly-basic-4.1.1.min.js"
+BUNDLE_TRACES = frozenset({"scatter", "bar", "pie"})
 ROLLING_DAYS = 7
 DAILY_UP_TO = 28
 HEIGHT = 260

@@ -122,6 +122,12 @@ class Alert(models.Model):
     def rank(self) -> int:
         return SEVERITY_RANK.get(self.severity, 1)
 
+    @property
+    def is_proposal(self) -> bool:
+        """Whether it announces a proposed decision (constraints.rules.approval.announce);
+        rule alerts about a decision carry `decision`, not `proposal`."""
+        return bool(self.data.get("proposal"))
+
     def acknowledge(self, user=None) -> bool:
         """Someone has seen it and is on it: no more reminders. False when it was already
         acknowledged or resolved."""
@@ -207,10 +213,10 @@ class AlertPolicy(models.Model):
         decimal_places=2,
         default=20,
         help_text=(
-            "Ignore a channel on weekdays when it usually counts fewer events than this: the "
-            "smaller of the metric's numerator and denominator, e.g. conversions for a "
-            "conversion rate or a cost per acquisition. Below ~20 a day even a doubling is "
-            "mostly lost in counting noise."
+            "Judge a channel's days together (up to a week) when one day usually counts "
+            "fewer events than this: the smaller of the metric's numerator and denominator, "
+            "e.g. conversions for a conversion rate or a cost per acquisition. Below ~20 a "
+            "day even a doubling is mostly lost in counting noise."
         ),
     )
     alert_on_every_rule = models.BooleanField(

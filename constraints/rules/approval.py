@@ -111,7 +111,8 @@ def preview(*, decision: Decision) -> Decision:
 def announce(*, decision: Decision) -> Alert | None:
     """Open the alert that carries a new proposal to Slack (with Approve and Reject buttons,
     see constraints.alerts.rendering) inside the weekly message budget: the day's proposals
-    travel as one message; over the budget they wait for the digest and the page."""
+    ride in the day's alert message (or make one when there is none); over the budget they
+    wait for the digest and the page (constraints.alerts.delivery.plan)."""
     if decision.status != Decision.Status.PROPOSED:
         return None
     return raise_alert(

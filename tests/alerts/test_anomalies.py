@@ -55,12 +55,38 @@ def test_it_is_not_thrown_by_past_anomalies():
     assert not flag(scored, threshold=3)[0]
 
 
-def test_it_skips_channels_below_the_minimum_volume():
+def test_it_pools_the_days_of_a_channel_below_the_minimum_volume():
     values = noisy(57)
-    values[-1] *= 3
     frame = series({"tiny": values}, volume=12)
-    assert score_day(frame, day=DAY, min_volume=30).empty
-    assert len(score_day(frame, day=DAY, min_volume=10)) == 1
+    assert score_day(frame, day=DAY, min_volume=10)["days"].tolist() == [1]
+    assert score_day(frame, day=DAY, min_volume=30)["days"].tolist() == [3]  # 36 events
+    assert score_day(frame, day=DAY, min_volume=85).empty  # more than a week's 84
+
+
+def test_a_pooled_period_is_the_ratio_of_its_sums():
+    frame = poisson_history(12)
+    frame["exposure"] = 1000.0
+    scored = score_day(frame, day=DAY, min_volume=20)
+    last_two = frame.tail(2)
+    assert scored["days"].tolist() == [2]
+    assert scored["value"].iloc[0] == pytest.approx(last_two["volume"].sum() / 2000)
+    assert scored["volume"].iloc[0] == last_two["volume"].sum()
+
+
+def test_pooling_finds_a_lasting_drop_that_no_single_day_shows():
+    """Five conversions a day: one day at 30% is counting noise, four in a row are not."""
+    frame = poisson_history(5, seed=4)
+    frame["exposure"] = 1000.0
+    dropped = frame.copy()
+    dropped.loc[dropped.index[-4:], "volume"] = [2.0, 1.0, 2.0, 1.0]
+    dropped["value"] = dropped["volume"] / 1000
+    alone = score_day(dropped, day=DAY, min_volume=0)
+    assert not flag(alone, threshold=3)[0]
+    pooled = score_day(dropped, day=DAY, min_volume=20)
+    assert pooled["days"].tolist() == [4]
+    assert flag(pooled, threshold=3).tolist() == [True]
+    assert pooled["score"].iloc[0] < 0
+    assert not flag(score_day(frame, day=DAY, min_volume=20), threshold=3)[0]
 
 
 def test_it_needs_four_same_weekday_values_before_judging():
@@ -113,6 +139,7 @@ def test_daily_values_are_ratios_of_sums_with_the_smaller_side_as_volume():
             "value": 4.0,
             "volume": 12.0,
             "volume_in_numerator": True,
+            "exposure": 3.0,  # 12 = 4.0 (%) × 300 sessions / 100
         }
     ]
 
@@ -158,8 +185,8 @@ def test_a_steady_fractional_count_is_read_by_its_history():
 
 def test_the_minimum_volume_is_in_expected_events_on_that_weekday():
     frame = poisson_history(12)
-    assert score_day(frame, day=DAY, min_volume=20).empty
-    assert len(score_day(frame, day=DAY, min_volume=5)) == 1
+    assert score_day(frame, day=DAY, min_volume=20)["days"].tolist() == [2]
+    assert score_day(frame, day=DAY, min_volume=5)["days"].tolist() == [1]
 
 
 def test_a_slow_drift_is_not_an_anomaly():

@@ -294,3 +294,98 @@ def test_a_failing_detector_is_shown_and_does_not_stop_delivery(ok, db, monkeypa
     titles = sorted(p["blocks"][0]["text"]["text"] for p in posts(ok))
     assert titles == ["Anomaly detection failed", "Event 1"]
     assert "ValueError: bad frame" in Alert.objects.get(title="Anomaly detection failed").body
+
+
+# The day's proposals travel inside the weekly budget, in the day's alert message; the
+# buttons are Block Kit `actions` blocks (https://api.slack.com/reference/block-kit/blocks#actions).
+def proposal(pk: int) -> Alert:
+    """A proposal's announcement, as constraints.rules.approval.announce raises it."""
+    return raise_alert(
+        kind=Alert.Kind.ACTION,
+        fingerprint=f"proposal:{pk}",
+        severity=Alert.Severity.INFO,
+        title=f"Waiting for approval: Raise budget → Campaign {pk}",
+        body=f"CPA $40.{pk:02d} under target $47: $120.00 → $144.00",
+        data={"proposal": pk, "day": "2027-03-08"},
+        target=f"campaign:{pk}",
+        group="proposals:2027-03-08",
+    )
+
+
+def buttons(message: dict) -> list[tuple[str, str]]:
+    return [
+        (element["action_id"], element["value"])
+        for block in message["blocks"]
+        if block["type"] == "actions"
+        for element in block["elements"]
+    ]
+
+
+def test_the_days_proposals_ride_in_the_days_alert_message(ok, db):
+    event(1)
+    proposal(7)
+    proposal(8)
+    send_alerts(now=TUESDAY)
+    (message,) = posts(ok)
+    assert message["blocks"][0]["text"]["text"] == ("Event 1; 2 proposals waiting for approval")
+    assert "CAC 41 above threshold 47" in message["text"]
+    assert "CPA $40.07 under target $47: $120.00 → $144.00" in message["text"]
+    assert buttons(message) == [
+        ("approve_decision", "7"), ("reject_decision", "7"),
+        ("approve_decision", "8"), ("reject_decision", "8"),
+    ]  # fmt: skip
+    (delivery,) = Delivery.objects.all()
+    assert delivery.alerts.count() == 3
+    assert Delivery.objects.counted_in_budget(now=TUESDAY).messages() == 1
+
+
+def test_proposals_ride_in_the_most_severe_message_sent(ok, db):
+    event(1)
+    event(2, severity=Alert.Severity.CRITICAL)
+    proposal(7)
+    send_alerts(now=TUESDAY)
+    first, second = posts(ok)
+    assert first["blocks"][0]["text"]["text"].startswith("Event 2; 1 proposal waiting")
+    assert buttons(first) == [("approve_decision", "7"), ("reject_decision", "7")]
+    assert buttons(second) == []
+
+
+def test_proposals_alone_are_one_message_inside_the_budget(ok, db):
+    proposal(7)
+    proposal(8)
+    send_alerts(now=TUESDAY)
+    (message,) = posts(ok)
+    assert message["blocks"][0]["text"]["text"] == "2 proposals waiting for approval"
+    assert len(buttons(message)) == 4
+    assert Delivery.objects.counted_in_budget(now=TUESDAY).messages() == 1
+
+
+def test_proposals_wait_for_the_digest_when_the_budget_is_spent(ok, db):
+    for n in range(3):  # the default budget: three messages a week
+        event(n)
+    send_alerts(now=TUESDAY)
+    assert len(posts(ok)) == 3
+    proposal(7)
+    send_alerts(now=TUESDAY + dt.timedelta(days=1))
+    assert len(posts(ok)) == 3
+    held = Delivery.objects.get(alerts__fingerprint="proposal:7")
+    assert held.state == Delivery.State.HELD
+    send_alerts(now=TUESDAY + dt.timedelta(days=6))  # Monday: the digest
+    [digest] = digests(ok)
+    assert "Waiting for approval: Raise budget → Campaign 7" in digest["text"]
+
+
+def test_proposals_do_not_ride_in_a_held_message(ok, db):
+    for n in range(3):
+        event(n)
+    send_alerts(now=TUESDAY)
+    event(5)
+    proposal(7)
+    send_alerts(now=TUESDAY + dt.timedelta(hours=1))
+    assert len(posts(ok)) == 3
+    assert set(
+        Delivery.objects.filter(state="held").values_list("alerts__fingerprint", flat=True)
+    ) == {
+        "rule:5",
+        "proposal:7",
+    }

@@ -15,9 +15,12 @@ from django.contrib.auth.models import Group, User
 from django.utils import timezone
 from django_q.conf import Conf
 
+from constraints.alerting import raise_alert
+from constraints.alerts.delivery import send_alerts
 from constraints.alerts.interactions import sign
 from constraints.models import Alert, Decision, Rule, SlackIdentity, SlackInteraction
 from constraints.rules.evaluation import evaluate
+from tests.conftest import SLACK_URL
 from tests.rules_support import make_rule
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -252,3 +255,33 @@ def test_it_closes_the_announcement_of_an_expired_proposal(proposal):
     assert approval.close_announcements() == 1
     alert = Alert.objects.get(fingerprint=f"proposal:{proposal.pk}")
     assert alert.status == Alert.Status.RESOLVED
+
+
+def test_a_click_answers_its_proposal_and_keeps_the_rest_of_the_days_message(
+    client, proposal, approver, slack
+):
+    slack.post(SLACK_URL, body="ok")
+    slack.post(RESPONSE_URL, body="ok")
+    raise_alert(kind=Alert.Kind.RULE, fingerprint="rule:cac", title="Blended CAC high",
+                body="Blended CAC $558.00 above target $47.00", severity="critical")  # fmt: skip
+    send_alerts(now=timezone.now())
+    (sent,) = [m for m in posted(slack) if f"decision:{proposal.pk}" in json.dumps(m)]
+    waiting = Decision.objects.filter(status=Decision.Status.PROPOSED).count()
+    assert waiting == 3  # one per campaign of the channel
+    assert sent["blocks"][0]["text"]["text"] == (
+        "Blended CAC high; 3 proposals waiting for approval"
+    )
+    clicked = payload(proposal)
+    clicked["message"]["blocks"] = sent["blocks"]  # Slack sends the message clicked
+    click(client, clicked)
+    replaced = json.loads(slack.calls[-1].request.body)
+    assert replaced["replace_original"] is True
+    assert replaced["blocks"][:2] == sent["blocks"][:2]  # the header and the alert stay
+    still = [b["block_id"] for b in replaced["blocks"] if b["type"] == "actions"]
+    assert len(still) == 2 and f"decision:{proposal.pk}" not in still
+    assert "Approved by ana from Slack" in json.dumps(replaced["blocks"])
+    assert len(replaced["blocks"]) == len(sent["blocks"])
+
+
+def posted(slack) -> list[dict]:
+    return [json.loads(call.request.body) for call in slack.calls]

@@ -1,10 +1,12 @@
 import datetime as dt
+import json
 import re
 
 import pytest
 from django.urls import reverse
 
 from constraints import metrics
+from constraints.dashboard.charts import BUNDLE_TRACES
 from constraints.models import Constraint, Decision, Delivery, Metric
 from sources.days import yesterday
 from sources.models import Measure, Source, SyncRun
@@ -101,6 +103,13 @@ def test_it_loads_plotly_once_and_inlines_each_figure(staff_client, demo):
     assert not re.search(r'(src|href)="(https?:)?//', html)
     assert html.count('type="application/json"') == 4
     assert html.count('role="img" aria-label="') == 4
+
+
+def test_it_draws_only_trace_types_the_shipped_bundle_has(staff_client, demo):
+    html = staff_client.get(URL).content.decode()
+    figures = re.findall(r'<script id="[^"]+" type="application/json">(.*?)</script>', html)
+    types = {trace.get("type", "scatter") for f in figures for trace in json.loads(f)["data"]}
+    assert types and types <= BUNDLE_TRACES
 
 
 def test_it_lists_pending_actions_with_approve_and_reject(staff_client, demo):
