@@ -2,16 +2,18 @@
 
     benchmarks/dashboard [--database-url postgres://…/NAME] [--decisions 100000]
 
-Prints, per view (7, 28 and 90 days, and 28 days of one channel): the median server time to
-render it (Django test client, logged in, gzipped), the median time of the baseline (the same
-SQL the page sends for its measure rows, the same rows and columns, fetched and nothing more),
-their ratio, the rows read, and the page weight (HTML raw and gzipped, the figures' JSON;
-plotly.js is a cached static file, counted once). The aim: every view ≤ 3× its baseline and
-< 150 ms.
+Prints, per view (7, 28 and 90 days, and 28 days of one channel): the server time to render
+it (Django test client, logged in, gzipped), the time of the baseline (the same SQL the page
+sends for its measure rows, the same rows and columns, fetched and nothing more) and their
+ratio, as the median and as the fastest of 15 runs (on a shared machine load only adds time,
+so the fastest runs are the least disturbed); the rows read, and the page weight (HTML raw
+and gzipped, the figures' JSON; plotly.js is a cached static file, counted once). The aim:
+every view ≤ 3× its baseline and < 150 ms.
 """
 
 import datetime as dt
 import json
+import statistics
 import sys
 import time
 from decimal import Decimal
@@ -20,7 +22,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.scratch import median_ms, parser, scratch_database  # noqa: E402
+from benchmarks.scratch import parser, scratch_database  # noqa: E402
 
 DAYS, CHANNELS, CAMPAIGNS = 3 * 365, 20, 3
 RUNS = 15
@@ -117,13 +119,15 @@ def grow_ledger(decisions: int) -> None:
 
 
 def measure_sql(client, query: dict) -> str:
-    """The SQL the page sends for its measure rows (parameters inlined by the driver)."""
+    """The SQL the page sends for its measure rows (parameters inlined by the driver): the one
+    query that reads measure values (the page also asks which sources delivered lately)."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
         assert client.get("/", query, secure=True).status_code == 200
-    (sql,) = [q["sql"] for q in captured.captured_queries if "sources_measure" in q["sql"]]
+    value = '"sources_measure"."value"'
+    (sql,) = [q["sql"] for q in captured.captured_queries if value in q["sql"].split("FROM")[0]]
     return sql
 
 
@@ -142,6 +146,17 @@ VIEWS = [
     ("90 days", {"period": 90}),
     ("28d, 1 channel", {"period": 28, "channel": ONE_CHANNEL}),
 ]
+
+
+def times_ms(fn) -> list[float]:
+    """RUNS wall times of fn in milliseconds, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(RUNS):
+        started = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - started) * 1000)
+    return times
 
 
 def measure() -> None:
@@ -164,22 +179,26 @@ def measure() -> None:
         f"decisions: {Decision.objects.count():,}"
     )
     print(
-        f"{'view':>15} {'render /':>10} {'baseline':>9} {'ratio':>6} {'rows':>7} "
-        f"{'HTML':>8} {'gzipped':>8} {'figures':>8}"
+        f"{'':>15} {'median: render / baseline, ratio':>30} {'best: render / baseline, ratio':>30}"
     )
+    print(f"{'view':>15} {'':>30} {'':>30} {'rows':>7} {'HTML':>8} {'gzipped':>8} {'figures':>8}")
     for label, query in VIEWS:
         response = plain.get("/", query, secure=True)
         assert response.status_code == 200, response.status_code
         page = build(filters=Filters.from_query(QueryDict(urlencode(query))))
         sql = measure_sql(plain, query)
-        render = median_ms(lambda q=query: client.get("/", q, secure=True), RUNS)
-        read = median_ms(lambda s=sql: baseline(s), RUNS)
+        render = times_ms(lambda q=query: client.get("/", q, secure=True))
+        read = times_ms(lambda s=sql: baseline(s))
         gzipped = len(client.get("/", query, secure=True).content)
         figures = sum(len(json.dumps(c["figure"])) for c in page.charts)
+        median, best = (
+            f"{f(render):>7.1f} /{f(read):>6.1f}ms {f(render) / f(read):>6.2f}"
+            for f in (statistics.median, min)
+        )
         print(
-            f"{label:>15} {render:>8.1f}ms {read:>7.1f}ms {render / read:>6.2f} "
-            f"{len(baseline(sql)):>7,} {len(response.content) / 1024:>6.1f}kB "
-            f"{gzipped / 1024:>6.1f}kB {figures / 1024:>6.1f}kB"
+            f"{label:>15} {median} {best} {len(baseline(sql)):>7,} "
+            f"{len(response.content) / 1024:>6.1f}kB {gzipped / 1024:>6.1f}kB "
+            f"{figures / 1024:>6.1f}kB"
         )
     plotly_js = (ROOT / "static" / PLOTLY_JS).stat().st_size
     print(f"plotly.js: {plotly_js / 1024:,.0f} kB once, a cached static file (not in page weight)")

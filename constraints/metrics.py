@@ -171,7 +171,9 @@ class DailyTable:
             denominator = None
             if metric.denominator_measures:
                 denominator = self._pick(metric, metric.denominator_measures, by_channel)
-            columns = pd.Index(self.channels if by_channel else ["all"])
+            # Plain arrays, not a pandas Index: pandas infers a string dtype for each new Index,
+            # which cost more than the sums (a page asks for dozens of parts).
+            columns = self.channels if by_channel else np.array(["all"], dtype=object)
             self._parts[key] = Parts(columns, numerator, denominator, float(metric.scale))
         return self._parts[key]
 
@@ -215,8 +217,9 @@ class DailyTable:
 
     def total(self, metric: Metric, *, since: dt.date, until: dt.date) -> float | None:
         """The metric across all channels over the window; None when there is no value."""
-        value = self.window(metric, since=since, until=until, by_channel=False)
-        return None if value.empty or pd.isna(value.iloc[0]) else float(value.iloc[0])
+        parts = self.parts(metric, by_channel=False)
+        value = self._window(parts, since=since, until=until)
+        return None if not len(value) or np.isnan(value[0]) else float(value[0])
 
     def rolling(self, metric: Metric, *, days: int, by_channel: bool) -> pd.DataFrame:
         """rolling_values() as a frame indexed by day."""
@@ -226,7 +229,7 @@ class DailyTable:
 
     def rolling_values(
         self, metric: Metric, *, days: int, by_channel: bool
-    ) -> tuple[pd.Index, np.ndarray]:
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The trailing `days`-day value on each day of the table: a row per day, a column per
         channel (or 'all'); NaN where a channel had no rows that day or its denominator sums
         to zero."""
@@ -250,7 +253,7 @@ def _relabel(ids: np.ndarray, labels: dict[int, str]) -> Factorized:
 class Parts:
     """One metric's daily sums: a row per day of DailyTable.days, a column per `columns`."""
 
-    columns: pd.Index
+    columns: np.ndarray  # channel keys, or ["all"]
     numerator: np.ndarray
     denominator: np.ndarray | None
     scale: float

@@ -23,10 +23,13 @@ RECENT_DAYS = 35  # the measures a source delivered lately say which sources a j
 
 
 class Curves:
-    """Every source's completeness curves, read once."""
+    """Every enabled source's completeness curves, read once. `sources`: the sources when the
+    caller has read them already (the disabled ones are left out here)."""
 
-    def __init__(self) -> None:
-        self.sources = {s.key: s for s in Source.objects.filter(enabled=True)}
+    def __init__(self, sources: Iterable[Source] | None = None) -> None:
+        if sources is None:
+            sources = Source.objects.filter(enabled=True)
+        self.sources = {s.key: s for s in sources if s.enabled}
         self.stored = {
             (key, name): tuple(shares)
             for key, name, shares in Completeness.objects.filter(

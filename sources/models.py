@@ -269,6 +269,9 @@ class Measure(models.Model):
             # Without it SQLite reads the window through the source's index, that is its
             # whole history, and a daily pull grows with the years stored.
             models.Index(fields=["source", "date"], name="measure_source_date"),
+            # dashboard/page.py load for one channel's view: that channel's rows of the window.
+            # Without it SQLite reads them through the channel's index, its whole history.
+            models.Index(fields=["channel", "date"], name="measure_channel_date"),
         ]
 
     def __str__(self) -> str:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from urllib.parse import urlencode
 
+import numpy as np
+import pandas as pd
 from django.conf import settings
 from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -21,6 +23,7 @@ from constraints import metrics, settled
 from constraints.dashboard import charts
 from constraints.dashboard.readings import Reading, format_value
 from constraints.dashboard.recommendations import (
+    CAUTION,
     Recommendation,
     advice_for,
     from_decisions,
@@ -186,6 +189,8 @@ class Dashboard:
     today: Today | None = None
     data_checks: list[DataCheck] = field(default_factory=list)
     answered_alerts: list[Alert] = field(default_factory=list)
+    every_source: list[Source] = field(default_factory=list)  # disabled ones too
+    measure_rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # as loaded
 
     @property
     def windows(self) -> tuple[tuple[int, str], ...]:
@@ -228,11 +233,8 @@ class Dashboard:
     def settling(self) -> list[dict]:
         """Sources whose yesterday is still settling for the measures the page reads: their
         name and last settled day (constraints/settled.py). Empty when all have settled."""
-        measures = metrics.measures_of(self.metrics)
-        if not measures:
-            return []
-        curves = settled.Curves()
-        reading = settled.sources_reading(measures, day=self.as_of)
+        curves = self.curves
+        reading = self._sources_read()
         today = self.as_of + dt.timedelta(days=1)
         found = []
         for key, names in sorted(reading.items()):
@@ -244,6 +246,24 @@ class Dashboard:
                 )
         return found
 
+    def _sources_read(self) -> dict[str, set[str]]:
+        """The enabled sources whose rows the page loaded → the measures they delivered: what
+        settled.sources_reading asks the database, from the page's own rows (its window is
+        at least 28 days; a channel's view: that channel's sources)."""
+        rows = self.measure_rows
+        if not len(rows.get("day", ())):
+            return {}
+        codes, names = pd.factorize(rows["measure"])
+        pairs = np.unique(rows["source"] * len(names) + codes)
+        keys = {s.pk: s.key for s in self.every_source if s.enabled}
+        found: dict[str, set[str]] = {}
+        for source, code in zip(
+            *(part.tolist() for part in np.divmod(pairs, len(names))), strict=True
+        ):
+            if source in keys:
+                found.setdefault(keys[source], set()).add(names[code])
+        return found
+
     @property
     def settling_metrics(self) -> set[str]:
         """Keys of the page's metrics that read a measure still settling yesterday."""
@@ -251,41 +271,68 @@ class Dashboard:
         return {m.key for m in self.metrics if metrics.measures_of([m]) & young}
 
     @cached_property
+    def curves(self) -> settled.Curves:
+        return settled.Curves(self.every_source)
+
+    @cached_property
     def settling_expected(self) -> list[dict]:
         """Yesterday's driver values by channel as observed and as expected once settled
-        (observed ÷ completeness), where the two differ; empty when nothing is settling."""
-        if not self.settling or not self.drivers:
+        (observed ÷ completeness), where the two differ; empty when nothing is settling.
+        From the rows the page loaded: yesterday is one of their days."""
+        rows = self.measure_rows
+        if not self.settling or not self.drivers or not len(rows.get("day", ())):
             return []
-        rows = Measure.objects.for_window(self.as_of, self.as_of)
-        rows = rows.filter(name__in=metrics.measures_of(self.drivers))
-        if self.channel:
-            rows = rows.filter(channel=self.channel)
-        observed = rows.to_frame()
-        today = self.as_of + dt.timedelta(days=1)
-        expected = settled.corrected(observed, today=today, curves=settled.Curves())
+        on_day = rows["day"] == np.datetime64(self.as_of, "D")
+        if not on_day.any():
+            return []
+        observed = {name: column[on_day] for name, column in rows.items()}
+        expected = observed | {"value": observed["value"] / self._shares_at_one_day(observed)}
+        kinds = {s.pk: s.kind for s in self.every_source}
+        keys = {c.pk: c.key for c in self.channels}
+        now, then = (
+            metrics.DailyTable.from_columns(columns, kinds=kinds, channels=keys)
+            for columns in (observed, expected)
+        )
         names = {c.key: c.name for c in self.channels}
+        day = {"since": self.as_of, "until": self.as_of}
         found = []
         for driver in self.drivers:
-            now = metrics.ratio_of_sums(observed, driver, by=["channel"])
-            then = metrics.ratio_of_sums(expected, driver, by=["channel"])
-            for key, value in now.dropna().items():
-                settled_value = then.get(key)
-                if settled_value is not None and abs(settled_value - value) > 0.005 * abs(value):
-                    found.append(
-                        {
-                            "driver": driver.label,
-                            "channel": names.get(key, key),
-                            "observed": format_value(driver, float(value)),
-                            "expected": format_value(driver, float(settled_value)),
-                        }
-                    )
+            settled_values = then.by_channel(driver, **day)
+            for key, value in now.by_channel(driver, **day).items():
+                settled_value = settled_values.get(key)
+                if value is None or not _differs(settled_value, value):
+                    continue
+                found.append(
+                    {
+                        "driver": driver.label,
+                        "channel": names.get(key, key),
+                        "observed": format_value(driver, float(value)),
+                        "expected": format_value(driver, float(settled_value)),
+                    }
+                )
         return found
+
+    def _shares_at_one_day(self, rows: dict[str, np.ndarray]) -> np.ndarray:
+        """Per row of yesterday, the share of its settled value its source's curve expects
+        a day after (settled.corrected, without a frame)."""
+        keys = {s.pk: s.key for s in self.every_source}
+        pairs = list(zip(rows["source"].tolist(), rows["measure"].tolist(), strict=True))
+        shares = {
+            (source, measure): self.curves.share_at(keys.get(source, ""), measure, 1)
+            for source, measure in set(pairs)
+        }
+        return np.array([shares[pair] for pair in pairs], dtype=float)
 
     @property
     def basis(self) -> str:
         """'rules', 'drivers' or 'mixed': where today's recommendations come from."""
         bases = {row.recommendation.basis for row in self.rows}
         return bases.pop() if len(bases) == 1 else ("mixed" if bases else "drivers")
+
+
+def _differs(settled_value: float | None, value: float) -> bool:
+    """Whether the value expected once settled is more than half a percent off the value."""
+    return settled_value is not None and abs(settled_value - value) > 0.005 * abs(value)
 
 
 def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
@@ -300,6 +347,7 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
         .prefetch_related("deliveries")[:20]
     )
     every_source = freshness(as_of=page.as_of, enabled_only=False)
+    page.every_source = [f.source for f in every_source]
     page.freshness = [f for f in every_source if f.source.enabled]
     page.has_sources = bool(page.freshness)
     if page.constraint is not None:
@@ -416,7 +464,8 @@ def load(
     if page.channel:
         rows = rows.filter(channel=page.channel)
     keys = {c.pk: c.key for c in page.channels}
-    return metrics.DailyTable.from_columns(rows.value_columns(), kinds=kinds, channels=keys)
+    page.measure_rows = rows.value_columns()
+    return metrics.DailyTable.from_columns(page.measure_rows, kinds=kinds, channels=keys)
 
 
 def missing_measures(present: set[str], metric_list: list[Metric]) -> dict[str, str]:
@@ -513,22 +562,22 @@ def recent_decisions() -> list[Decision]:
 def decisions_by_channel(
     *, as_of: dt.date, constraint: Constraint | None = None
 ) -> dict[str, list[Decision]]:
-    """The day's decisions that still stand and could be a channel's recommendation, keyed
-    by channel (campaign targets included): of each channel's decisions that advise the same
-    (raise, hold, lower, pause), the first, which is the one `from_decisions` would pick.
+    """The day's decision that is each channel's recommendation, keyed by channel (campaign
+    targets included), in a one-element list: of the decisions that still stand, the first of
+    the most cautious advice (pause, lower, hold, raise), the one `from_decisions` picks.
     Only those of `constraint`'s rules when given (an archived one's page shows its own).
 
     500 rules × 50 channels decide thousands of times a day: they are read as plain values
-    and only the few candidates are loaded as decisions, in a second query."""
+    and only each channel's pick is loaded as a decision, in a second query."""
     ignored = [Decision.Status.REJECTED, Decision.Status.EXPIRED, Decision.Status.SKIPPED]
     until = as_of + dt.timedelta(days=1)  # today, for the active page
     day = Decision.objects.filter(period__gte=as_of, period__lte=until).exclude(status__in=ignored)
-    if constraint is not None:
-        day = day.filter(rule__constraint=constraint)
+    # The constraint is picked here, not in SQL: a condition on the rule lets SQLite's planner
+    # start from the constraint's rules and read each rule's whole history by rule_id.
     day = day.order_by("created_at", "pk").values_list(
-        "pk", "target", "rule__action", "before_value", "after_value"
+        "pk", "target", "rule__action", "before_value", "after_value", "rule__constraint_id"
     )
-    day = list(day)
+    day = [row[:5] for row in day if constraint is None or row[5] == constraint.pk]
     # Rules name campaigns "campaign:<source key>:<platform id>" (constraints/rules/judging.py).
     ids = {target.rsplit(":", 1)[1] for _, target, *_ in day if target.startswith("campaign:")}
     owners = {
@@ -537,20 +586,16 @@ def decisions_by_channel(
             external_id__in=ids
         ).values_list("source__key", "external_id", "channel__key")
     }
-    seen: set[tuple[str, str]] = set()  # (channel, advice) whose first decision is kept
-    first: list[tuple[str, int]] = []  # (channel, decision pk), in the order they were decided
-    for pk, target, action, before, after in day:
+    picked: dict[str, tuple[int, int]] = {}  # channel → (caution, pk): the first least
+    for pk, target, action, before, after in day:  # in the order they were decided
         kind, _, ident = target.partition(":")
         key = ident if kind == "channel" else owners.get(ident)
-        if key and (key, advice_for(action, before, after)) not in seen:
-            seen.add((key, advice_for(action, before, after)))
-            first.append((key, pk))
-    loaded = Decision.objects.select_related("rule").in_bulk([pk for _, pk in first])
-    found: dict[str, list[Decision]] = {}
-    for key, pk in first:  # in the order they were decided
-        if pk in loaded:  # (deleted in between: a test database being emptied)
-            found.setdefault(key, []).append(loaded[pk])
-    return found
+        caution = CAUTION[advice_for(action, before, after)]
+        if key and (key not in picked or caution < picked[key][0]):
+            picked[key] = (caution, pk)
+    loaded = Decision.objects.select_related("rule").in_bulk([pk for _, pk in picked.values()])
+    # (a pick deleted in between, as a test database is emptied, is left out)
+    return {key: [loaded[pk]] for key, (_, pk) in picked.items() if pk in loaded}
 
 
 def freshness(*, as_of: dt.date, enabled_only: bool = True) -> list[SourceFreshness]:

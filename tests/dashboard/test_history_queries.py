@@ -8,8 +8,8 @@ from django.utils import timezone
 from constraints.dashboard import page
 from constraints.dashboard.recommendations import from_decisions
 from constraints.models import Decision, Rule
-from tests.factories import rules_and_decisions
-from tests.query_plans import queries_of, sorts, uses_index
+from tests.factories import rules_and_decisions, synthetic_measures
+from tests.query_plans import plan_of, queries_of, sorts, uses_index
 
 TABLE = "constraints_decision"
 
@@ -37,7 +37,15 @@ def test_it_reads_the_days_decisions_by_period(decided, day):
     assert uses_index(sql, "decision_period_rule")
 
 
-def test_it_keeps_the_first_decision_of_each_advice_per_channel(cac, day):
+def test_it_reads_the_days_decisions_by_period_for_the_pages_constraint(decided, day):
+    sql = queries_of(lambda: page.decisions_by_channel(as_of=day, constraint=decided), table=TABLE)[
+        0
+    ]
+    assert uses_index(sql, "decision_period_rule")
+    assert "constraints_decision_rule_id" not in plan_of(sql)  # not each rule's history
+
+
+def test_it_picks_the_first_decision_of_the_most_cautious_advice_per_channel(cac, day):
     pause = Rule.objects.create(constraint=cac, name="pause", action=Rule.Action.PAUSE)
     raise_ = Rule.objects.create(constraint=cac, name="raise", action=Rule.Action.RAISE_BUDGET)
     made = [
@@ -53,7 +61,7 @@ def test_it_keeps_the_first_decision_of_each_advice_per_channel(cac, day):
     later = Rule.objects.create(constraint=cac, name="pause too", action=Rule.Action.PAUSE)
     decide(later, "channel:google-ads", day, at=10)
     found = page.decisions_by_channel(as_of=day)
-    assert found == {"google-ads": [made[0], made[1]], "meta-ads": [made[2]]}
+    assert found == {"google-ads": [made[1]], "meta-ads": [made[2]]}  # pause before raise
     assert from_decisions(found["google-ads"]).decision == made[1]
 
 
@@ -66,3 +74,11 @@ def decide(rule: Rule, target: str, day, *, at: int) -> Decision:
         status=Decision.Status.DRY_RUN,
         created_at=timezone.now() + dt.timedelta(minutes=at),
     )
+
+
+def test_it_reads_one_channels_rows_by_channel_and_date(cac):
+    synthetic_measures(days=3, channels=2)
+    one_channel = page.Filters(period=28, channel="channel-01")
+    sql = queries_of(lambda: page.build(filters=one_channel), table="sources_measure")
+    (load,) = [q for q in sql if "channel_id" in q.split("WHERE")[-1]]
+    assert uses_index(load, "measure_channel_date")
