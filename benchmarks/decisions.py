@@ -1,6 +1,6 @@
 """Benchmark: do the rules make money? Five policies on the same simulated markets.
 
-    python benchmarks/decisions.py [--seeds 10] [--days 180] [--workers 2]
+    python benchmarks/decisions.py [--seeds 10] [--days 180] [--workers 2] [--first-seed 1]
 
 For each seed one market (benchmarks/market/model.py) is run `--days` days under each policy,
 after the same WARMUP days at static budgets (the history every policy starts from):
@@ -182,9 +182,10 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--days", type=int, default=180)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--first-seed", type=int, default=1, help="seeds first..first+seeds-1")
     args = parser.parse_args()
     started = time.perf_counter()
-    seeds = list(range(1, args.seeds + 1))
+    seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     scores: dict[tuple[int, str], policies.Score] = {}
     for seed in seeds:
         for policy in ("static", "native", "oracle"):
@@ -194,8 +195,13 @@ def main() -> None:
         template = migrated_template(tmp)
         jobs = [(seed, policy, args.days) for seed in seeds for policy in ("settled", "unsettled")]
         with Pool(args.workers, initializer=setup_worker, initargs=(template,)) as pool:
-            for seed, policy, score in pool.imap_unordered(run_product, jobs):
+            for done, (seed, policy, score) in enumerate(pool.imap_unordered(run_product, jobs)):
                 scores[seed, policy] = score
+                elapsed = time.perf_counter() - started
+                print(
+                    f"  {done + 1}/{len(jobs)} seed {seed} {policy}: {elapsed:.0f}s",
+                    file=sys.stderr,
+                )
     settled = (
         "the product's settled days (rules judge the last settled day; policy 4 opts in to "
         "settling days)"

@@ -13,8 +13,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
 from django.utils import timezone
 
-from sources import signals
+from sources import settling, signals
 from sources.connectors import connector_for
+from sources.days import today
 from sources.models import DataCheck, Measure, Source
 
 BASELINE_DAYS = 28  # trailing days a day is compared with
@@ -44,9 +45,19 @@ class Problem:
 
 
 def check_window(
-    *, source: Source, since: dt.date, until: dt.date, negative_days: set | None = None
+    *,
+    source: Source,
+    since: dt.date,
+    until: dt.date,
+    negative_days: set | None = None,
+    as_of: dt.date | None = None,
 ) -> list[DataCheck]:
-    """Check the days a pull just stored; return the checks open for them now."""
+    """Check the days a pull just stored (as the platform showed them on `as_of`, default
+    today); return the checks open for them now.
+
+    A day still settling is judged as the completeness curve expects it to end (its value
+    divided by the share the curve expects at its age): a platform that reports a third of
+    a day's conversions the next morning has no spike every morning."""
     daily = (
         Measure.objects.filter(
             source=source, date__gte=since - dt.timedelta(days=BASELINE_DAYS), date__lte=until
@@ -57,6 +68,7 @@ def check_window(
         .order_by()
     )
     frame = pd.DataFrame.from_records(list(daily), columns=DAILY_COLUMNS)
+    frame = settling_corrected(frame, source=source, as_of=as_of or today())
     problems = find_problems(frame, since=since, until=until)
     if not connector_for(source).expects_daily_rows:
         problems = [p for p in problems if p.kind != DataCheck.Kind.MISSING_DAY]
@@ -68,6 +80,21 @@ def check_window(
         source=source, kind__in=WINDOW_KINDS, day__gte=since, day__lte=until
     )
     return record(source=source, problems=problems, in_scope=in_scope)
+
+
+def settling_corrected(frame: pd.DataFrame, *, source: Source, as_of: dt.date) -> pd.DataFrame:
+    """Daily totals (DAILY_COLUMNS) with each settling day's value divided by the share of
+    its final value the source's curve expects at its age (sources/settling.py)."""
+    if frame.empty:
+        return frame
+    curves = {name: settling.curve_for(source, name)[0] for name in frame["name"].unique()}
+
+    def share(day, name) -> float:
+        shares, age = curves[name], max((as_of - day).days, 1)
+        return float(shares[age - 1]) if age <= len(shares) and shares[age - 1] > 0 else 1.0
+
+    factors = [share(day, name) for day, name in zip(frame["date"], frame["name"], strict=True)]
+    return frame.assign(value=frame["value"].astype(float) / factors)
 
 
 def find_problems(frame: pd.DataFrame, *, since: dt.date, until: dt.date) -> list[Problem]:
@@ -86,17 +113,27 @@ def find_problems(frame: pd.DataFrame, *, since: dt.date, until: dt.date) -> lis
     for day, count, usual in _spikes(rows, in_window):
         message = f"{count:.0f} rows on {day}, usually {usual:.0f}"
         problems.append(Problem(DataCheck.Kind.ROW_COUNT_SPIKE, day, message))
-    for measure, group in frame.groupby("name"):
-        totals = group.groupby("day")["value"].sum().reindex(days)
-        for day, value, usual in _spikes(totals, in_window):
+    # Every measure's daily totals side by side: one rolling median for them all.
+    totals = frame.groupby(["day", "name"])["value"].sum().unstack("name").reindex(days)
+    usuals = _usual(totals)
+    for measure in sorted(totals.columns):
+        spikes = _spikes(totals[measure], in_window, usual=usuals[measure])
+        for day, value, usual in spikes:
             message = f"{measure} was {value:,.2f} on {day}, usually {usual:,.2f}"
             problems.append(Problem(DataCheck.Kind.VALUE_SPIKE, day, message, subject=measure))
     return problems
 
 
-def _spikes(series: pd.Series, in_window) -> list[tuple[dt.date, float, float]]:
+def _usual(series):
+    """The trailing median of the BASELINE_DAYS before each day (of each column)."""
+    return series.shift(1).rolling(BASELINE_DAYS, min_periods=MIN_BASELINE_DAYS).median()
+
+
+def _spikes(
+    series: pd.Series, in_window, *, usual: pd.Series | None = None
+) -> list[tuple[dt.date, float, float]]:
     """(day, value, trailing median) of the days in the window far off their median."""
-    usual = series.shift(1).rolling(BASELINE_DAYS, min_periods=MIN_BASELINE_DAYS).median()
+    usual = _usual(series) if usual is None else usual
     spike = in_window & series.notna().to_numpy() & usual.notna().to_numpy()
     found = []
     for day in series.index[spike]:

@@ -50,7 +50,9 @@ def pull(
     else:
         signals.sync_succeeded.send(sender=Source, source=source, run=run)
         negative_days = {_day_of(r) for r in rejected if r.reason == NEGATIVE_SPEND}
-        checks.check_window(source=source, since=since, until=until, negative_days=negative_days)
+        checks.check_window(
+            source=source, since=since, until=until, negative_days=negative_days, as_of=run.as_of
+        )
     checks.check_stale(source=source)
     return run
 

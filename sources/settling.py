@@ -16,6 +16,7 @@ without a database.
 import datetime as dt
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
 from django.db.models import Sum
 
@@ -70,10 +71,11 @@ def learn_shares(finals: pd.DataFrame, revisions: pd.DataFrame, *, ages: int) ->
         mine = revisions[
             (revisions["measure"] == measure) & revisions["date"].isin(set(days["date"]))
         ]
-        shares = [
-            round((total - float(mine.loc[mine["revised_age"] > age, "delta"].sum())) / total, 4)
-            for age in range(1, ages + 1)
-        ]
+        # later[a - 1]: the sum of the revisions that came after age a, for a = 1..ages.
+        age = np.clip(mine["revised_age"].to_numpy(dtype=int), 0, ages + 1)
+        by_age = np.bincount(age, weights=mine["delta"].to_numpy(dtype=float), minlength=ages + 2)
+        later = by_age[::-1].cumsum()[::-1][2 : ages + 2]
+        shares = [round((total - float(x)) / total, 4) for x in later]
         result[measure] = (tuple(shares), int(days["date"].nunique()))
     return result
 

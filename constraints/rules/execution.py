@@ -10,9 +10,11 @@ A decision left 'sent' by a crash is resumed the same way.
 
 import datetime as dt
 import logging
+from contextlib import suppress
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Q
 from django.utils import timezone
 
 from constraints.alerting import raise_alert
@@ -21,7 +23,7 @@ from constraints.models.rules import DEFAULT_CHANGE_PCT
 from constraints.rules import actions
 from constraints.rules.actions import ActionError, Executor, State, notify, webhook
 from sources import http
-from sources.models import Campaign
+from sources.models import Campaign, DataCheck
 
 log = logging.getLogger(__name__)
 SEND_ATTEMPTS = 3
@@ -29,6 +31,8 @@ SEND_ATTEMPTS = 3
 # this long was interrupted, not in progress.
 SENT_IS_STALE = dt.timedelta(minutes=15)
 STARTABLE = (Decision.Status.DECIDED, Decision.Status.APPROVED)
+# A data check holds changes while the nightly pulls keep finding it (one a day, and some slack).
+CHECK_CONFIRMED_WITHIN = dt.timedelta(hours=36)
 
 
 @dataclass
@@ -71,10 +75,11 @@ def _change_campaign(decision: Decision) -> Decision:
     if decision.target.startswith("channel:"):
         return _skip(decision, "No campaign of this channel is known: nothing to change.")
     try:
-        executor = actions.executor_for(campaign_of(decision.target))
+        campaign = campaign_of(decision.target)
+        executor = actions.executor_for(campaign)
         if decision.status == Decision.Status.SENT:
             return _resume(decision, executor)
-        if blocked := guardrail_block(decision):
+        if blocked := guardrail_block(decision) or data_in_doubt(decision, campaign):
             return _skip(decision, blocked)
         state = executor.read()
     except (ActionError, Campaign.DoesNotExist) as exc:
@@ -279,13 +284,54 @@ def guardrail_block(decision: Decision) -> str:
     return ""
 
 
+def data_in_doubt(decision: Decision, campaign: Campaign) -> str:
+    """Why the numbers behind this change are in doubt ('' when they are not): an open data
+    check of the campaign's source on a day the rule read (a missing day, a spike) or on no
+    day (a stale source), found again by the latest pull, or an open anomaly on the
+    campaign's channel. A tracking break
+    looks like a collapse in conversions; acting on it cuts a campaign that is doing fine,
+    so no rule changes the campaign until the check clears or the anomaly resolves."""
+    since, until = judged_days(decision)
+    check = (
+        DataCheck.objects.filter(source_id=campaign.source_id, status=DataCheck.Status.OPEN)
+        .filter(Q(day__isnull=True) | Q(day__gte=since, day__lte=until))
+        # Found again by the latest pull: a day that left the restatement window is never
+        # checked again, so its check stays open without saying anything about today's data.
+        .filter(last_seen_at__gte=timezone.now() - CHECK_CONFIRMED_WITHIN)
+        .order_by("-found_at")
+        .first()
+    )
+    if check is not None:
+        return f"Held: the data of {campaign.source.name} is in doubt ({check.message})."
+    anomaly = (
+        Alert.objects.filter(kind=Alert.Kind.ANOMALY, target=f"channel:{campaign.channel.key}")
+        .exclude(status=Alert.Status.RESOLVED)
+        .order_by("-last_seen_at")
+        .first()
+    )
+    if anomaly is not None:
+        return f"Held: an anomaly is open on this channel ({anomaly.title})."
+    return ""
+
+
+def judged_days(decision: Decision) -> tuple[dt.date, dt.date]:
+    """The first and last day the decision's conditions read (its seen numbers say which);
+    the decision's period alone when they do not say."""
+    seen = decision.seen or {}
+    until = decision.period
+    with suppress(KeyError, TypeError, ValueError):
+        until = dt.date.fromisoformat(seen["judged"]["until"])
+    windows = [c.get("window_days") or 1 for c in seen.get("conditions", [])] or [1]
+    return until - dt.timedelta(days=max(windows) - 1), until
+
+
 def campaign_of(target: str) -> Campaign:
     """'campaign:<source key>:<external id>' → the Campaign."""
     kind, _, rest = target.partition(":")
     source_key, _, external_id = rest.partition(":")
     if kind != "campaign" or not external_id:
         raise ActionError(f"'{target}' is not a campaign: nothing to change.", permanent=True)
-    return Campaign.objects.select_related("source").get(
+    return Campaign.objects.select_related("source", "channel").get(
         source__key=source_key, external_id=external_id
     )
 

@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from constraints.models import ActionSwitch, Alert, Decision, Rule
 from constraints.rules.evaluation import evaluate
@@ -326,3 +327,70 @@ def test_it_lets_the_higher_priority_act_and_records_the_one_that_yielded(
     assert yielded.first().reason.startswith("Yielded to 'Trim' (priority 200 over 100)")
     evaluate(day=day)  # a second run changes nothing
     assert {d.status for d in Decision.objects.filter(rule=raise_)} == {Decision.Status.SKIPPED}
+
+
+def _raise_google_campaigns(constraint, google):
+    make_rule(
+        constraint,
+        CPA_ABOVE_ZERO,
+        scope=Rule.Scope.CAMPAIGNS,
+        channels=[google],
+        mode=Rule.Mode.AUTOMATIC,
+        action=Rule.Action.RAISE_BUDGET,
+        action_value=10,
+    )
+
+
+def test_it_holds_every_change_while_a_data_check_of_a_day_read_is_open(
+    constraint, pulled, google, day
+):
+    from sources.models import DataCheck
+
+    _raise_google_campaigns(constraint, google)
+    DataCheck.objects.create(
+        source=pulled, kind=DataCheck.Kind.VALUE_SPIKE, day=day, message="spend spike",
+        fingerprint="check-1",
+    )  # fmt: skip
+    decisions = evaluate(day=day).decisions
+    assert {d.status for d in decisions} == {Decision.Status.SKIPPED}
+    assert (
+        decisions[0].reason.startswith("Held: the data of") and "spend spike" in decisions[0].reason
+    )
+
+
+def test_a_check_on_a_day_not_read_or_not_found_again_holds_nothing(
+    constraint, pulled, google, day
+):
+    from sources.models import DataCheck
+
+    _raise_google_campaigns(constraint, google)
+    DataCheck.objects.create(
+        source=pulled, kind=DataCheck.Kind.VALUE_SPIKE, day=day - dt.timedelta(days=40),
+        message="old spike", fingerprint="check-old",
+    )  # fmt: skip
+    DataCheck.objects.create(
+        source=pulled, kind=DataCheck.Kind.VALUE_SPIKE, day=day, message="cleared spike",
+        fingerprint="check-2", status=DataCheck.Status.CLEARED,
+    )  # fmt: skip
+    DataCheck.objects.create(  # left open when its day left the window: no pull sees it now
+        source=pulled, kind=DataCheck.Kind.VALUE_SPIKE, day=day - dt.timedelta(days=2),
+        message="forgotten spike", fingerprint="check-3",
+        last_seen_at=timezone.now() - dt.timedelta(days=3),
+    )  # fmt: skip
+    decisions = evaluate(day=day).decisions
+    assert {d.status for d in decisions} == {Decision.Status.SIMULATED}
+
+
+def test_it_holds_every_change_while_an_anomaly_is_open_on_the_channel(
+    constraint, pulled, google, day
+):
+    _raise_google_campaigns(constraint, google)
+    Alert.objects.create(
+        kind=Alert.Kind.ANOMALY, fingerprint="anomaly:cpa:google-ads", target="channel:google-ads",
+        title="Cost per acquisition on Google Ads jumped",
+    )  # fmt: skip
+    decisions = evaluate(day=day).decisions
+    assert {d.status for d in decisions} == {Decision.Status.SKIPPED}
+    assert "an anomaly is open on this channel" in decisions[0].reason
+    Alert.objects.update(status=Alert.Status.RESOLVED)
+    assert {d.status for d in evaluate(day=day).decisions} == {Decision.Status.SIMULATED}
