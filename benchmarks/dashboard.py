@@ -22,7 +22,7 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.scratch import parser, scratch_database  # noqa: E402
+from benchmarks.scratch import parser, scratch_database, times_ms  # noqa: E402
 
 DAYS, CHANNELS, CAMPAIGNS = 3 * 365, 20, 3
 RUNS = 15
@@ -148,17 +148,6 @@ VIEWS = [
 ]
 
 
-def times_ms(fn) -> list[float]:
-    """RUNS wall times of fn in milliseconds, after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(RUNS):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return times
-
-
 def measure() -> None:
     from django.contrib.auth import get_user_model
     from django.http import QueryDict
@@ -187,8 +176,8 @@ def measure() -> None:
         assert response.status_code == 200, response.status_code
         page = build(filters=Filters.from_query(QueryDict(urlencode(query))))
         sql = measure_sql(plain, query)
-        render = times_ms(lambda q=query: client.get("/", q, secure=True))
-        read = times_ms(lambda s=sql: baseline(s))
+        render = times_ms(lambda q=query: client.get("/", q, secure=True), RUNS)
+        read = times_ms(lambda s=sql: baseline(s), RUNS)
         gzipped = len(client.get("/", query, secure=True).content)
         figures = sum(len(json.dumps(c["figure"])) for c in page.charts)
         median, best = (

@@ -66,9 +66,8 @@ def scratch_database(name: str, database_url: str | None) -> Iterator[str]:
             connection.creation.destroy_test_db(original, verbosity=0)
 
 
-def median_ms(fn, runs: int) -> float:
-    """The median wall time of `runs` calls after one warm-up call, in milliseconds."""
-    import statistics
+def times_ms(fn, runs: int) -> list[float]:
+    """The wall times of `runs` calls after one warm-up call, in milliseconds."""
     import time
 
     fn()
@@ -77,18 +76,17 @@ def median_ms(fn, runs: int) -> float:
         started = time.perf_counter()
         fn()
         times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times)
+    return times
+
+
+def median_ms(fn, runs: int) -> float:
+    """The median of `times_ms`."""
+    import statistics
+
+    return statistics.median(times_ms(fn, runs))
 
 
 def best_ms(fn, runs: int) -> float:
-    """The fastest of `runs` calls after one warm-up call, in milliseconds: on a shared
-    machine the load only ever adds time, so the fastest run is the least disturbed one."""
-    import time
-
-    fn()
-    times = []
-    for _ in range(runs):
-        started = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - started) * 1000)
-    return min(times)
+    """The fastest of `times_ms`: on a shared machine the load only ever adds time, so the
+    fastest run is the least disturbed one."""
+    return min(times_ms(fn, runs))
