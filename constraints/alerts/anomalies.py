@@ -146,35 +146,14 @@ def _sums(frame: pd.DataFrame, measures: list[str], by: list[str]) -> pd.Series:
 
 
 @dataclass(frozen=True)
-class Baseline:
-    """What one channel's weekday usually looks like, in logs of the metric's value.
+class Baselines:
+    """What each channel's weekday usually looks like, in logs of the metric's value: each
+    field an array, one value per channel.
 
     `expected` is the usual count on that weekday; `dispersion` scales counting noise (1 for
     Poisson counts, less when the history is steadier than that); `extra` is the variance of
     the log-value beyond counting noise; `level_variance` the uncertainty of `level` itself.
     """
-
-    level: float
-    expected: float
-    dispersion: float
-    extra: float
-    level_variance: float
-
-    @property
-    def events(self) -> float:
-        """The expected count, in Poisson events' worth: a history steadier than Poisson
-        counts tells more than its raw count (modelled, fractional conversions)."""
-        return self.expected / self.dispersion
-
-    @property
-    def variance(self) -> float:
-        """The usual day-to-day variance of the log-value on this weekday."""
-        return self.dispersion / self.expected + self.extra
-
-
-@dataclass(frozen=True)
-class Baselines:
-    """Baselines of many channels at once: each field an array, one value per channel."""
 
     level: np.ndarray
     expected: np.ndarray
@@ -185,10 +164,13 @@ class Baselines:
 
     @property
     def events(self) -> np.ndarray:
+        """The expected count, in Poisson events' worth: a history steadier than Poisson
+        counts tells more than its raw count (modelled, fractional conversions)."""
         return self.expected / self.dispersion
 
     @property
     def variance(self) -> np.ndarray:
+        """The usual day-to-day variance of the log-value on this weekday."""
         return self.dispersion / self.expected + self.extra
 
 
@@ -289,22 +271,15 @@ def _mads(values: np.ndarray) -> np.ndarray:
     return _nanmedians(np.abs(values - _nanmedians(values, axis=1, keepdims=True)), axis=1)
 
 
-def count_score(observed: float, baseline: Baseline) -> float:
-    """Pure: how unusual `observed` events are against the baseline's expected count, as a
-    signed number of normal standard deviations (negative: fewer than usual), capped at
-    ±MAX_SCORE.
+def count_scores(observed: np.ndarray, baselines: Baselines) -> np.ndarray:
+    """Pure: how unusual each channel's `observed` events are against its baseline's
+    expected count, as a signed number of normal standard deviations (negative: fewer than
+    usual), capped at ±MAX_SCORE.
 
     The count is Poisson (scaled by the dispersion) around a rate that itself varies
     log-normally by the extra noise and the level's uncertainty; the tail probability is
     averaged over that variation and turned back into a normal deviate.
     """
-    fields = ("level", "expected", "dispersion", "extra", "level_variance")
-    many = Baselines(*(np.array([getattr(baseline, f)]) for f in fields))
-    return float(count_scores(np.array([observed], dtype=float), many)[0])
-
-
-def count_scores(observed: np.ndarray, baselines: Baselines) -> np.ndarray:
-    """`count_score` of each channel's observed events against its baseline, vectorised."""
     sd = np.sqrt(baselines.extra + baselines.level_variance)
     rates = (baselines.expected / baselines.dispersion)[:, None] * np.exp(sd[:, None] * NODES)
     deviance = _deviance_residuals((observed / baselines.dispersion)[:, None], rates)

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from constraints.alerts.anomalies import Baseline, count_score, daily_values, flag, score_day
+from constraints.alerts.anomalies import Baselines, count_scores, daily_values, flag, score_day
 from constraints.models import Metric
 
 DAY = dt.date(2026, 3, 10)
@@ -202,8 +202,13 @@ def test_a_slow_drift_is_not_an_anomaly():
     [(8, 20, -2.98, 0.1), (32, 20, 2.49, 0.1), (0, 20, -5.99, 0.35), (20, 50, -4.78, 0.1)],
 )
 def test_a_pure_count_score_matches_the_poisson_tail(observed, expected, exact, within):
-    baseline = Baseline(level=0.0, expected=expected, dispersion=1.0, extra=0.0, level_variance=0.0)
-    assert count_score(observed, baseline) == pytest.approx(exact, abs=within)
+    one = [np.array([value]) for value in (0.0, expected, 1.0, 0.0, 0.0)]
+    baseline = Baselines(
+        level=one[0], expected=one[1], dispersion=one[2], extra=one[3], level_variance=one[4]
+    )
+    assert count_scores(np.array([observed], float), baseline)[0] == pytest.approx(
+        exact, abs=within
+    )
 
 
 def test_it_scores_each_channel_as_if_it_were_alone():
