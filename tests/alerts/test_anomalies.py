@@ -202,13 +202,10 @@ def test_a_slow_drift_is_not_an_anomaly():
     [(8, 20, -2.98, 0.1), (32, 20, 2.49, 0.1), (0, 20, -5.99, 0.35), (20, 50, -4.78, 0.1)],
 )
 def test_a_pure_count_score_matches_the_poisson_tail(observed, expected, exact, within):
-    one = [np.array([value]) for value in (0.0, expected, 1.0, 0.0, 0.0)]
-    baseline = Baselines(
-        level=one[0], expected=one[1], dispersion=one[2], extra=one[3], level_variance=one[4]
-    )
-    assert count_scores(np.array([observed], float), baseline)[0] == pytest.approx(
-        exact, abs=within
-    )
+    # One channel: level, expected, dispersion (Poisson), no extra noise, a known level.
+    baseline = Baselines(*(np.array([v]) for v in (0.0, expected, 1.0, 0.0, 0.0)))
+    score = count_scores(np.array([observed], dtype=float), baseline)[0]
+    assert score == pytest.approx(exact, abs=within)
 
 
 def test_it_scores_each_channel_as_if_it_were_alone():
