@@ -4,7 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from constraints.alerts.anomalies import Baselines, count_scores, daily_values, flag, score_day
+from constraints.alerts.anomalies import (
+    POOLED_THRESHOLD_SHARE,
+    Baselines,
+    count_scores,
+    daily_values,
+    flag,
+    score_day,
+)
 from constraints.models import Metric
 
 DAY = dt.date(2026, 3, 10)
@@ -87,6 +94,14 @@ def test_pooling_finds_a_lasting_drop_that_no_single_day_shows():
     assert flag(pooled, threshold=3).tolist() == [True]
     assert pooled["score"].iloc[0] < 0
     assert not flag(score_day(frame, day=DAY, min_volume=20), threshold=3)[0]
+
+
+def test_days_judged_together_are_flagged_from_a_share_of_the_threshold():
+    pooled = 3 * POOLED_THRESHOLD_SHARE
+    scored = pd.DataFrame(
+        {"score": [-(pooled + 0.01), -(pooled + 0.01), pooled - 0.01, 3.0], "days": [1, 4, 4, 1]}
+    )
+    assert flag(scored, threshold=3).tolist() == [False, True, False, True]
 
 
 def test_it_needs_four_same_weekday_values_before_judging():
