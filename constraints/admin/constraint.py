@@ -64,6 +64,7 @@ class MetricInline(admin.TabularInline):
         "numerator",
         "denominator",
         "scale",
+        "numerator_within_denominator",
         "source_kinds",
     ]
 

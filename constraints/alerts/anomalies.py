@@ -18,13 +18,16 @@ less happened, and that noise shrinks as the count grows. So a day is judged by 
   threshold (AlertPolicy.anomaly_threshold) means the same in a channel of 30 events a day as
   in one of 3,000. Whole-number counts are taken to be at least as noisy as Poisson; when a
   history of fractional counts (modelled conversions) is steadier than that, they are read
-  as that much more informative.
+  as that much more informative. A share (Metric.numerator_within_denominator: qualified
+  leads among leads) is binomial: its count varies by n·p·(1 - p), less than a Poisson
+  count's n·p, and is judged so.
 
 A channel whose usual count on that weekday, in Poisson events' worth, is below `min_volume`
 (AlertPolicy.anomaly_min_volume) is judged over the fewest days ending that day whose usual
 counts reach it (up to a week): with fewer than ~20 expected events one day's doubling is
 mostly lost in counting noise, but a change that lasts shows in the days' sum. Their history
-leaves the pooled days out, and the alert names the days judged.
+leaves the pooled days out, they are flagged from a share of the threshold
+(POOLED_THRESHOLD_SHARE), and the alert names the days judged and the threshold.
 
 `daily_values`, `score_days` and `flag` are pure (frames in, frames out); `find_anomalies`
 reads the database and `detect_anomalies` opens and resolves alerts. Figures:
@@ -121,8 +124,10 @@ def daily_values(frame: pd.DataFrame, metric: Metric) -> pd.DataFrame:
     the ratio is; `volume_in_numerator` says which side it is (a rising count raises a
     conversion rate but lowers a cost per lead). `exposure` is the other side, in the units
     that make the count the value times the exposure (numerator side) or the exposure over
-    the value (denominator side): what the day's count is expected from. Days without a
-    value (no rows, zero denominator) are absent.
+    the value (denominator side): what the day's count is expected from. For a share
+    (`metric.numerator_within_denominator`: qualified leads among leads) a `trials` column
+    holds the denominator the count is part of (NaN on a day the numerator exceeds it, which
+    no share does). Days without a value (no rows, zero denominator) are absent.
     """
     if metric.source_kinds:
         frame = frame[frame["source_kind"].isin(metric.source_kinds)]
@@ -143,6 +148,8 @@ def daily_values(frame: pd.DataFrame, metric: Metric) -> pd.DataFrame:
         in_numerator.rename("volume_in_numerator"),
         exposure.rename("exposure"),
     ]
+    if metric.numerator_within_denominator and metric.denominator_measures:
+        columns.append(denominator.where(in_numerator).rename("trials"))
     joined = pd.concat(columns, axis=1).dropna(subset=["value"])
     joined = joined.fillna({"volume": 0.0, "volume_in_numerator": True})
     return joined.astype({"volume_in_numerator": bool}).reset_index()
@@ -182,7 +189,9 @@ class Baselines:
         return self.dispersion / self.expected + self.extra
 
 
-def robust_baselines(logs: np.ndarray, volumes: np.ndarray) -> Baselines:
+def robust_baselines(
+    logs: np.ndarray, volumes: np.ndarray, shares: np.ndarray | None = None
+) -> Baselines:
     """Pure and vectorised: each channel's baseline for the judged day's weekday from its
     past WEEKS weeks, given as arrays (channel, week, weekday) of log-values and volumes,
     NaN where a day has no value, whose weekday column 0 is the judged day's weekday and
@@ -198,10 +207,13 @@ def robust_baselines(logs: np.ndarray, volumes: np.ndarray) -> Baselines:
     of their distances to their weekday's mean and a linear drift (56 pooled points are
     steadier than 8), less what counting explains (1/count per day), is the overdispersion;
     fractional counts whose history is clearly steadier than Poisson get a dispersion below 1
-    (see `_dispersions`).
+    (see `_dispersions`). `shares`, for a share metric, holds each day's count over the
+    denominator it is part of: its counting noise is binomial, smaller than Poisson by the
+    factor (1 - share) (see `binomial_factors`).
     """
     channels = logs.shape[0]
-    counting = np.where(np.isnan(logs), np.nan, 1 / np.maximum(volumes, HALF_AN_EVENT))
+    binomial = 1.0 if shares is None else binomial_factors(shares)
+    counting = np.where(np.isnan(logs), np.nan, binomial / np.maximum(volumes, HALF_AN_EVENT))
     distance = logs - _nanmedians(logs, axis=1, keepdims=True)
     sigma = _mads(distance.reshape(channels, -1)) * MAD_TO_SIGMA
     kept = np.abs(distance) <= CLIP_SIGMAS * np.maximum(sigma, MIN_SCALE / 2)[:, None, None]
@@ -223,6 +235,13 @@ def robust_baselines(logs: np.ndarray, volumes: np.ndarray) -> Baselines:
     weekday_variance = LEVEL_ALLOWANCE * (dispersion * same_counting + extra) / per_weekday[:, 0]
     level_variance = weekday_variance + drift_variance
     return Baselines(level, expected, dispersion, extra, level_variance, drift_variance)
+
+
+def binomial_factors(shares: np.ndarray) -> np.ndarray:
+    """How much less noisy than a Poisson count of the same mean a binomial count is whose
+    share of its trials is `shares`: its variance n·p·(1 - p) over n·p, at least
+    MIN_DISPERSION (a share near 1 is no surer than that); 1 where the share is unknown."""
+    return np.where(np.isnan(shares), 1.0, np.maximum(1 - np.clip(shares, 0, 1), MIN_DISPERSION))
 
 
 def _masked_means(values: np.ndarray, kept: np.ndarray, *, axis: int) -> np.ndarray:
@@ -356,23 +375,28 @@ class _PartsByDay:
 
     def __init__(self, values: pd.DataFrame):
         self.values = values
-        self.windows: dict[dt.date, tuple | None] = {}
+        self.windows: dict[dt.date, tuple] = {}
         self.days: dict[dt.date, pd.DataFrame] = {}
 
-    def window(self, day: dt.date):
+    def window(self, day: dt.date) -> tuple:
+        """`history_arrays` and `share_arrays` on `day`."""
         if day not in self.windows:
-            self.windows[day] = history_arrays(self.values, day=day)
+            window = history_arrays(self.values, day=day)
+            self.windows[day] = (window, share_arrays(self.values, day=day, window=window))
         return self.windows[day]
 
     def __getitem__(self, day: dt.date) -> pd.DataFrame:
         if day not in self.days:
-            self.days[day] = _parts(self.window(day))
+            window, shares = self.window(day)
+            self.days[day] = _parts(window, shares=shares)
         return self.days[day]
 
     def hidden(self, day: dt.date, *, hidden_days: int, channels: pd.Index) -> pd.DataFrame:
         if not hidden_days:
             return self[day].reindex(channels)
-        return _parts(self.window(day), hidden_days=hidden_days, only=channels).reindex(channels)
+        window, shares = self.window(day)
+        parts = _parts(window, shares=shares, hidden_days=hidden_days, only=channels)
+        return parts.reindex(channels)
 
 
 def day_parts(values: pd.DataFrame, *, day: dt.date, hidden_days: int = 0) -> pd.DataFrame:
@@ -382,25 +406,34 @@ def day_parts(values: pd.DataFrame, *, day: dt.date, hidden_days: int = 0) -> pd
     weekday's usual count, `events` that in Poisson events' worth, and the baseline's fields.
     The `hidden_days` just before `day` are left out of its history (they are judged with it).
     """
-    return _parts(history_arrays(values, day=day), hidden_days=hidden_days)
+    window = history_arrays(values, day=day)
+    shares = share_arrays(values, day=day, window=window)
+    return _parts(window, shares=shares, hidden_days=hidden_days)
 
 
-def _parts(window, *, hidden_days: int = 0, only: pd.Index | None = None) -> pd.DataFrame:
-    """`day_parts` from `history_arrays`' answer, for the channels in `only` (all if None)."""
+def _parts(
+    window, *, shares=None, hidden_days: int = 0, only: pd.Index | None = None
+) -> pd.DataFrame:
+    """`day_parts` from `history_arrays`' and `share_arrays`' answers, for the channels in
+    `only` (all if None)."""
     if window is None:
         return pd.DataFrame(columns=PART_COLUMNS)
     channels, logs, volumes, today = window
+    past, trials = shares if shares is not None else (np.full(logs.shape, np.nan), None)
+    if trials is None:
+        trials = np.full(len(channels), np.nan)
     if only is not None:
         rows = np.isin(channels, only)
         channels, logs, volumes, today = channels[rows], logs[rows], volumes[rows], today[rows]
+        past, trials = past[rows], trials[rows]
     if hidden_days:
         logs, volumes = (_hide_last(a, hidden_days) for a in (logs, volumes))
     judged = np.sum(~np.isnan(logs[:, :, 0]), axis=1) >= MIN_HISTORY
     judged &= today["value"].notna().to_numpy()
     if not judged.any():
         return pd.DataFrame(columns=PART_COLUMNS)
-    today = today[judged]
-    baselines = robust_baselines(logs[judged], volumes[judged])
+    today, trials = today[judged], trials[judged]
+    baselines = robust_baselines(logs[judged], volumes[judged], past[judged])
     in_numerator = today.get("volume_in_numerator", pd.Series(True, index=today.index))
     sign = np.where(in_numerator.fillna(True).astype(bool).to_numpy(), 1.0, -1.0)
     value = today["value"].to_numpy(dtype=float)
@@ -411,6 +444,11 @@ def _parts(window, *, hidden_days: int = 0, only: pd.Index | None = None) -> pd.
     # spend for a cost per acquisition); without it, the usual count moved as far as the value.
     expected = np.where(known, exposure * np.exp(sign * baselines.level), baselines.expected)
     moved = baselines.expected * np.exp(sign * (_log(value) - baselines.level))
+    # A share's count is binomial around the share the baseline expects of the day's trials.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        dispersion = baselines.dispersion * binomial_factors(
+            np.where(known, expected / trials, np.nan)
+        )
     parts = {
         "value": value,
         "count": np.where(known, count, moved),
@@ -418,9 +456,9 @@ def _parts(window, *, hidden_days: int = 0, only: pd.Index | None = None) -> pd.
         "sign": sign,
         "expected": np.maximum(expected, HALF_AN_EVENT * EPSILON),
         "usual": baselines.expected,
-        "events": baselines.events,
+        "events": baselines.expected / dispersion,
         "level": baselines.level,
-        "dispersion": baselines.dispersion,
+        "dispersion": dispersion,
         "extra": baselines.extra,
         "level_variance": baselines.level_variance,
         "drift_variance": baselines.drift_variance,
@@ -539,6 +577,30 @@ def history_arrays(values: pd.DataFrame, *, day: dt.date):
     today = values[values["date"] == day_ts].set_index("channel")[columns].reindex(channels)
     cube = (len(channels), WEEKS, 7)
     return channels, logs.reshape(cube), volumes.reshape(cube), today
+
+
+def share_arrays(values: pd.DataFrame, *, day: dt.date, window) -> tuple | None:
+    """Pure: for a share metric (a `trials` column, see `daily_values`), each of `window`'s
+    channels' counts over their trials as a (channel, week, weekday) array over the WEEKS
+    before `day`, like `history_arrays`' (`window`), and each one's trials on `day`; NaN
+    where not known. None for any other metric, or no window."""
+    if window is None or "trials" not in values:
+        return None
+    channels = window[0]
+    day_ts = pd.Timestamp(day)
+    first = day_ts - pd.Timedelta(weeks=WEEKS)
+    rows = values[(values["date"] >= first) & (values["date"] <= day_ts)]
+    row = pd.Index(channels).get_indexer(rows["channel"])
+    column = ((rows["date"] - first) // pd.Timedelta(days=1)).to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = (rows["volume"] / rows["trials"]).to_numpy(dtype=float)
+    table = np.full((len(channels), WEEKS * 7 + 1), np.nan)
+    inside = row >= 0
+    table[row[inside], column[inside]] = share[inside]
+    trials = np.full(len(channels), np.nan)
+    today = inside & (column == WEEKS * 7)
+    trials[row[today]] = rows["trials"].to_numpy(dtype=float)[today]
+    return table[:, :-1].reshape(len(channels), WEEKS, 7), trials
 
 
 def _scores(judged: pd.DataFrame) -> pd.DataFrame:

@@ -167,6 +167,14 @@ class Metric(models.Model):
     scale = models.DecimalField(
         max_digits=10, decimal_places=4, default=1, help_text="100 for a percentage"
     )
+    numerator_within_denominator = models.BooleanField(
+        default=False,
+        help_text=(
+            "Each event counted in the numerator is one of the denominator's (qualified "
+            "leads among leads, not key events per session): the metric is a share, whose "
+            "day-to-day counting noise is smaller, and anomaly alerts judge it so"
+        ),
+    )
     source_kinds = models.JSONField(
         default=list, blank=True, help_text="Only count measures from these source kinds"
     )
@@ -201,6 +209,10 @@ class Metric(models.Model):
             raise ValidationError({"target": "This unit cannot be negative."})
         if self.scale <= 0:
             raise ValidationError({"scale": "Scale must be positive."})
+        if self.numerator_within_denominator and not self.denominator_measures:
+            raise ValidationError(
+                {"numerator_within_denominator": "A share needs a denominator to be part of."}
+            )
 
     def format(self, value: float | None, *, trim: bool = False) -> str:
         """A value in this metric's unit, the same on the page, in Slack, email and the

@@ -234,3 +234,53 @@ def test_it_scores_each_channel_as_if_it_were_alone():
         assert together.loc[channel, "score"] == pytest.approx(alone["score"].iloc[0])
         assert together.loc[channel, "median"] == pytest.approx(alone["median"].iloc[0])
     assert list(together.index) == ["calm", "spiky"]
+
+
+def lead_quality(*, share: bool) -> Metric:
+    metric = Metric(key="lq", label="LQ", unit="percent", numerator="qualified_leads", scale=100)
+    metric.denominator = "leads"
+    metric.numerator_within_denominator = share
+    return metric
+
+
+def qualified_leads(*, channels: int = 400, last_day: float = 0.6) -> pd.DataFrame:
+    """Measures of `channels` channels of 50 leads a day, each qualified with chance 0.6
+    (on DAY with chance `last_day`): binomial counts, no other noise."""
+    rng = np.random.default_rng(3)
+    dates = [pd.Timestamp(DAY - dt.timedelta(days=56 - i)) for i in range(57)]
+    chance = np.array([0.6] * 56 + [last_day])
+    rows = []
+    for channel in range(channels):
+        qualified = rng.binomial(50, chance)
+        rows += [(d, f"c{channel}", "leads", 50.0) for d in dates]
+        rows += [
+            (d, f"c{channel}", "qualified_leads", float(q))
+            for d, q in zip(dates, qualified, strict=True)
+        ]
+    frame = pd.DataFrame(rows, columns=["date", "channel", "measure", "value"])
+    return frame.assign(source="crm", source_kind="crm", campaign="")
+
+
+def test_a_share_records_the_trials_its_count_is_part_of():
+    values = daily_values(qualified_leads(channels=1), lead_quality(share=True))
+    assert values["trials"].tolist() == [50.0] * 57
+    assert "trials" not in daily_values(qualified_leads(channels=1), lead_quality(share=False))
+
+
+def test_a_share_is_judged_by_binomial_noise_not_poisson():
+    """Qualified leads among 50 a day, at 60%, vary by n·p·(1-p): 40% of a Poisson count's
+    variance. Judged as a share, ordinary days score about as spread as normal deviates;
+    judged as Poisson counts their noise is overstated and the scores huddle near zero."""
+    frame = qualified_leads()
+    as_share = score_day(daily_values(frame, lead_quality(share=True)), day=DAY, min_volume=20)
+    as_counts = score_day(daily_values(frame, lead_quality(share=False)), day=DAY, min_volume=20)
+    assert 0.75 < as_share["score"].std() < 1.15  # 0.90 with this seed
+    assert as_counts["score"].std() < 0.65  # 0.58
+
+
+def test_a_drop_in_a_share_is_found_that_poisson_noise_would_hide():
+    frame = qualified_leads(last_day=0.36)  # 18 of 50 leads qualified, not 30
+    as_share = score_day(daily_values(frame, lead_quality(share=True)), day=DAY, min_volume=20)
+    as_counts = score_day(daily_values(frame, lead_quality(share=False)), day=DAY, min_volume=20)
+    assert flag(as_share, threshold=3).mean() > 0.5  # 0.60 with this seed
+    assert flag(as_counts, threshold=3).mean() < 0.2  # 0.12
