@@ -249,3 +249,16 @@ def test_a_row_that_appears_or_vanishes_on_a_re_pull_is_a_revision_from_or_to_ze
         for r in Revision.objects.filter(name="spend")
     }
     assert spend == {("c1", 41.2, 0.0, 1, 2), ("c2", 0.0, 41.2, 1, 2)}
+
+
+def test_curves_for_reads_each_curve_as_curve_for_does(db):
+    from sources import settling
+
+    meta = make_source("meta_ads")
+    Completeness.objects.create(source=meta, name="spend", shares=[0.9, 0.97])
+    curves = settling.curves_for(meta, ["spend", "conversions", "clicks"])
+    assert curves["spend"] == (0.9, 0.97)  # stored
+    assert curves["conversions"] == settling.curve_for(meta, "conversions")[0]  # the default
+    assert curves["conversions"][0] == 0.75
+    assert curves["clicks"] == ()  # complete from age 1
+    assert curves == {name: settling.curve_for(meta, name)[0] for name in curves}
