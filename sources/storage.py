@@ -166,7 +166,7 @@ def resolve_channels(*, source: Source, frame: pd.DataFrame) -> pd.DataFrame:
     if source.channel_id:
         frame["channel_id"] = source.channel_id
         return frame
-    ids = {raw: Channel.objects.resolve(raw).pk for raw in frame["raw_channel"].unique()}
+    ids = Channel.objects.resolve_ids(frame["raw_channel"].unique().tolist())
     frame["channel_id"] = frame["raw_channel"].map(ids)
     return frame
 
