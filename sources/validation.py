@@ -260,6 +260,8 @@ def _conflicts(frame, *, values, dates, reasons) -> pd.Series:
             "value": np.round(values, 6),
         }
     )[ok.to_numpy()].astype({"channel": str, "campaign": str, "measure": str})
+    if not keys.duplicated(subset=KEY).any():  # the usual batch: no key twice, no clash
+        return reasons
     distinct = keys.groupby(KEY, sort=False)["value"].transform("nunique")
     clashing = keys[distinct > 1]
     if clashing.empty:
