@@ -284,3 +284,20 @@ def test_a_drop_in_a_share_is_found_that_poisson_noise_would_hide():
     as_counts = score_day(daily_values(frame, lead_quality(share=False)), day=DAY, min_volume=20)
     assert flag(as_share, threshold=3).mean() > 0.5  # 0.60 with this seed
     assert flag(as_counts, threshold=3).mean() < 0.2  # 0.12
+
+
+def test_a_days_history_is_laid_out_by_week_and_weekday_whatever_the_row_order():
+    from constraints.alerts.anomalies import history_arrays
+
+    frame = series({"b": [float(i + 1) for i in range(57)], "a": [2.0] * 20})
+    frame.loc[len(frame)] = [pd.Timestamp(DAY), "c", 5.0, 100.0]  # a value today, no history
+    shuffled = frame.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    channels, logs, volumes, today = history_arrays(shuffled, day=DAY)
+    assert list(channels) == ["a", "b"]  # sorted; "c" has no history
+    assert logs.shape == volumes.shape == (2, 8, 7)
+    # Channel b's values 1..56 fill the 8 weeks before DAY in order; its day's value is 57.
+    assert np.array_equal(np.exp(logs[1]).round(9).ravel(), np.arange(1.0, 57.0))
+    assert np.isnan(logs[0]).sum() == 56 - 19  # a's 19 days before DAY, the rest missing
+    assert np.exp(logs[0]).ravel()[-1] == pytest.approx(2.0)
+    assert today["value"].tolist() == [2.0, 57.0]
+    assert history_arrays(shuffled, day=DAY - dt.timedelta(days=200)) is None
