@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, F, Max, OuterRef, Q, QuerySet, Subquery, When, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -23,9 +23,8 @@ from constraints import metrics, settled
 from constraints.dashboard import charts
 from constraints.dashboard.readings import Reading, format_value
 from constraints.dashboard.recommendations import (
-    CAUTION,
     Recommendation,
-    advice_for,
+    caution_of_decision,
     from_decisions,
     from_drivers,
     one_story,
@@ -378,6 +377,8 @@ def add_data_checks(*, page: Dashboard) -> None:
     page.data_checks = list(checks.select_related("source").order_by("day"))
     for check in page.data_checks:
         read[check.source_id].checks.append(check)
+    if not page.data_checks:
+        return
     for row in page.rows:
         row.cells = [
             [_with_doubt(cell, page.data_checks, as_of=page.as_of) for cell in cells]
@@ -567,35 +568,38 @@ def decisions_by_channel(
     the most cautious advice (pause, lower, hold, raise), the one `from_decisions` picks.
     Only those of `constraint`'s rules when given (an archived one's page shows its own).
 
-    500 rules × 50 channels decide thousands of times a day: they are read as plain values
-    and only each channel's pick is loaded as a decision, in a second query."""
+    500 rules × 50 channels decide thousands of times a day: the database ranks each target's
+    decisions and only each target's first is read, with its rule."""
     ignored = [Decision.Status.REJECTED, Decision.Status.EXPIRED, Decision.Status.SKIPPED]
     until = as_of + dt.timedelta(days=1)  # today, for the active page
     day = Decision.objects.filter(period__gte=as_of, period__lte=until).exclude(status__in=ignored)
-    # The constraint is picked here, not in SQL: a condition on the rule lets SQLite's planner
-    # start from the constraint's rules and read each rule's whole history by rule_id.
-    day = day.order_by("created_at", "pk").values_list(
-        "pk", "target", "rule__action", "before_value", "after_value", "rule__constraint_id"
+    if constraint is not None:
+        # Through a CASE, which no index serves: a plain condition on the rule lets SQLite's
+        # planner start from the constraint's rules and read each rule's whole history.
+        mine = Case(When(rule__constraint_id=constraint.pk, then=1), default=0)
+        day = day.alias(mine=mine).filter(mine=1)
+    first = Window(
+        RowNumber(), partition_by=[F("target")], order_by=[F("caution"), F("created_at"), F("pk")]
     )
-    day = [row[:5] for row in day if constraint is None or row[5] == constraint.pk]
+    ranked = day.annotate(caution=caution_of_decision()).annotate(rank=first).filter(rank=1)
+    # Ranked on narrow rows; only the picks are read whole, with their rule.
+    picks = Decision.objects.filter(pk__in=ranked.order_by().values("pk"))
+    picks = list(picks.annotate(caution=caution_of_decision()).select_related("rule").order_by())
     # Rules name campaigns "campaign:<source key>:<platform id>" (constraints/rules/judging.py).
-    ids = {target.rsplit(":", 1)[1] for _, target, *_ in day if target.startswith("campaign:")}
+    ids = {d.target.rsplit(":", 1)[1] for d in picks if d.target.startswith("campaign:")}
     owners = {
         f"{source}:{external_id}": channel
         for source, external_id, channel in Campaign.objects.filter(
             external_id__in=ids
         ).values_list("source__key", "external_id", "channel__key")
     }
-    picked: dict[str, tuple[int, int]] = {}  # channel → (caution, pk): the first least
-    for pk, target, action, before, after in day:  # in the order they were decided
-        kind, _, ident = target.partition(":")
+    picked: dict[str, Decision] = {}  # channel → the first of its least cautious
+    for decision in sorted(picks, key=lambda d: (d.caution, d.created_at, d.pk)):
+        kind, _, ident = decision.target.partition(":")
         key = ident if kind == "channel" else owners.get(ident)
-        caution = CAUTION[advice_for(action, before, after)]
-        if key and (key not in picked or caution < picked[key][0]):
-            picked[key] = (caution, pk)
-    loaded = Decision.objects.select_related("rule").in_bulk([pk for _, pk in picked.values()])
-    # (a pick deleted in between, as a test database is emptied, is left out)
-    return {key: [loaded[pk]] for key, (_, pk) in picked.items() if pk in loaded}
+        if key and key not in picked:
+            picked[key] = decision
+    return {key: [decision] for key, decision in picked.items()}
 
 
 def freshness(*, as_of: dt.date, enabled_only: bool = True) -> list[SourceFreshness]:

@@ -10,6 +10,8 @@ drivers have no value) is always hold: there is no budget to move.
 import math
 from dataclasses import dataclass
 
+from django.db.models import Case, F, IntegerField, Q, When
+
 from constraints.dashboard.readings import Reading, format_value
 from constraints.models import Decision, Metric, Rule
 
@@ -59,6 +61,19 @@ def advice_for(action: str, before, after) -> str:
     if action == Rule.Action.SET_BUDGET and None not in (before, after) and after != before:
         return RAISE if after > before else LOWER
     return ACTION_ADVICE.get(action, HOLD)
+
+
+def caution_of_decision() -> Case:
+    """CAUTION[advice_for(rule's action, before_value, after_value)] in SQL, for a query on
+    decisions: the day's thousands of decisions are ranked in the database, not read."""
+    set_budget = Q(rule__action=Rule.Action.SET_BUDGET)
+    return Case(
+        When(set_budget & Q(after_value__gt=F("before_value")), then=CAUTION[RAISE]),
+        When(set_budget & Q(after_value__lt=F("before_value")), then=CAUTION[LOWER]),
+        *[When(rule__action=a, then=CAUTION[advice]) for a, advice in ACTION_ADVICE.items()],
+        default=CAUTION[HOLD],
+        output_field=IntegerField(),
+    )
 
 
 def from_decisions(decisions: list[Decision]) -> Recommendation | None:
