@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db.models import Case, Count, F, Max, OuterRef, Q, QuerySet, Subquery, When, Window
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import Coalesce, RowNumber
 from django.http import QueryDict
 from django.utils import timezone
@@ -23,7 +23,9 @@ from constraints import metrics, settled
 from constraints.dashboard import charts
 from constraints.dashboard.readings import Reading, format_value
 from constraints.dashboard.recommendations import (
+    CAUTION,
     Recommendation,
+    advice_of,
     caution_of_decision,
     from_decisions,
     from_drivers,
@@ -573,18 +575,19 @@ def decisions_by_channel(
     ignored = [Decision.Status.REJECTED, Decision.Status.EXPIRED, Decision.Status.SKIPPED]
     until = as_of + dt.timedelta(days=1)  # today, for the active page
     day = Decision.objects.filter(period__gte=as_of, period__lte=until).exclude(status__in=ignored)
-    if constraint is not None:
-        # Through a CASE, which no index serves: a plain condition on the rule lets SQLite's
-        # planner start from the constraint's rules and read each rule's whole history.
-        mine = Case(When(rule__constraint_id=constraint.pk, then=1), default=0)
-        day = day.alias(mine=mine).filter(mine=1)
+    # Each constraint's rules ranked apart, the page's picked here, not in SQL: a condition on
+    # the rule lets SQLite's planner start from the constraint's rules and read each rule's
+    # whole history by rule_id.
     first = Window(
-        RowNumber(), partition_by=[F("target")], order_by=[F("caution"), F("created_at"), F("pk")]
+        RowNumber(),
+        partition_by=[F("rule__constraint_id"), F("target")],
+        order_by=[F("caution"), F("created_at"), F("pk")],
     )
     ranked = day.annotate(caution=caution_of_decision()).annotate(rank=first).filter(rank=1)
     # Ranked on narrow rows; only the picks are read whole, with their rule.
-    picks = Decision.objects.filter(pk__in=ranked.order_by().values("pk"))
-    picks = list(picks.annotate(caution=caution_of_decision()).select_related("rule").order_by())
+    pks = list(ranked.order_by().values_list("pk", flat=True))
+    picks = Decision.objects.select_related("rule").in_bulk(pks).values()
+    picks = [d for d in picks if constraint is None or d.rule.constraint_id == constraint.pk]
     # Rules name campaigns "campaign:<source key>:<platform id>" (constraints/rules/judging.py).
     ids = {d.target.rsplit(":", 1)[1] for d in picks if d.target.startswith("campaign:")}
     owners = {
@@ -594,7 +597,7 @@ def decisions_by_channel(
         ).values_list("source__key", "external_id", "channel__key")
     }
     picked: dict[str, Decision] = {}  # channel → the first of its least cautious
-    for decision in sorted(picks, key=lambda d: (d.caution, d.created_at, d.pk)):
+    for decision in sorted(picks, key=lambda d: (CAUTION[advice_of(d)], d.created_at, d.pk)):
         kind, _, ident = decision.target.partition(":")
         key = ident if kind == "channel" else owners.get(ident)
         if key and key not in picked:
