@@ -122,7 +122,7 @@ if TESTING:
 
 AUTHENTICATION_BACKENDS = [
     "constraints.throttle.LoginThrottle",
-    "django.contrib.auth.backends.ModelBackend",
+    "constraints.permissions.OneQueryModelBackend",
 ]
 # Our own login page, for every active user; the admin keeps its own.
 LOGIN_URL = "constraints-login"
