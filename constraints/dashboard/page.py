@@ -339,7 +339,7 @@ def _differs(settled_value: float | None, value: float) -> bool:
 def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
     """The whole page for these filters. Never raises for missing data: it says what's missing."""
     page = Dashboard(filters=filters, as_of=yesterday())
-    page.constraint = Constraint.objects.active()
+    page.constraint, metric_list = active_constraint_and_metrics()
     page.pending, page.recent = pending_decisions(), recent_decisions()
     page.alerts = list(
         Alert.objects.needing_attention()
@@ -353,11 +353,20 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
     page.has_sources = bool(page.freshness)
     if page.constraint is not None:
         kinds = {f.source.pk: f.source.kind for f in every_source}
-        add_numbers(page=page, kinds=kinds, with_charts=with_charts)
+        add_numbers(page=page, kinds=kinds, with_charts=with_charts, metric_list=metric_list)
     add_data_checks(page=page)
     add_today(page=page)
     add_answered_alerts(page=page)
     return page
+
+
+def active_constraint_and_metrics() -> tuple[Constraint | None, list[Metric]]:
+    """The active constraint and its metrics, in one query when it has metrics."""
+    active = Metric.objects.filter(constraint__status=Constraint.Status.ACTIVE)
+    metric_list = list(active.select_related("constraint"))
+    if not metric_list:
+        return Constraint.objects.active(), []
+    return metric_list[0].constraint, metric_list
 
 
 def add_answered_alerts(*, page: Dashboard) -> None:
@@ -428,9 +437,17 @@ def add_today(*, page: Dashboard) -> None:
     )
 
 
-def add_numbers(*, page: Dashboard, kinds: dict[int, str], with_charts: bool) -> None:
-    """The headline, the decision table and the charts of the page's active constraint."""
-    metric_list = list(page.constraint.metrics.all())
+def add_numbers(
+    *,
+    page: Dashboard,
+    kinds: dict[int, str],
+    with_charts: bool,
+    metric_list: list[Metric] | None = None,
+) -> None:
+    """The headline, the decision table and the charts of the page's constraint, from its
+    metrics (read here when not given)."""
+    if metric_list is None:
+        metric_list = list(page.constraint.metrics.all())
     page.problems = role_errors([m.role for m in metric_list])
     if page.problems:
         return
