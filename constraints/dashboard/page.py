@@ -345,7 +345,7 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
         Alert.objects.needing_attention()
         .exclude(fingerprint__startswith="proposal:")  # shown first, with the proposals
         .select_related("acknowledged_by")
-        .prefetch_related("deliveries")[:20]
+        .with_delivery_state()[:20]
     )
     every_source = freshness(as_of=page.as_of, enabled_only=False)
     page.every_source = [f.source for f in every_source]

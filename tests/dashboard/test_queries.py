@@ -1,4 +1,4 @@
-"""The dashboard's SQL does not grow with the data: the same 17 queries for 30 days and 3
+"""The dashboard's SQL does not grow with the data: the same 16 queries for 30 days and 3
 years, one channel or all, settling days or none."""
 
 import pytest
@@ -13,11 +13,11 @@ from tests.factories import alerts, rules_and_decisions, synthetic_measures
 URL = reverse("constraints-dashboard")
 # session, user, the user's permissions with their groups' (which buttons show: one query,
 # constraints/permissions.py); the constraint's metrics with the constraint, pending and
-# recent decisions, alerts (+ their deliveries), sources with their freshness, channels,
-# measures, the day's first decision per target (ranked in SQL), campaigns, those decisions
-# with their rules, completeness curves (which days are settling), data checks, answered
-# alerts.
-QUERIES = 17
+# recent decisions, alerts (with their latest delivery's state), sources with their
+# freshness, channels, measures, the day's first decision per target (ranked in SQL),
+# campaigns, those decisions with their rules, completeness curves (which days are settling),
+# data checks, answered alerts.
+QUERIES = 16
 
 
 def count_queries(client) -> int:
