@@ -247,8 +247,13 @@ class Measure(models.Model):
     """One raw daily number a source delivered: stored once per (source, channel, campaign,
     date, measure). `campaign` is the platform's campaign id, empty where there is none."""
 
-    source = models.ForeignKey(Source, on_delete=models.CASCADE, related_name="measures_set")
-    channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="measures")
+    # No index of their own: (source, date) and (channel, date) below lead with them.
+    source = models.ForeignKey(
+        Source, on_delete=models.CASCADE, related_name="measures_set", db_index=False
+    )
+    channel = models.ForeignKey(
+        Channel, on_delete=models.PROTECT, related_name="measures", db_index=False
+    )
     campaign = models.CharField(max_length=64, blank=True, default="")
     date = models.DateField()
     name = models.CharField(max_length=40)
