@@ -122,7 +122,8 @@ if TESTING:
 
 AUTHENTICATION_BACKENDS = [
     "constraints.throttle.LoginThrottle",
-    "constraints.permissions.OneQueryModelBackend",
+    "constraints.permissions.OneQueryPermissions",  # permissions only, before ModelBackend
+    "django.contrib.auth.backends.ModelBackend",
 ]
 # Our own login page, for every active user; the admin keeps its own.
 LOGIN_URL = "constraints-login"

@@ -7,7 +7,7 @@ from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from constraints.permissions import OneQueryModelBackend
+from constraints.permissions import OneQueryPermissions
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def approver_by_group_and_own():
 
 def test_it_reads_a_users_and_their_groups_permissions_in_one_query(approver_by_group_and_own):
     with CaptureQueriesContext(connection) as queries:
-        found = OneQueryModelBackend().get_all_permissions(approver_by_group_and_own)
+        found = OneQueryPermissions().get_all_permissions(approver_by_group_and_own)
         assert approver_by_group_and_own.has_perm("constraints.approve_decision")
     assert found == {
         "constraints.approve_decision",
@@ -36,6 +36,22 @@ def test_it_reads_a_users_and_their_groups_permissions_in_one_query(approver_by_
         "constraints.view_dashboard",
     }
     assert len(queries) == 1
+
+
+def test_it_leaves_model_backend_nothing_to_read_for_a_permission_the_user_lacks(
+    approver_by_group_and_own,
+):
+    with CaptureQueriesContext(connection) as queries:
+        assert not approver_by_group_and_own.has_perm("constraints.change_rule")
+        assert approver_by_group_and_own.has_module_perms("constraints")
+    assert len(queries) == 1
+
+
+def test_it_keeps_sessions_signed_in_by_model_backend(client, approver_by_group_and_own):
+    client.force_login(
+        approver_by_group_and_own, backend="django.contrib.auth.backends.ModelBackend"
+    )
+    assert client.get("/").status_code == 200
 
 
 def test_it_answers_as_djangos_model_backend_does(approver_by_group_and_own):
@@ -46,5 +62,5 @@ def test_it_answers_as_djangos_model_backend_does(approver_by_group_and_own):
     for user in (approver_by_group_and_own, other, boss, gone):
         fresh = get_user_model().objects.get(pk=user.pk)
         expected = ModelBackend().get_all_permissions(get_user_model().objects.get(pk=user.pk))
-        assert OneQueryModelBackend().get_all_permissions(fresh) == expected, user.username
-    assert len(OneQueryModelBackend().get_all_permissions(boss)) == Permission.objects.count()
+        assert OneQueryPermissions().get_all_permissions(fresh) == expected, user.username
+    assert len(OneQueryPermissions().get_all_permissions(boss)) == Permission.objects.count()
