@@ -103,6 +103,14 @@ def fresh_database() -> str:
     return path
 
 
+def run_job(job: tuple[int, str, int]) -> tuple[int, str, policies.Score]:
+    """One seed under one policy: through the product (3, 4) or in numpy (1, 2, 5)."""
+    seed, policy, days = job
+    if policy in ("settled", "unsettled"):
+        return run_product(job)
+    return seed, policy, run_numpy(seed, policy, days)
+
+
 def run_product(job: tuple[int, str, int]) -> tuple[int, str, policies.Score]:
     """Policies 3 and 4: the market through decisionhub itself."""
     seed, policy, days = job
@@ -187,15 +195,18 @@ def main() -> None:
     started = time.perf_counter()
     seeds = list(range(args.first_seed, args.first_seed + args.seeds))
     scores: dict[tuple[int, str], policies.Score] = {}
-    for seed in seeds:
-        for policy in ("static", "native", "oracle"):
-            scores[seed, policy] = run_numpy(seed, policy, args.days)
     memory = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
     with tempfile.TemporaryDirectory(dir=memory) as tmp:
         template = migrated_template(tmp)
-        jobs = [(seed, policy, args.days) for seed in seeds for policy in ("settled", "unsettled")]
+        # The product's runs first (the long ones), then the numpy policies, all in the pool.
+        jobs = [
+            (seed, policy, args.days)
+            for group in (("settled", "unsettled"), ("static", "native", "oracle"))
+            for seed in seeds
+            for policy in group
+        ]
         with Pool(args.workers, initializer=setup_worker, initargs=(template,)) as pool:
-            for done, (seed, policy, score) in enumerate(pool.imap_unordered(run_product, jobs)):
+            for done, (seed, policy, score) in enumerate(pool.imap_unordered(run_job, jobs)):
                 scores[seed, policy] = score
                 elapsed = time.perf_counter() - started
                 print(

@@ -41,8 +41,12 @@ def ratio_of_sums(frame: pd.DataFrame, metric: Metric, *, by: Sequence[str] = ()
     numerator = _sum(frame, metric.numerator_measures, by)
     if not metric.denominator_measures:
         return numerator * float(metric.scale)
-    denominator = _sum(frame, metric.denominator_measures, by)
-    numerator, denominator = numerator.align(denominator)
+    return ratio(*numerator.align(_sum(frame, metric.denominator_measures, by)), metric=metric)
+
+
+def ratio(numerator: pd.Series, denominator: pd.Series, *, metric: Metric) -> pd.Series:
+    """The metric's value from its aligned sums: NaN where the denominator is zero or
+    missing, never infinity."""
     value = numerator / denominator.where(denominator != 0) * float(metric.scale)
     return value.replace([np.inf, -np.inf], np.nan)
 

@@ -8,6 +8,7 @@ The finding is pure pandas (`find_problems`), tested without the database.
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Sum
@@ -87,7 +88,7 @@ def settling_corrected(frame: pd.DataFrame, *, source: Source, as_of: dt.date) -
     its final value the source's curve expects at its age (sources/settling.py)."""
     if frame.empty:
         return frame
-    curves = {name: settling.curve_for(source, name)[0] for name in frame["name"].unique()}
+    curves = settling.curves_for(source, frame["name"].unique().tolist())
 
     def share(day, name) -> float:
         shares, age = curves[name], max((as_of - day).days, 1)
@@ -134,12 +135,15 @@ def _spikes(
 ) -> list[tuple[dt.date, float, float]]:
     """(day, value, trailing median) of the days in the window far off their median."""
     usual = _usual(series) if usual is None else usual
-    spike = in_window & series.notna().to_numpy() & usual.notna().to_numpy()
-    found = []
-    for day in series.index[spike]:
-        if _is_spike(series[day], usual[day]):
-            found.append((day.date(), float(series[day]), float(usual[day])))
-    return found
+    values, usuals = series.to_numpy(dtype=float), usual.to_numpy(dtype=float)
+    spike = in_window & ~np.isnan(values) & ~np.isnan(usuals)
+    return [
+        (day.date(), float(value), float(typical))
+        for day, value, typical in zip(
+            series.index[spike], values[spike], usuals[spike], strict=True
+        )
+        if _is_spike(value, typical)
+    ]
 
 
 def _is_spike(value: float, usual: float) -> bool:

@@ -1,4 +1,5 @@
 import datetime as dt
+from collections.abc import Iterable
 from operator import itemgetter
 
 import numpy as np
@@ -33,6 +34,19 @@ class ChannelQuerySet(models.QuerySet):
         channel, _ = self.get_or_create(key=key, defaults={"name": str(raw).strip() or "Unknown"})
         ChannelAlias.objects.get_or_create(alias=alias, defaults={"channel": channel})
         return channel
+
+    def resolve_ids(self, raws: Iterable[str]) -> dict[str, int]:
+        """`resolve` of each name, by name, as channel ids: the mapped ones in one query."""
+        aliases = {raw: normalise_alias(raw) or "unknown" for raw in raws}
+        mapped = dict(
+            ChannelAlias.objects.filter(alias__in=set(aliases.values())).values_list(
+                "alias", "channel_id"
+            )
+        )
+        return {
+            raw: mapped[alias] if alias in mapped else self.resolve(raw).pk
+            for raw, alias in aliases.items()
+        }
 
 
 class Channel(models.Model):

@@ -91,6 +91,7 @@ def learn(*, source: Source, as_of: dt.date) -> list[Completeness]:
         .values_list("name", flat=True)
         .distinct()
     )
+    stored = {curve.name: curve for curve in Completeness.objects.filter(source=source)}
     curves = []
     for measure in sorted(measures | set(learned)):
         shares, days = learned.get(measure, ((), 0))
@@ -98,18 +99,29 @@ def learn(*, source: Source, as_of: dt.date) -> list[Completeness]:
         if not is_learned:
             shares = default_shares(source.kind, measure)
         shares = _trimmed(shares)
-        curve, _ = Completeness.objects.update_or_create(
-            source=source,
-            name=measure,
-            defaults={
-                "shares": list(shares),
-                "days": days,
-                "learned": is_learned,
-                "settles_after": settles_after(shares),
-            },
-        )
-        curves.append(curve)
+        fields = {
+            "shares": list(shares),
+            "days": days,
+            "learned": is_learned,
+            "settles_after": settles_after(shares),
+        }
+        curves.append(_store_curve(source, measure, fields, stored=stored.get(measure)))
     return curves
+
+
+def _store_curve(source: Source, measure: str, fields: dict, *, stored) -> Completeness:
+    """Overwrite the stored curve (one UPDATE: every source's curves are learnt nightly, and
+    update_or_create cost a transaction, a locking read and the update for each), or create
+    it when there is none yet."""
+    if stored is None:
+        curve, _ = Completeness.objects.update_or_create(
+            source=source, name=measure, defaults=fields
+        )
+        return curve
+    for name, value in fields.items():
+        setattr(stored, name, value)
+    stored.save(update_fields=[*fields, "updated_at"])
+    return stored
 
 
 def _trimmed(shares: Iterable[float]) -> tuple[float, ...]:
@@ -160,6 +172,21 @@ def young_days(*, source: Source, since: dt.date, until: dt.date) -> list[dt.dat
             days.add(day)
             day += dt.timedelta(days=1)
     return sorted(days)
+
+
+def curves_for(source: Source, measures: Iterable[str]) -> dict[str, tuple[float, ...]]:
+    """The shares of each of these measures of the source, as `curve_for` gives them, read
+    in one query."""
+    measures = list(measures)
+    stored = dict(
+        Completeness.objects.filter(source=source, name__in=measures).values_list("name", "shares")
+    )
+    return {
+        measure: tuple(stored[measure])
+        if measure in stored
+        else _trimmed(default_shares(source.kind, measure))
+        for measure in measures
+    }
 
 
 def curve_for(source: Source, measure: str) -> tuple[tuple[float, ...], bool]:

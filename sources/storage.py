@@ -166,7 +166,7 @@ def resolve_channels(*, source: Source, frame: pd.DataFrame) -> pd.DataFrame:
     if source.channel_id:
         frame["channel_id"] = source.channel_id
         return frame
-    ids = {raw: Channel.objects.resolve(raw).pk for raw in frame["raw_channel"].unique()}
+    ids = Channel.objects.resolve_ids(frame["raw_channel"].unique().tolist())
     frame["channel_id"] = frame["raw_channel"].map(ids)
     return frame
 
@@ -174,6 +174,8 @@ def resolve_channels(*, source: Source, frame: pd.DataFrame) -> pd.DataFrame:
 def remember_campaigns(*, source: Source, frame: pd.DataFrame) -> None:
     """Create or rename the campaigns seen, writing only what changed."""
     named = frame[frame["campaign"] != ""].drop_duplicates("campaign", keep="last")
+    if named.empty:  # analytics, CRM and payment sources report channels only
+        return
     known = {c.external_id: c for c in Campaign.objects.filter(source=source)}
     for row in named.itertuples(index=False):
         name = "" if pd.isna(row.campaign_name) else str(row.campaign_name)

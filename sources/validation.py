@@ -157,20 +157,26 @@ def _reasons(frame, *, values, dates, since, until) -> pd.Series:
     measure = frame["measure"]
     for column, limit in TEXT_LIMITS.items():
         if column in frame:
-            reasons[_too_long(frame[column], limit)] = f"{column} longer than {limit} characters"
-            reasons[_bad_text(frame[column])] = (
-                f"{column} contains a NUL character or an unpaired surrogate"
+            _mark(
+                reasons, _too_long(frame[column], limit), f"{column} longer than {limit} characters"
+            )
+            _mark(
+                reasons,
+                _bad_text(frame[column]),
+                f"{column} contains a NUL character or an unpaired surrogate",
             )
     value_reasons = _value_reasons(measure, frame["value"], values)
-    reasons[value_reasons != ""] = value_reasons[value_reasons != ""]
-    reasons[measure.isna() | (measure.astype(str) == "")] = "no measure name"
-    reasons[dates.isna()] = "date is not a date"
+    given = value_reasons != ""
+    if given.any():
+        reasons[given] = value_reasons[given]
+    _mark(reasons, measure.isna() | (measure.astype(str) == ""), "no measure name")
+    _mark(reasons, dates.isna(), "date is not a date")
     outside = pd.Series(
         [d is not None and not since <= d <= until for d in dates.tolist()],
         index=dates.index,
         dtype=bool,
     )
-    reasons[outside] = f"date outside the window {since}..{until}"
+    _mark(reasons, outside, f"date outside the window {since}..{until}")
     return reasons
 
 
@@ -184,22 +190,35 @@ def _value_reasons(measure: pd.Series, raw: pd.Series, values: np.ndarray) -> pd
         magnitude = np.abs(np.where(finite, values, 0))
         whole = np.where(finite, values, 0) == np.round(np.where(finite, values, 0))
         negative = finite & (values < 0)
-    reasons[finite & ~(money | counts | fractional) & (magnitude > MONEY_LIMIT)] = (
-        f"value outside ±{MONEY_LIMIT:.0e}"
+    _mark(
+        reasons,
+        finite & ~(money | counts | fractional) & (magnitude > MONEY_LIMIT),
+        f"value outside ±{MONEY_LIMIT:.0e}",
     )
-    reasons[finite & money & (magnitude > MONEY_LIMIT)] = (
-        f"money outside ±{MONEY_LIMIT:.0e}: a unit mistake?"
+    _mark(
+        reasons,
+        finite & money & (magnitude > MONEY_LIMIT),
+        f"money outside ±{MONEY_LIMIT:.0e}: a unit mistake?",
     )
-    reasons[finite & (counts | fractional) & (magnitude > MONEY_LIMIT)] = (
-        f"count above {MONEY_LIMIT:.0e}"
+    _mark(
+        reasons,
+        finite & (counts | fractional) & (magnitude > MONEY_LIMIT),
+        f"count above {MONEY_LIMIT:.0e}",
     )
-    reasons[finite & fractional & negative] = "a count cannot be negative"
-    reasons[finite & counts & (negative | ~whole)] = "a count is a whole number ≥ 0"
-    reasons[measure.isin(SPEND_MEASURES).to_numpy() & negative] = NEGATIVE_SPEND
-    reasons[finite & (magnitude >= STORAGE_LIMIT)] = "value outside the storage range ±1e14"
-    reasons[~finite & ~np.isnan(values)] = "value is not finite"
-    reasons[np.isnan(values)] = "value is not a number"
+    _mark(reasons, finite & fractional & negative, "a count cannot be negative")
+    _mark(reasons, finite & counts & (negative | ~whole), "a count is a whole number ≥ 0")
+    _mark(reasons, measure.isin(SPEND_MEASURES).to_numpy() & negative, NEGATIVE_SPEND)
+    _mark(reasons, finite & (magnitude >= STORAGE_LIMIT), "value outside the storage range ±1e14")
+    _mark(reasons, ~finite & ~np.isnan(values), "value is not finite")
+    _mark(reasons, np.isnan(values), "value is not a number")
     return reasons
+
+
+def _mark(reasons: pd.Series, where, reason: str) -> None:
+    """reasons[where] = reason, skipped where no row is marked: a masked assignment costs
+    a pull milliseconds even when it marks nothing, and nearly every row is good."""
+    if np.any(where):
+        reasons[where] = reason
 
 
 def _too_long(column: pd.Series, limit: int) -> pd.Series:
@@ -241,6 +260,8 @@ def _conflicts(frame, *, values, dates, reasons) -> pd.Series:
             "value": np.round(values, 6),
         }
     )[ok.to_numpy()].astype({"channel": str, "campaign": str, "measure": str})
+    if not keys.duplicated(subset=KEY).any():  # the usual batch: no key twice, no clash
+        return reasons
     distinct = keys.groupby(KEY, sort=False)["value"].transform("nunique")
     clashing = keys[distinct > 1]
     if clashing.empty:
@@ -258,6 +279,8 @@ def _conflicts(frame, *, values, dates, reasons) -> pd.Series:
 def _raws(frame: pd.DataFrame) -> list[dict]:
     """The rows as the source sent them, NaN as None and dates as ISO text (safe_raw makes
     them storable when they are recorded)."""
+    if frame.empty:  # the usual case: converting no rows still cost a pull milliseconds
+        return []
     frame = frame.drop(columns="line", errors="ignore").astype(object)
     if "date" in frame:
         frame["date"] = frame["date"].map(_plain_date)

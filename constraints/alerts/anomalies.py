@@ -42,7 +42,7 @@ import pandas as pd
 
 from constraints.alerting import clear_alert, raise_alert
 from constraints.alerts.rendering import format_value
-from constraints.metrics import load_frame, ratio_of_sums
+from constraints.metrics import load_frame, ratio
 from constraints.models import Alert, AlertPolicy, Constraint, Metric
 from sources.days import each_day
 from sources.models import Channel
@@ -120,12 +120,14 @@ def daily_values(frame: pd.DataFrame, metric: Metric) -> pd.DataFrame:
         frame = frame[frame["source_kind"].isin(metric.source_kinds)]
     by = ["date", "channel"]
     scale = float(metric.scale)
-    value = ratio_of_sums(frame, metric, by=by).rename("value")
+    # The sums ratio_of_sums would take, taken once for the value and the volume.
     numerator = _sums(frame, metric.numerator_measures, by)
+    value = (numerator * scale).rename("value")
     volume, in_numerator = numerator, pd.Series(True, index=numerator.index)
     exposure = pd.Series(1 / scale, index=numerator.index)
     if metric.denominator_measures:
         numerator, denominator = numerator.align(_sums(frame, metric.denominator_measures, by))
+        value = ratio(numerator, denominator, metric=metric).rename("value")
         in_numerator = ~(denominator < numerator)
         volume = numerator.where(in_numerator, denominator)
         exposure = (denominator / scale).where(in_numerator, numerator * scale)
@@ -336,10 +338,124 @@ def score_days(values: pd.DataFrame, *, days: list[dt.date], min_volume: float) 
     """
     parts = _PartsByDay(values)
     judged = [_pooled(parts, day=day, min_volume=min_volume) for day in days]
-    judged = [frame for frame in judged if not frame.empty]
+    judged = [columns for columns in judged if columns is not None]
     if not judged:
         return pd.DataFrame(columns=["day", *SCORE_COLUMNS])
-    return _scores(pd.concat(judged, ignore_index=True))
+    return _scores(pd.DataFrame({k: np.concatenate([j[k] for j in judged]) for k in judged[0]}))
+
+
+class _History:
+    """A values frame (see `score_days`) read into numpy once, so that each day's window
+    (`history_arrays`) is a mask over its rows rather than a filtered frame: detection asks
+    for a dozen days' windows, each of which cost more in pandas than its baseline."""
+
+    def __init__(self, values: pd.DataFrame):
+        self.ns = values["date"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        labels = values["channel"].to_numpy(dtype=object)
+        self.channels = np.array(sorted(set(labels)), dtype=object)
+        self.codes = pd.Index(self.channels).get_indexer(labels)
+        self.logs = _log(values["value"].to_numpy(dtype=float))
+        self.value = values["value"].to_numpy(dtype=float)
+        self.volume = values["volume"].to_numpy(dtype=float)
+        self.in_numerator = None
+        if "volume_in_numerator" in values:
+            in_numerator = values["volume_in_numerator"].fillna(True).astype(bool)
+            self.in_numerator = in_numerator.to_numpy()
+        self.exposure = None
+        if "exposure" in values:
+            self.exposure = values["exposure"].to_numpy(dtype=float)
+
+    def window(self, day: dt.date) -> "_Window | None":
+        day_ns = pd.Timestamp(day).value
+        first_ns = day_ns - pd.Timedelta(weeks=WEEKS).value
+        rows = np.flatnonzero((self.ns >= first_ns) & (self.ns < day_ns))
+        if not len(rows):
+            return None
+        present = np.unique(self.codes[rows])
+        row = np.searchsorted(present, self.codes[rows])
+        column = (self.ns[rows] - first_ns) // pd.Timedelta(days=1).value
+        shape = (len(present), WEEKS * 7)
+        logs, volumes = np.full(shape, np.nan), np.full(shape, np.nan)
+        logs[row, column] = self.logs[rows]
+        volumes[row, column] = self.volume[rows]
+        cube = (len(present), WEEKS, 7)
+        return _Window(
+            self.channels[present], logs.reshape(cube), volumes.reshape(cube),
+            self._today(day_ns, present),
+        )  # fmt: skip
+
+    def _today(self, day_ns: int, present: np.ndarray) -> dict[str, np.ndarray]:
+        """The day's row of each channel in `present` (NaN, and a volume in the numerator,
+        where it has none)."""
+        rows = np.flatnonzero(self.ns == day_ns)
+        rows = rows[np.isin(self.codes[rows], present)]
+        at = np.searchsorted(present, self.codes[rows])
+        today = {}
+        for name, column, missing in (
+            ("value", self.value, np.nan),
+            ("volume", self.volume, np.nan),
+            ("volume_in_numerator", self.in_numerator, True),
+            ("exposure", self.exposure, np.nan),
+        ):
+            if column is not None:
+                today[name] = np.full(len(present), missing, dtype=column.dtype)
+                today[name][at] = column[rows]
+        return today
+
+
+@dataclass(frozen=True)
+class _Window:
+    """One day's history (see `history_arrays`), the day's row as arrays by column."""
+
+    channels: np.ndarray
+    logs: np.ndarray
+    volumes: np.ndarray
+    today: dict[str, np.ndarray]
+
+    def only(self, channels) -> "_Window":
+        rows = np.isin(self.channels, channels)
+        today = {name: column[rows] for name, column in self.today.items()}
+        return _Window(self.channels[rows], self.logs[rows], self.volumes[rows], today)
+
+
+@dataclass(frozen=True)
+class _Parts:
+    """`day_parts` as arrays: PART_COLUMNS by name, one value per channel of `channels`."""
+
+    channels: np.ndarray
+    columns: dict[str, np.ndarray]
+
+    @classmethod
+    def empty(cls) -> "_Parts":
+        return cls(np.array([], dtype=object), {c: np.array([]) for c in PART_COLUMNS})
+
+    def __getitem__(self, column: str) -> np.ndarray:
+        return self.columns[column]
+
+    def __len__(self) -> int:
+        return len(self.channels)
+
+    def positions(self, channels) -> np.ndarray:
+        """Where each of these channels is among `channels`, -1 for a channel not here (a
+        dict, not a pandas Index: each new Index infers its labels' dtype, which cost more
+        than detection's arithmetic)."""
+        at = {channel: i for i, channel in enumerate(self.channels.tolist())}
+        return np.array([at.get(channel, -1) for channel in channels], dtype=np.intp)
+
+    def reindex(self, channels: np.ndarray) -> "_Parts":
+        """These channels' rows, in their order; NaN for a channel not here."""
+        where = self.positions(channels)
+        found = where >= 0
+        columns = {
+            name: np.where(found, column[where] if len(column) else np.nan, np.nan)
+            for name, column in self.columns.items()
+        }
+        return _Parts(np.asarray(channels, dtype=object), columns)
+
+    def frame(self) -> pd.DataFrame:
+        if not len(self):
+            return pd.DataFrame(columns=PART_COLUMNS)
+        return pd.DataFrame(self.columns, index=pd.Index(self.channels, name="channel"))
 
 
 class _PartsByDay:
@@ -347,21 +463,21 @@ class _PartsByDay:
     the few channels judged over several days) is computed each time, from the same history."""
 
     def __init__(self, values: pd.DataFrame):
-        self.values = values
-        self.windows: dict[dt.date, tuple | None] = {}
-        self.days: dict[dt.date, pd.DataFrame] = {}
+        self.history = _History(values)
+        self.windows: dict[dt.date, _Window | None] = {}
+        self.days: dict[dt.date, _Parts] = {}
 
-    def window(self, day: dt.date):
+    def window(self, day: dt.date) -> "_Window | None":
         if day not in self.windows:
-            self.windows[day] = history_arrays(self.values, day=day)
+            self.windows[day] = self.history.window(day)
         return self.windows[day]
 
-    def __getitem__(self, day: dt.date) -> pd.DataFrame:
+    def __getitem__(self, day: dt.date) -> _Parts:
         if day not in self.days:
             self.days[day] = _parts(self.window(day))
         return self.days[day]
 
-    def hidden(self, day: dt.date, *, hidden_days: int, channels: pd.Index) -> pd.DataFrame:
+    def hidden(self, day: dt.date, *, hidden_days: int, channels: np.ndarray) -> _Parts:
         if not hidden_days:
             return self[day].reindex(channels)
         return _parts(self.window(day), hidden_days=hidden_days, only=channels).reindex(channels)
@@ -374,29 +490,27 @@ def day_parts(values: pd.DataFrame, *, day: dt.date, hidden_days: int = 0) -> pd
     weekday's usual count, `events` that in Poisson events' worth, and the baseline's fields.
     The `hidden_days` just before `day` are left out of its history (they are judged with it).
     """
-    return _parts(history_arrays(values, day=day), hidden_days=hidden_days)
+    return _parts(_History(values).window(day), hidden_days=hidden_days).frame()
 
 
-def _parts(window, *, hidden_days: int = 0, only: pd.Index | None = None) -> pd.DataFrame:
-    """`day_parts` from `history_arrays`' answer, for the channels in `only` (all if None)."""
+def _parts(window: _Window | None, *, hidden_days: int = 0, only=None) -> _Parts:
+    """`day_parts` of a day's window, for the channels in `only` (all if None)."""
     if window is None:
-        return pd.DataFrame(columns=PART_COLUMNS)
-    channels, logs, volumes, today = window
+        return _Parts.empty()
     if only is not None:
-        rows = np.isin(channels, only)
-        channels, logs, volumes, today = channels[rows], logs[rows], volumes[rows], today[rows]
+        window = window.only(only)
+    channels, logs, volumes, today = window.channels, window.logs, window.volumes, window.today
     if hidden_days:
         logs, volumes = (_hide_last(a, hidden_days) for a in (logs, volumes))
     judged = np.sum(~np.isnan(logs[:, :, 0]), axis=1) >= MIN_HISTORY
-    judged &= today["value"].notna().to_numpy()
+    judged &= ~np.isnan(today["value"])
     if not judged.any():
-        return pd.DataFrame(columns=PART_COLUMNS)
-    today = today[judged]
+        return _Parts.empty()
+    today = {name: column[judged] for name, column in today.items()}
     baselines = robust_baselines(logs[judged], volumes[judged])
-    in_numerator = today.get("volume_in_numerator", pd.Series(True, index=today.index))
-    sign = np.where(in_numerator.fillna(True).astype(bool).to_numpy(), 1.0, -1.0)
-    value = today["value"].to_numpy(dtype=float)
-    count = today["volume"].to_numpy(dtype=float)
+    in_numerator = today.get("volume_in_numerator", np.ones(int(judged.sum()), dtype=bool))
+    sign = np.where(in_numerator, 1.0, -1.0)
+    value, count = today["value"], today["volume"]
     exposure = _exposures(today, value, count, sign)
     known = np.isfinite(exposure) & (exposure > 0)
     # The count the baseline expects given the day's other side (sessions for conversions,
@@ -417,7 +531,7 @@ def _parts(window, *, hidden_days: int = 0, only: pd.Index | None = None) -> pd.
         "level_variance": baselines.level_variance,
         "drift_variance": baselines.drift_variance,
     }
-    return pd.DataFrame(parts, index=pd.Index(channels[judged], name="channel"))
+    return _Parts(channels[judged], parts)
 
 
 def _hide_last(cube: np.ndarray, days: int) -> np.ndarray:
@@ -426,88 +540,96 @@ def _hide_last(cube: np.ndarray, days: int) -> np.ndarray:
     return flat.reshape(cube.shape)
 
 
-def _exposures(today: pd.DataFrame, value: np.ndarray, count: np.ndarray, sign: np.ndarray):
+def _exposures(today: dict, value: np.ndarray, count: np.ndarray, sign: np.ndarray):
     """The side of each ratio that is not the count: given, or value and count say it."""
     if "exposure" in today:
-        return today["exposure"].to_numpy(dtype=float)
+        return today["exposure"]
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(sign > 0, count / value, count * value)
 
 
-def _pooled(parts: _PartsByDay, *, day: dt.date, min_volume: float) -> pd.DataFrame:
+def _pooled(parts: _PartsByDay, *, day: dt.date, min_volume: float) -> dict | None:
     """The judgements on `day`: sums over the days each channel is judged on (see
-    `score_days`), one row per channel, with `day` and `days`. The history of a day judged
-    with the days before it leaves those days out, so that a lasting change is compared with
-    the weeks before it began, not partly with itself."""
+    `score_days`), one row per channel in the channels' order, as arrays by column with `day`,
+    `days` and `channel`; None if no channel is judged. The history of a day judged with the
+    days before it leaves those days out, so that a lasting change is compared with the weeks
+    before it began, not partly with itself."""
     today = parts[day]
-    lengths = _period_lengths(parts, day=day, min_volume=min_volume)
+    channels, lengths = _period_lengths(parts, day=day, min_volume=min_volume)
     judged = []
-    for days, group in lengths.groupby(lengths):
-        channels = group.index
+    for days in np.unique(lengths).tolist():
+        chosen = channels[lengths == days]
         period = [
             _summable(
                 parts.hidden(
-                    day - dt.timedelta(days=back), hidden_days=days - 1 - back, channels=channels
+                    day - dt.timedelta(days=back), hidden_days=days - 1 - back, channels=chosen
                 )
             )
             for back in range(days)
         ]
-        sums = sum(period[1:], period[0]).dropna(subset=["count", "expected", "counting"])
-        kept = today.loc[sums.index]
+        sums = period[0]
+        for later in period[1:]:
+            sums = {name: sums[name] + later[name] for name in sums}
+        kept = ~(np.isnan(sums["count"]) | np.isnan(sums["expected"]) | np.isnan(sums["counting"]))
+        mine = today.reindex(chosen[kept])
         judged.append(
-            sums.assign(
-                day=pd.Timestamp(day),
-                days=days,
-                sign=kept["sign"],
-                value=kept["value"],
-                level=kept["level"],
-            )
+            {
+                **{name: column[kept] for name, column in sums.items()},
+                "channel": chosen[kept],
+                "days": np.full(int(kept.sum()), days),
+                "sign": mine["sign"],
+                "value": mine["value"],
+                "level": mine["level"],
+            }
         )
     if not judged:
-        return pd.DataFrame()
-    return pd.concat(judged).sort_index().reset_index()
+        return None
+    columns = {name: np.concatenate([j[name] for j in judged]) for name in judged[0]}
+    order = np.argsort(today.positions(columns["channel"]), kind="stable")
+    columns = {name: column[order] for name, column in columns.items()}
+    columns["day"] = np.full(len(order), pd.Timestamp(day).to_datetime64())
+    return columns
 
 
-def _period_lengths(parts: _PartsByDay, *, day: dt.date, min_volume: float) -> pd.Series:
+def _period_lengths(
+    parts: _PartsByDay, *, day: dt.date, min_volume: float
+) -> tuple[np.ndarray, np.ndarray]:
     """How many days, ending `day`, each channel is judged on: 1 if its usual volume that day
     reaches `min_volume`, else the fewest days (each with a value, the count on the same side)
-    whose usual volumes do, up to POOL_DAYS; channels that need more are left out."""
+    whose usual volumes do, up to POOL_DAYS; channels that need more are left out. Returns
+    the channels judged (in the day's order) and their lengths."""
     today = parts[day]
-    events = today["events"].to_numpy(dtype=float)
+    events = today["events"].astype(float)
     done = events >= min_volume
     days = np.ones(len(today), dtype=int)
-    sign, known = today["sign"].to_numpy(), today["exposure"].notna().to_numpy()
+    sign, known = today["sign"], ~np.isnan(today["exposure"])
     for back in range(1, POOL_DAYS):
         pending = ~done & (days == back) & known
         if not pending.any():
             break
-        before = parts[day - dt.timedelta(days=back)].reindex(today.index)
-        joins = (
-            pending & (before["sign"].to_numpy() == sign) & before["exposure"].notna().to_numpy()
-        )
-        events = np.where(joins, events + before["events"].to_numpy(dtype=float), events)
+        before = parts[day - dt.timedelta(days=back)].reindex(today.channels)
+        joins = pending & (before["sign"] == sign) & ~np.isnan(before["exposure"])
+        events = np.where(joins, events + before["events"], events)
         days = np.where(joins, days + 1, days)
         done |= joins & (events >= min_volume)
-    return pd.Series(days[done], index=today.index[done])
+    return today.channels[done], days[done]
 
 
-def _summable(parts: pd.DataFrame) -> pd.DataFrame:
+def _summable(parts: _Parts) -> dict[str, np.ndarray]:
     """What adds up over pooled days: counts, their other sides, expected counts, and the
     pieces of the pooled variance (each day's extra noise and its weekday's uncertainty weigh
     by its expected count squared; the drift's, shared by neighbouring days, is averaged)."""
     expected = parts["expected"]
-    return pd.DataFrame(
-        {
-            "count": parts["count"],
-            "exposure": parts["exposure"],
-            "expected": expected,
-            "usual": parts["usual"],
-            "counting": parts["dispersion"] * expected,
-            "extra": parts["extra"] * expected**2,
-            "weekday_variance": (parts["level_variance"] - parts["drift_variance"]) * expected**2,
-            "drift_variance": parts["drift_variance"],
-        }
-    )
+    return {
+        "count": parts["count"],
+        "exposure": parts["exposure"],
+        "expected": expected,
+        "usual": parts["usual"],
+        "counting": parts["dispersion"] * expected,
+        "extra": parts["extra"] * expected**2,
+        "weekday_variance": (parts["level_variance"] - parts["drift_variance"]) * expected**2,
+        "drift_variance": parts["drift_variance"],
+    }
 
 
 def history_arrays(values: pd.DataFrame, *, day: dt.date):
@@ -515,22 +637,11 @@ def history_arrays(values: pd.DataFrame, *, day: dt.date):
     volumes as (channel, week, weekday) arrays (see `robust_baselines`) and their row on `day`
     (value, volume and, where given, volume_in_numerator and exposure; NaN value where they
     have none). None if no channel has history."""
-    day_ts = pd.Timestamp(day)
-    first = day_ts - pd.Timedelta(weeks=WEEKS)
-    window = values[(values["date"] >= first) & (values["date"] < day_ts)]
-    if window.empty:
+    window = _History(values).window(day)
+    if window is None:
         return None
-    channels = np.array(sorted(window["channel"].unique()), dtype=object)
-    row = pd.Index(channels).get_indexer(window["channel"])
-    column = ((window["date"] - first) // pd.Timedelta(days=1)).to_numpy()
-    shape = (len(channels), WEEKS * 7)
-    logs, volumes = np.full(shape, np.nan), np.full(shape, np.nan)
-    logs[row, column] = _log(window["value"].to_numpy(dtype=float))
-    volumes[row, column] = window["volume"].to_numpy(dtype=float)
-    columns = [c for c in ("value", "volume", "volume_in_numerator", "exposure") if c in values]
-    today = values[values["date"] == day_ts].set_index("channel")[columns].reindex(channels)
-    cube = (len(channels), WEEKS, 7)
-    return channels, logs.reshape(cube), volumes.reshape(cube), today
+    today = pd.DataFrame(window.today, index=pd.Index(window.channels, name="channel"))
+    return window.channels, window.logs, window.volumes, today
 
 
 def _scores(judged: pd.DataFrame) -> pd.DataFrame:

@@ -219,3 +219,20 @@ def test_it_scores_each_channel_as_if_it_were_alone():
         assert together.loc[channel, "score"] == pytest.approx(alone["score"].iloc[0])
         assert together.loc[channel, "median"] == pytest.approx(alone["median"].iloc[0])
     assert list(together.index) == ["calm", "spiky"]
+
+
+def test_a_days_history_is_laid_out_by_week_and_weekday_whatever_the_row_order():
+    from constraints.alerts.anomalies import history_arrays
+
+    frame = series({"b": [float(i + 1) for i in range(57)], "a": [2.0] * 20})
+    frame.loc[len(frame)] = [pd.Timestamp(DAY), "c", 5.0, 100.0]  # a value today, no history
+    shuffled = frame.sample(frac=1.0, random_state=3).reset_index(drop=True)
+    channels, logs, volumes, today = history_arrays(shuffled, day=DAY)
+    assert list(channels) == ["a", "b"]  # sorted; "c" has no history
+    assert logs.shape == volumes.shape == (2, 8, 7)
+    # Channel b's values 1..56 fill the 8 weeks before DAY in order; its day's value is 57.
+    assert np.array_equal(np.exp(logs[1]).round(9).ravel(), np.arange(1.0, 57.0))
+    assert np.isnan(logs[0]).sum() == 56 - 19  # a's 19 days before DAY, the rest missing
+    assert np.exp(logs[0]).ravel()[-1] == pytest.approx(2.0)
+    assert today["value"].tolist() == [2.0, 57.0]
+    assert history_arrays(shuffled, day=DAY - dt.timedelta(days=200)) is None

@@ -249,3 +249,41 @@ def test_a_row_that_appears_or_vanishes_on_a_re_pull_is_a_revision_from_or_to_ze
         for r in Revision.objects.filter(name="spend")
     }
     assert spend == {("c1", 41.2, 0.0, 1, 2), ("c2", 0.0, 41.2, 1, 2)}
+
+
+def test_curves_for_reads_each_curve_as_curve_for_does(db):
+    from sources import settling
+
+    meta = make_source("meta_ads")
+    Completeness.objects.create(source=meta, name="spend", shares=[0.9, 0.97])
+    curves = settling.curves_for(meta, ["spend", "conversions", "clicks"])
+    assert curves["spend"] == (0.9, 0.97)  # stored
+    assert curves["conversions"] == settling.curve_for(meta, "conversions")[0]  # the default
+    assert curves["conversions"][0] == 0.75
+    assert curves["clicks"] == ()  # complete from age 1
+    assert curves == {name: settling.curve_for(meta, name)[0] for name in curves}
+
+
+def test_learning_again_overwrites_the_stored_curve_in_place(demo_source):
+    import time_machine
+
+    from sources import settling
+
+    demo_source.restatement_days = 3
+    demo_source.save()
+    _history(demo_source, days=30, shares=(0.6, 0.9, 1.0))
+    as_of = DAY + dt.timedelta(days=40)
+    with time_machine.travel(dt.datetime(2026, 4, 20, 6, tzinfo=dt.UTC), tick=False):
+        [first] = settling.learn(source=demo_source, as_of=as_of)
+    Completeness.objects.filter(pk=first.pk).update(shares=[0.1], days=1, settles_after=9)
+    with time_machine.travel(dt.datetime(2026, 4, 21, 6, tzinfo=dt.UTC), tick=False):
+        [again] = settling.learn(source=demo_source, as_of=as_of)
+    stored = Completeness.objects.get()
+    assert again.pk == first.pk == stored.pk
+    assert (stored.shares, stored.days, stored.learned, stored.settles_after) == (
+        [0.6, 0.9],
+        30,
+        True,
+        3,
+    )
+    assert stored.updated_at == dt.datetime(2026, 4, 21, 6, tzinfo=dt.UTC)
