@@ -122,6 +122,7 @@ if TESTING:
 
 AUTHENTICATION_BACKENDS = [
     "constraints.throttle.LoginThrottle",
+    "constraints.permissions.OneQueryPermissions",  # permissions only, before ModelBackend
     "django.contrib.auth.backends.ModelBackend",
 ]
 # Our own login page, for every active user; the admin keeps its own.

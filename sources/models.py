@@ -229,19 +229,20 @@ class MeasureQuerySet(models.QuerySet):
         with connections[self.db].cursor() as cursor:
             cursor.execute(sql, params)
             rows = cursor.fetchall()
-        rows = [row for row in rows if row[4] is not None and abs(row[4]) < READABLE]
-        count = len(rows)
+        # The unreadable rows are masked out in numpy: None becomes NaN, which fails `<`.
+        value = np.array(list(map(itemgetter(4), rows)), dtype=np.float64)
+        readable = np.abs(value) < READABLE
         return {
-            "day": _column(rows, 0, np.int64, count).astype("datetime64[D]"),
-            "source": _column(rows, 1, np.int64, count),
-            "channel": _column(rows, 2, np.int64, count),
-            "measure": np.array([row[3] for row in rows], dtype=object),
-            "value": _column(rows, 4, np.float64, count),
+            "day": _column(rows, 0, np.int64)[readable].astype("datetime64[D]"),
+            "source": _column(rows, 1, np.int64)[readable],
+            "channel": _column(rows, 2, np.int64)[readable],
+            "measure": np.array(list(map(itemgetter(3), rows)), dtype=object)[readable],
+            "value": value[readable],
         }
 
 
-def _column(rows: list[tuple], index: int, dtype: type, count: int) -> np.ndarray:
-    return np.fromiter(map(itemgetter(index), rows), dtype=dtype, count=count)
+def _column(rows: list[tuple], index: int, dtype: type) -> np.ndarray:
+    return np.fromiter(map(itemgetter(index), rows), dtype=dtype, count=len(rows))
 
 
 class EpochDay(Func):

@@ -14,8 +14,8 @@ from urllib.parse import urlencode
 import numpy as np
 import pandas as pd
 from django.conf import settings
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, F, Max, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -25,7 +25,8 @@ from constraints.dashboard.readings import Reading, format_value
 from constraints.dashboard.recommendations import (
     CAUTION,
     Recommendation,
-    advice_for,
+    advice_of,
+    caution_of_decision,
     from_decisions,
     from_drivers,
     one_story,
@@ -338,13 +339,13 @@ def _differs(settled_value: float | None, value: float) -> bool:
 def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
     """The whole page for these filters. Never raises for missing data: it says what's missing."""
     page = Dashboard(filters=filters, as_of=yesterday())
-    page.constraint = Constraint.objects.active()
+    page.constraint, metric_list = active_constraint_and_metrics()
     page.pending, page.recent = pending_decisions(), recent_decisions()
     page.alerts = list(
         Alert.objects.needing_attention()
         .exclude(fingerprint__startswith="proposal:")  # shown first, with the proposals
         .select_related("acknowledged_by")
-        .prefetch_related("deliveries")[:20]
+        .with_delivery_state()[:20]
     )
     every_source = freshness(as_of=page.as_of, enabled_only=False)
     page.every_source = [f.source for f in every_source]
@@ -352,11 +353,20 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
     page.has_sources = bool(page.freshness)
     if page.constraint is not None:
         kinds = {f.source.pk: f.source.kind for f in every_source}
-        add_numbers(page=page, kinds=kinds, with_charts=with_charts)
+        add_numbers(page=page, kinds=kinds, with_charts=with_charts, metric_list=metric_list)
     add_data_checks(page=page)
     add_today(page=page)
     add_answered_alerts(page=page)
     return page
+
+
+def active_constraint_and_metrics() -> tuple[Constraint | None, list[Metric]]:
+    """The active constraint and its metrics, in one query when it has metrics."""
+    active = Metric.objects.filter(constraint__status=Constraint.Status.ACTIVE)
+    metric_list = list(active.select_related("constraint"))
+    if not metric_list:
+        return Constraint.objects.active(), []
+    return metric_list[0].constraint, metric_list
 
 
 def add_answered_alerts(*, page: Dashboard) -> None:
@@ -378,6 +388,8 @@ def add_data_checks(*, page: Dashboard) -> None:
     page.data_checks = list(checks.select_related("source").order_by("day"))
     for check in page.data_checks:
         read[check.source_id].checks.append(check)
+    if not page.data_checks:
+        return
     for row in page.rows:
         row.cells = [
             [_with_doubt(cell, page.data_checks, as_of=page.as_of) for cell in cells]
@@ -425,9 +437,17 @@ def add_today(*, page: Dashboard) -> None:
     )
 
 
-def add_numbers(*, page: Dashboard, kinds: dict[int, str], with_charts: bool) -> None:
-    """The headline, the decision table and the charts of the page's active constraint."""
-    metric_list = list(page.constraint.metrics.all())
+def add_numbers(
+    *,
+    page: Dashboard,
+    kinds: dict[int, str],
+    with_charts: bool,
+    metric_list: list[Metric] | None = None,
+) -> None:
+    """The headline, the decision table and the charts of the page's constraint, from its
+    metrics (read here when not given)."""
+    if metric_list is None:
+        metric_list = list(page.constraint.metrics.all())
     page.problems = role_errors([m.role for m in metric_list])
     if page.problems:
         return
@@ -567,35 +587,39 @@ def decisions_by_channel(
     the most cautious advice (pause, lower, hold, raise), the one `from_decisions` picks.
     Only those of `constraint`'s rules when given (an archived one's page shows its own).
 
-    500 rules × 50 channels decide thousands of times a day: they are read as plain values
-    and only each channel's pick is loaded as a decision, in a second query."""
+    500 rules × 50 channels decide thousands of times a day: the database ranks each target's
+    decisions and only each target's first is read, with its rule."""
     ignored = [Decision.Status.REJECTED, Decision.Status.EXPIRED, Decision.Status.SKIPPED]
     until = as_of + dt.timedelta(days=1)  # today, for the active page
     day = Decision.objects.filter(period__gte=as_of, period__lte=until).exclude(status__in=ignored)
-    # The constraint is picked here, not in SQL: a condition on the rule lets SQLite's planner
-    # start from the constraint's rules and read each rule's whole history by rule_id.
-    day = day.order_by("created_at", "pk").values_list(
-        "pk", "target", "rule__action", "before_value", "after_value", "rule__constraint_id"
+    # Each constraint's rules ranked apart, the page's picked here, not in SQL: a condition on
+    # the rule lets SQLite's planner start from the constraint's rules and read each rule's
+    # whole history by rule_id.
+    first = Window(
+        RowNumber(),
+        partition_by=[F("rule__constraint_id"), F("target")],
+        order_by=[F("caution"), F("created_at"), F("pk")],
     )
-    day = [row[:5] for row in day if constraint is None or row[5] == constraint.pk]
+    ranked = day.annotate(caution=caution_of_decision()).annotate(rank=first).filter(rank=1)
+    # Ranked on narrow rows; only the picks are read whole, with their rule.
+    pks = list(ranked.order_by().values_list("pk", flat=True))
+    picks = Decision.objects.select_related("rule").in_bulk(pks).values()
+    picks = [d for d in picks if constraint is None or d.rule.constraint_id == constraint.pk]
     # Rules name campaigns "campaign:<source key>:<platform id>" (constraints/rules/judging.py).
-    ids = {target.rsplit(":", 1)[1] for _, target, *_ in day if target.startswith("campaign:")}
+    ids = {d.target.rsplit(":", 1)[1] for d in picks if d.target.startswith("campaign:")}
     owners = {
         f"{source}:{external_id}": channel
         for source, external_id, channel in Campaign.objects.filter(
             external_id__in=ids
         ).values_list("source__key", "external_id", "channel__key")
     }
-    picked: dict[str, tuple[int, int]] = {}  # channel → (caution, pk): the first least
-    for pk, target, action, before, after in day:  # in the order they were decided
-        kind, _, ident = target.partition(":")
+    picked: dict[str, Decision] = {}  # channel → the first of its least cautious
+    for decision in sorted(picks, key=lambda d: (CAUTION[advice_of(d)], d.created_at, d.pk)):
+        kind, _, ident = decision.target.partition(":")
         key = ident if kind == "channel" else owners.get(ident)
-        caution = CAUTION[advice_for(action, before, after)]
-        if key and (key not in picked or caution < picked[key][0]):
-            picked[key] = (caution, pk)
-    loaded = Decision.objects.select_related("rule").in_bulk([pk for _, pk in picked.values()])
-    # (a pick deleted in between, as a test database is emptied, is left out)
-    return {key: [loaded[pk]] for key, (_, pk) in picked.items() if pk in loaded}
+        if key and key not in picked:
+            picked[key] = decision
+    return {key: [decision] for key, decision in picked.items()}
 
 
 def freshness(*, as_of: dt.date, enabled_only: bool = True) -> list[SourceFreshness]:

@@ -1,11 +1,29 @@
 """A metric's value read against its target: what the page and the CSV show for one cell."""
 
 from dataclasses import dataclass
-from functools import cached_property
 
 from django.conf import settings
 
 from constraints.models import Metric
+
+
+class computed_once:
+    """functools.cached_property without its lock: Python 3.11 takes an RLock on each first
+    read of each property, which cost more than computing a table cell's words (3.12 drops it).
+    Readings are values, built and read on one thread."""
+
+    def __init__(self, func) -> None:
+        self.func, self.__doc__ = func, func.__doc__
+
+    def __set_name__(self, owner, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.func(instance)
+        return value
+
 
 # The tolerance within which a value counts as "at" its target rather than above or below.
 AT_TARGET = 0.005
@@ -27,27 +45,27 @@ class Reading:
     window: str = ""  # "Yesterday", "7 days"… when the reading is one of several windows
     doubt: str = ""  # an open data check on the numbers behind it, in words
 
-    @cached_property
+    @computed_once
     def display(self) -> str:
         return format_value(self.metric, self.value)
 
-    @cached_property
+    @computed_once
     def target_display(self) -> str:
         target = self.metric.target
         return (
             "no target" if target is None else format_value(self.metric, float(target), trim=True)
         )
 
-    @cached_property
+    @computed_once
     def csv_value(self) -> str:
         """The value rounded as the CSV carries it; empty when there is none."""
         return "" if self.value is None else f"{self.value:.2f}"
 
-    @cached_property
+    @computed_once
     def on_target(self) -> bool | None:
         return self.metric.is_on_target(self.value)
 
-    @cached_property
+    @computed_once
     def gap_pct(self) -> float | None:
         """How far the value is from the target, in % of the target (+ above, − below)."""
         target = self.metric.target
@@ -55,7 +73,7 @@ class Reading:
             return None
         return (self.value - float(target)) / abs(float(target)) * 100
 
-    @cached_property
+    @computed_once
     def position(self) -> str:
         """'above', 'below' or 'at' the target; '' when unknown."""
         gap = self.gap_pct
@@ -65,16 +83,16 @@ class Reading:
             return "at"
         return "above" if gap > 0 else "below"
 
-    @cached_property
+    @computed_once
     def arrow(self) -> str:
         return {"above": "▲", "below": "▼", "at": "●"}.get(self.position, "")
 
-    @cached_property
+    @computed_once
     def verdict(self) -> str:
         """'good', 'bad' or 'none': the colour class, always shown with a word and an arrow."""
         return {True: "good", False: "bad"}.get(self.on_target, "none")
 
-    @cached_property
+    @computed_once
     def label(self) -> str:
         """In words, for people and screen readers: '12% below target $47, on target'."""
         if self.value is None:
@@ -86,7 +104,7 @@ class Reading:
             return f"at target {self.target_display}, {verdict}"
         return f"{abs(self.gap_pct):.0f}% {self.position} target {self.target_display}, {verdict}"
 
-    @cached_property
+    @computed_once
     def short_label(self) -> str:
         """'12%' (the arrow says above or below) or 'at target': what fits in a cell."""
         if self.value is None or self.on_target is None:

@@ -10,6 +10,8 @@ drivers have no value) is always hold: there is no budget to move.
 import math
 from dataclasses import dataclass
 
+from django.db.models import Case, F, IntegerField, Q, When
+
 from constraints.dashboard.readings import Reading, format_value
 from constraints.models import Decision, Metric, Rule
 
@@ -59,6 +61,23 @@ def advice_for(action: str, before, after) -> str:
     if action == Rule.Action.SET_BUDGET and None not in (before, after) and after != before:
         return RAISE if after > before else LOWER
     return ACTION_ADVICE.get(action, HOLD)
+
+
+def caution_of_decision() -> Case:
+    """CAUTION[advice_for(rule's action, before_value, after_value)] in SQL, for a query on
+    decisions: the day's thousands of decisions are ranked in the database, not read. One
+    When per caution: Django resolves each When's lookups anew, a third of a query's cost."""
+    by_caution: dict[int, Q] = {}
+    for action, advice in ACTION_ADVICE.items():
+        by_caution[CAUTION[advice]] = by_caution.get(CAUTION[advice], Q()) | Q(rule__action=action)
+    set_budget = Q(rule__action=Rule.Action.SET_BUDGET)
+    by_caution[CAUTION[RAISE]] |= set_budget & Q(after_value__gt=F("before_value"))
+    by_caution[CAUTION[LOWER]] |= set_budget & Q(after_value__lt=F("before_value"))
+    return Case(
+        *[When(q, then=caution) for caution, q in sorted(by_caution.items())],
+        default=CAUTION[HOLD],
+        output_field=IntegerField(),
+    )
 
 
 def from_decisions(decisions: list[Decision]) -> Recommendation | None:

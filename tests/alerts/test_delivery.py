@@ -57,6 +57,8 @@ def test_it_sends_ten_events_of_a_week_in_three_posts_and_holds_the_rest(ok, db)
     assert Alert.objects.count() == 10
     states = sorted(alert.delivery_state() for alert in Alert.objects.all())
     assert states == ["held"] * 7 + ["sent"] * 3
+    annotated = sorted(a.delivery_state() for a in Alert.objects.with_delivery_state())
+    assert annotated == states
     [digest] = digests(ok)  # the last day is a Monday
     held = Alert.objects.filter(deliveries__state="held")
     assert all(alert.title in digest["text"] for alert in held)
@@ -389,3 +391,21 @@ def test_proposals_do_not_ride_in_a_held_message(ok, db):
         "rule:5",
         "proposal:7",
     }
+
+
+def test_it_reads_the_latest_delivery_state_with_the_alerts_in_one_query(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    quiet, told = event(1), event(2)
+    for state, minutes in ((Delivery.State.FAILED, 0), (Delivery.State.SENT, 5)):
+        delivery = Delivery.objects.create(
+            key=f"k{minutes}", message=f"m{minutes}", transport=Delivery.Transport.SLACK,
+            state=state, created_at=TUESDAY + dt.timedelta(minutes=minutes),
+        )  # fmt: skip
+        delivery.alerts.add(told)
+    with CaptureQueriesContext(connection) as queries:
+        states = {a.pk: a.delivery_state() for a in Alert.objects.with_delivery_state()}
+    assert states == {quiet.pk: "not sent yet", told.pk: "sent"}
+    assert states[told.pk] == Alert.objects.get(pk=told.pk).delivery_state()
+    assert len(queries) == 1

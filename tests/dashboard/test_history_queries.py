@@ -1,13 +1,20 @@
 """The page's decision queries read their index, so history does not slow the page."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 
 from constraints.dashboard import page
-from constraints.dashboard.recommendations import from_decisions
+from constraints.dashboard.recommendations import (
+    CAUTION,
+    advice_of,
+    caution_of_decision,
+    from_decisions,
+)
 from constraints.models import Decision, Rule
+from sources.models import Campaign, Channel, Source
 from tests.factories import rules_and_decisions, synthetic_measures
 from tests.query_plans import plan_of, queries_of, sorts, uses_index
 
@@ -82,3 +89,29 @@ def test_it_reads_one_channels_rows_by_channel_and_date(cac):
     sql = queries_of(lambda: page.build(filters=one_channel), table="sources_measure")
     (load,) = [q for q in sql if "channel_id" in q.split("WHERE")[-1]]
     assert uses_index(load, "measure_channel_date")
+
+
+def test_it_ranks_decisions_in_sql_as_advice_for_does(cac, day):
+    values = [(None, None), (None, Decimal(5)), (Decimal(5), Decimal(5)),
+              (Decimal(5), Decimal(8)), (Decimal(8), Decimal(5))]  # fmt: skip
+    for action in Rule.Action.values:
+        rule = Rule.objects.create(constraint=cac, name=action, action=action)
+        for i, (before, after) in enumerate(values):
+            made = decide(rule, f"channel:c{i}", day, at=i)
+            made.before_value, made.after_value = before, after
+            made.save()
+    ranked = Decision.objects.annotate(caution=caution_of_decision()).select_related("rule")
+    assert len(ranked) == len(Rule.Action.values) * len(values)
+    for decision in ranked:
+        assert decision.caution == CAUTION[advice_of(decision)], (decision.rule.action, decision)
+
+
+def test_it_picks_a_campaigns_decision_for_its_channel(cac, day):
+    source = Source.objects.create(key="ads", name="Ads", kind=Source.Kind.GOOGLE_ADS)
+    channel = Channel.objects.create(key="search", name="Search")
+    Campaign.objects.create(source=source, channel=channel, external_id="42", name="Brand")
+    raise_ = Rule.objects.create(constraint=cac, name="raise", action=Rule.Action.RAISE_BUDGET)
+    lower = Rule.objects.create(constraint=cac, name="lower", action=Rule.Action.LOWER_BUDGET)
+    decide(raise_, "channel:search", day, at=0)
+    cut = decide(lower, "campaign:ads:42", day, at=1)
+    assert page.decisions_by_channel(as_of=day) == {"search": [cut]}
