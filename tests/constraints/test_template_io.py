@@ -142,15 +142,17 @@ def test_it_judges_campaigns_on_their_share_of_the_crms_customers():
     assert {r.scope for r in budget_rules} == {Rule.Scope.CAMPAIGNS}
     acting = budget_rules.exclude(mode=Rule.Mode.DRY_RUN)
     assert {(r.action, r.cooldown_days) for r in acting} == {
-        ("raise_budget", 14),
-        ("lower_budget", 14),
+        ("raise_budget", 21),
+        ("lower_budget", 21),
     }
     assert budget_rules.get(action_value=50).mode == Rule.Mode.DRY_RUN  # halving
     raise_ = budget_rules.get(action="raise_budget").conditions.get()
-    assert (raise_.comparator, raise_.threshold, raise_.window_days) == ("lt", 250, 14)
+    assert (raise_.comparator, raise_.threshold, raise_.window_days) == ("lt", 250, 21)
+    assert budget_rules.get(action="raise_budget").action_value == 20
     assert (raise_.min_sample_measure, raise_.min_sample) == ("customers", 5)
     lower = budget_rules.get(action="lower_budget", action_value=10).conditions.get()
-    assert (lower.comparator, lower.threshold, lower.min_sample) == ("gt", 600, 960)
+    assert (lower.comparator, lower.threshold, lower.window_days) == ("gt", 600, 21)
+    assert lower.min_sample == 960
 
 
 def test_it_names_a_split_by_that_makes_no_sense():
