@@ -6,14 +6,16 @@ less happened, and that noise shrinks as the count grows. So a day is judged by 
 
 - the baseline is the mean log-value of the same weekday over the previous eight weeks,
   leaving out days further than 3 robust deviations from that weekday's median (past
-  anomalies), carried to today by how far the last three weeks sit from their weekday means
-  (a drifting metric is no anomaly);
+  anomalies), drawn towards the channel's other weekdays as far as eight days' noise
+  explains their differences (empirical Bayes), carried to today by how far the last three
+  weeks sit from their weekday means (a drifting metric is no anomaly);
 - the day's count (e.g. conversions for a conversion rate or a cost per acquisition) is
   compared with the count that baseline expects from the day's other side (its sessions, its
   spend), so the allowance follows the day's own sampling noise: a tail probability under a
   Poisson count whose rate also varies from day to day by the channel's own extra noise
   ("overdispersion", estimated from the eight weeks' residuals beyond what counting
-  explains) and by the uncertainty of the baseline;
+  explains, and drawn towards the other channels' where one channel's is mostly noise) and
+  by the uncertainty of the baseline;
 - the score is that probability as a signed number of normal standard deviations, so that the
   threshold (AlertPolicy.anomaly_threshold) means the same in a channel of 30 events a day as
   in one of 3,000. Whole-number counts are taken to be at least as noisy as Poisson; when a
@@ -82,6 +84,10 @@ RECENT_DAYS = 21  # the days whose level carries the weekday means to today
 # at the default threshold from 1.3 to 0.7 per channel a year on seeds 1-5 there, at no loss
 # of recall at an equal false-alert count.
 LEVEL_ALLOWANCE = 2.0
+# Channels judged together share what they say of the extra noise (see `shared_extras`) from
+# this many on: fewer say nothing of how much channels differ.
+MIN_SHARING_CHANNELS = 3
+SHARING_ROUNDS = 3  # the common extra noise and its weights, refined in turn
 HALF_AN_EVENT = 0.5  # a usual volume of zero events is read as half an event
 MAX_SCORE = 99.0
 EPSILON = 1e-9  # a value of zero is a collapse, scored as far below anything usual
@@ -109,10 +115,10 @@ POOL_DAYS = 7  # a small channel's days are pooled up to a week
 # run cautious: at the full threshold 3 the small channels of benchmarks/anomalies.py raised
 # 0.05 false alerts per channel per quarter on seeds 1-5, against 0.17 for days judged alone
 # and the 0.5 a founder can live with (issue #12), finding too little. Fixed on those seeds
-# as the lowest share, in steps of 0.05, at which they stay at or below 0.35 (0.35 with
-# one-day and 0.25 with lasting anomalies at 0.85; 0.48 and 0.35 at 0.8), leaving room for
-# unseen years.
-POOLED_THRESHOLD_SHARE = 0.85
+# as the lowest share, in steps of 0.05, at which they stay at or below 0.35, leaving room
+# for unseen years: with shrunk weekday means and shared extra noise, 0.35 with one-day and
+# 0.18 with lasting anomalies at 0.9; 0.45 and 0.35 at 0.85 (0.85 before them: 0.35, 0.25).
+POOLED_THRESHOLD_SHARE = 0.9
 
 
 def daily_values(frame: pd.DataFrame, metric: Metric) -> pd.DataFrame:
@@ -201,15 +207,18 @@ def robust_baselines(
 
     Days further than CLIP_SIGMAS robust deviations (the MAD's) from their weekday's median
     are left out as anomalous; the rest are averaged, which is as robust to a few wild days
-    as a median and, on 8 values, a third more precise. The level is the judged weekday's
-    mean log-value plus the recent days' mean distance to their weekday's mean (drift: the
-    weekday's mean sits a month back), plus half a day's counting variance (the log of a
-    count is that much below the log of its rate, on average). The expected count is the
-    same weekday's median volume. The spread pools every kept day of the window: the variance
-    of their distances to their weekday's mean and a linear drift (56 pooled points are
-    steadier than 8), less what counting explains (1/count per day), is the overdispersion;
-    fractional counts whose history is clearly steadier than Poisson get a dispersion below 1
-    (see `_dispersions`). `shares`, for a share metric, holds each day's count over the
+    as a median and, on 8 values, a third more precise. Each weekday's mean log-value, plus
+    half a day's counting variance (the log of a count is that much below the log of its
+    rate, on average), is drawn towards the channel's other weekdays by as much as its 8
+    values are noise (`shrunk_means`); the level is the judged weekday's, plus the recent
+    days' mean distance to their weekday's mean (drift: the weekday's mean sits a month
+    back), and its variance counts what the shrinkage does not know. The expected count is
+    the same weekday's median volume. The spread pools every kept day of the window: the
+    variance of their distances to their weekday's mean and a linear drift (56 pooled points
+    are steadier than 8), less what counting explains (1/count per day), is the
+    overdispersion, drawn towards the other channels' (`shared_extras`); fractional counts
+    whose history is clearly steadier than Poisson get a dispersion below 1 (see
+    `_dispersions`). `shares`, for a share metric, holds each day's count over the
     denominator it is part of: its counting noise is binomial, smaller than Poisson by the
     factor (1 - share) (see `binomial_factors`).
     """
@@ -227,16 +236,86 @@ def robust_baselines(
     counting_mean = _masked_means(flat_counting, kept.reshape(channels, -1), axis=1)
     dispersion = _dispersions(observed / counting_mean, volumes.reshape(channels, -1))
     expected = np.maximum(_nanmedians(volumes[:, :, 0], axis=1), HALF_AN_EVENT)
-    extra = np.maximum(observed - dispersion * counting_mean, 0.0) * EXTRA_ALLOWANCE
+    freedom = np.sum(~np.isnan(residuals), axis=1) - (per_weekday > 0).sum(axis=1) - 1
+    own_extra = observed - dispersion * counting_mean
+    extra = shared_extras(own_extra, dispersion * counting_mean, freedom)
+    extra = np.maximum(extra, 0.0) * EXTRA_ALLOWANCE
     recent = _recent(residuals)
     drift = _masked_means(residuals, recent, axis=1)
-    same_counting = _masked_means(counting[:, :, 0], kept[:, :, 0], axis=1)
-    level = weekday[:, 0] + drift + dispersion * same_counting / 2
+    weekday_counting = _masked_means(counting, kept, axis=1)
+    sampling = (dispersion[:, None] * weekday_counting + extra[:, None]) / per_weekday
+    shrunk, uncertainty = shrunk_means(
+        weekday + dispersion[:, None] * weekday_counting / 2, sampling
+    )
+    level = shrunk[:, 0] + drift
     recent_counting = _masked_means(flat_counting, recent, axis=1)
     drift_variance = LEVEL_ALLOWANCE * (dispersion * recent_counting + extra) / recent.sum(axis=1)
-    weekday_variance = LEVEL_ALLOWANCE * (dispersion * same_counting + extra) / per_weekday[:, 0]
-    level_variance = weekday_variance + drift_variance
+    level_variance = LEVEL_ALLOWANCE * uncertainty[:, 0] + drift_variance
     return Baselines(level, expected, dispersion, extra, level_variance, drift_variance)
+
+
+def shared_extras(own: np.ndarray, counting: np.ndarray, freedom: np.ndarray) -> np.ndarray:
+    """Pure and vectorised: each channel's extra noise (its residuals' variance on `freedom`
+    degrees of freedom less its `counting` variance: `own`, which may be negative) drawn
+    towards the channels' common extra noise by as much as its own estimate is noise.
+
+    Eight weeks say little about the extra noise of a channel of 40 events a day: most of
+    its spread is counting, and a sample variance on ~47 degrees of freedom misses by ±20%,
+    so `own` ranges from 0 to three times the truth (benchmarks/anomalies.py), and a day's
+    score with it. Random effects (DerSimonian & Laird 1986,
+    https://doi.org/10.1016/0197-2456(86)90046-2): each estimate varies by 2·variance² /
+    freedom around the channel's true extra noise, the true ones by a variance between
+    channels estimated from how far the estimates spread beyond that; a channel keeps the
+    share between / (between + its own variance) of its distance to their weighted mean.
+    Each variance is the one the common extra noise gives, not the channel's own estimate,
+    which would weigh the calmest channels most and pull the common one down. Channels
+    whose extra noise differs clearly keep their own; with fewer than MIN_SHARING_CHANNELS
+    judged together, every channel keeps its own.
+    """
+    known = np.isfinite(own) & np.isfinite(counting) & (freedom > 1)
+    if known.sum() < MIN_SHARING_CHANNELS:
+        return own
+    centre = float(np.mean(own[known]))
+    for _ in range(SHARING_ROUNDS):
+        sampling = 2 * (counting + max(centre, 0.0)) ** 2 / np.maximum(freedom, 1)
+        weights = 1 / sampling[known]
+        centre = float(np.sum(weights * own[known]) / weights.sum())
+    excess = np.sum(weights * (own[known] - centre) ** 2) - (known.sum() - 1)
+    scale = weights.sum() - np.sum(weights**2) / weights.sum()
+    between = max(excess / scale, 0.0)
+    kept = between / (between + sampling)
+    return np.where(known, centre + kept * (own - centre), own)
+
+
+def shrunk_means(means: np.ndarray, variances: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pure and vectorised: each row's weekday means (NaN for a weekday without one) drawn
+    towards the row's mean of them by as much as their own sampling `variances` say they
+    are noise, and the variance of each shrunk mean around the weekday's true value.
+
+    Parametric empirical Bayes (Morris 1983, https://doi.org/10.1080/01621459.1983.10477920):
+    the weekdays' true means spread by a variance A around the row's mean, estimated from
+    how far the means spread beyond their sampling variance; a weekday's mean keeps the share
+    A / (A + V) of its distance to the row's mean. The variance returned counts what the
+    shrinkage itself does not know: the row's mean (V·B/k) and A (2·B²·distance²/(k - 3)),
+    besides V·(1 - B); without those, a row whose weekdays happen to sit close together
+    would be read as far surer than it is. Rows with fewer than four weekdays are not shrunk
+    (k - 3 weekdays' worth of spread is what estimates A).
+    """
+    present = ~np.isnan(means) & np.isfinite(variances)
+    weekdays = present.sum(axis=1)
+    centre = _masked_means(means, present, axis=1)
+    distance = np.where(present, means - centre[:, None], 0.0)
+    spread = (distance**2).sum(axis=1)
+    freedom = np.maximum(weekdays - 3, 1)
+    sampling = _masked_means(variances, present, axis=1)
+    between = np.maximum(spread / freedom - sampling, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(present, variances / (variances + between[:, None]), 0.0)
+    share = np.where((weekdays > 3)[:, None], np.nan_to_num(share, nan=1.0), 0.0)
+    shrunk = np.where(present, means - share * distance, means)
+    uncertainty = variances * (1 - share * (1 - 1 / np.maximum(weekdays, 1))[:, None])
+    uncertainty = uncertainty + 2 * share**2 * distance**2 / freedom[:, None]
+    return shrunk, np.where(present, uncertainty, np.nan)
 
 
 def binomial_factors(shares: np.ndarray) -> np.ndarray:
