@@ -120,5 +120,5 @@ def test_it_flags_the_demo_scenario_on_a_quiet_weekend_day(constraint, demo_sour
     alerts = detect_anomalies(day=sunday + dt.timedelta(days=2))
     assert [a.fingerprint for a in alerts] == ["anomaly:cpa:meta-ads"]
     assert alerts[0].title == (
-        "Cost per acquisition on Meta Ads jumped to $203 on Sun 22 Nov (usually $58.73)"
+        "Cost per acquisition on Meta Ads jumped to $203 on Sun 22 Nov (usually $61.60)"
     )

@@ -32,8 +32,8 @@ def test_a_lasting_drop_in_a_small_channel_raises_an_alert_over_its_days(cac):
     alert = alerts[0]
     assert alert.data["days"] == 4
     assert alert.data["day"] == DAY.isoformat()
-    assert alert.data["threshold"] == 2.7  # the pooled share of the policy's 3
-    assert "alerts start at 2.7" in alert.body
+    assert alert.data["threshold"] == 2.55  # the pooled share of the policy's 3
+    assert "alerts start at 2.55" in alert.body
     assert alert.title == (
         "Conversion rate on TikTok dropped to 0.07% over the 4 days Sat 07 to Tue 10 Mar "
         f"(usually {alert.data['baseline']:.2f}%)"
