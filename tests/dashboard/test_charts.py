@@ -115,3 +115,38 @@ def test_the_settling_end_of_each_line_is_dotted_and_joins_the_solid_part():
     assert dotted["showlegend"] is False and chart["figure"]["data"] == [trace]  # not mutated
     unchanged = dot_settling_end(chart, settled_until=dt.date(2026, 3, 20))["figure"]["data"]
     assert unchanged == [trace]
+
+
+def test_it_names_each_channels_lines_for_the_pages_one_legend():
+    keys = ["meta", "google"]
+    chart = charts.driver_by_channel(
+        table(56, keys), CPA, as_of=AS_OF, period=28, names=names(keys),
+        styles=charts.channel_styles(keys),
+    )  # fmt: skip
+    layout = chart["figure"]["layout"]
+    assert layout["showlegend"] is False  # plotly's legend: the page draws one in HTML
+    assert [t["legendgroup"] for t in chart["figure"]["data"]] == ["google", "meta"]
+    assert layout["xaxis"]["ticklabeloverflow"] == layout["yaxis"]["ticklabeloverflow"] == "allow"
+    go.Figure(chart["figure"])  # still a figure plotly.js accepts
+
+
+def test_the_legend_lists_each_charted_channel_once_by_name_with_its_line():
+    import datetime as dt
+
+    keys = ["meta", "google", "email"]
+    styles = charts.channel_styles(sorted(keys))
+    drivers = [
+        charts.driver_by_channel(
+            table(56, channel_keys), CPA, as_of=AS_OF, period=28, names=names(keys),
+            styles=styles,
+        )  # fmt: skip
+        for channel_keys in (["meta", "google"], ["google", "email"])
+    ]
+    headline = charts.headline_trend(table(56, keys), CPA, as_of=AS_OF, period=28)
+    dotted = [charts.dot_settling_end(c, settled_until=dt.date(2026, 6, 28)) for c in drivers]
+    legend = charts.channel_legend([headline, *dotted])
+    assert [(e["key"], e["name"]) for e in legend] == [
+        ("email", "Email"), ("google", "Google"), ("meta", "Meta"),
+    ]  # fmt: skip
+    assert [e["color"] for e in legend] == [styles[e["key"]]["color"] for e in legend]
+    assert {e["dash"] for e in legend} == {"solid"}  # the solid line, not its settling end
