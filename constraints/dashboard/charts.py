@@ -152,11 +152,13 @@ def channel_legend(chart_list: list[dict]) -> list[dict]:
 
 
 def _line(x: list[str], values: np.ndarray, *, name: str, color: str) -> dict:
-    """A line; a day without a value is a gap (null), never a zero."""
+    """A line; a day without a value is a gap (null), never a zero. Markers only on a line
+    with a lone value (no value either side), which a line alone would not show: a marker
+    per point was a third of the charts' first draw, and hover reads every day's value."""
     y = [None if v != v else round(v, 4) for v in values.tolist()]  # v != v: NaN
     return {
         "type": "scatter",
-        "mode": "lines+markers" if len(x) <= 31 else "lines",
+        "mode": "lines+markers" if has_lone_value(y) else "lines",
         "name": name,
         "x": x,
         "y": y,
@@ -164,6 +166,15 @@ def _line(x: list[str], values: np.ndarray, *, name: str, color: str) -> dict:
         "marker": {"size": 4},
         "hovertemplate": "%{y}<extra>" + name.replace("<", "&lt;") + "</extra>",
     }
+
+
+def has_lone_value(y: list) -> bool:
+    """Whether a value has no value on either side (gaps are None)."""
+    padded = [None, *y, None]
+    return any(
+        padded[i] is not None and padded[i - 1] is None and padded[i + 1] is None
+        for i in range(1, len(padded) - 1)
+    )
 
 
 def _figure(traces: list[dict], *, metric: Metric) -> dict:
