@@ -13,7 +13,8 @@ less happened, and that noise shrinks as the count grows. So a day is judged by 
   spend), so the allowance follows the day's own sampling noise: a tail probability under a
   Poisson count whose rate also varies from day to day by the channel's own extra noise
   ("overdispersion", estimated from the eight weeks' residuals beyond what counting
-  explains) and by the uncertainty of the baseline;
+  explains, and drawn towards the other channels' where one channel's is mostly noise) and
+  by the uncertainty of the baseline;
 - the score is that probability as a signed number of normal standard deviations, so that the
   threshold (AlertPolicy.anomaly_threshold) means the same in a channel of 30 events a day as
   in one of 3,000. Whole-number counts are taken to be at least as noisy as Poisson; when a
@@ -82,6 +83,10 @@ RECENT_DAYS = 21  # the days whose level carries the weekday means to today
 # at the default threshold from 1.3 to 0.7 per channel a year on seeds 1-5 there, at no loss
 # of recall at an equal false-alert count.
 LEVEL_ALLOWANCE = 2.0
+# Channels judged together share what they say of the extra noise (see `shared_extras`) from
+# this many on: fewer say nothing of how much channels differ.
+MIN_SHARING_CHANNELS = 3
+SHARING_ROUNDS = 3  # the common extra noise and its weights, refined in turn
 HALF_AN_EVENT = 0.5  # a usual volume of zero events is read as half an event
 MAX_SCORE = 99.0
 EPSILON = 1e-9  # a value of zero is a collapse, scored as far below anything usual
@@ -110,8 +115,8 @@ POOL_DAYS = 7  # a small channel's days are pooled up to a week
 # 0.05 false alerts per channel per quarter on seeds 1-5, against 0.17 for days judged alone
 # and the 0.5 a founder can live with (issue #12), finding too little. Fixed on those seeds
 # as the lowest share, in steps of 0.05, at which they stay at or below 0.35 (0.35 with
-# one-day and 0.25 with lasting anomalies at 0.85; 0.48 and 0.35 at 0.8), leaving room for
-# unseen years.
+# one-day and 0.25 with lasting anomalies at 0.85, with or without the extra noise shared
+# between channels; 0.48 and 0.35 at 0.8 without), leaving room for unseen years.
 POOLED_THRESHOLD_SHARE = 0.85
 
 
@@ -205,11 +210,13 @@ def robust_baselines(
     mean log-value plus the recent days' mean distance to their weekday's mean (drift: the
     weekday's mean sits a month back), plus half a day's counting variance (the log of a
     count is that much below the log of its rate, on average). The expected count is the
-    same weekday's median volume. The spread pools every kept day of the window: the variance
-    of their distances to their weekday's mean and a linear drift (56 pooled points are
-    steadier than 8), less what counting explains (1/count per day), is the overdispersion;
-    fractional counts whose history is clearly steadier than Poisson get a dispersion below 1
-    (see `_dispersions`). `shares`, for a share metric, holds each day's count over the
+    same weekday's median volume. The spread pools every kept day of the window: the
+    variance of their distances to their weekday's mean and a linear drift (56 pooled points
+    are steadier than 8), less what counting explains (1/count per day), is the
+    overdispersion, drawn towards the other channels' (`shared_extras`: EXTRA_ALLOWANCE
+    applies to the share of its own estimate a channel keeps); fractional counts
+    whose history is clearly steadier than Poisson get a dispersion below 1 (see
+    `_dispersions`). `shares`, for a share metric, holds each day's count over the
     denominator it is part of: its counting noise is binomial, smaller than Poisson by the
     factor (1 - share) (see `binomial_factors`).
     """
@@ -227,7 +234,11 @@ def robust_baselines(
     counting_mean = _masked_means(flat_counting, kept.reshape(channels, -1), axis=1)
     dispersion = _dispersions(observed / counting_mean, volumes.reshape(channels, -1))
     expected = np.maximum(_nanmedians(volumes[:, :, 0], axis=1), HALF_AN_EVENT)
-    extra = np.maximum(observed - dispersion * counting_mean, 0.0) * EXTRA_ALLOWANCE
+    freedom = np.sum(~np.isnan(residuals), axis=1) - (per_weekday > 0).sum(axis=1) - 1
+    own_extra = observed - dispersion * counting_mean
+    extra, own_share = shared_extras(own_extra, dispersion * counting_mean, freedom)
+    # The allowance is for a channel's own estimate, as far as it is kept.
+    extra = np.maximum(extra, 0.0) * (1 + (EXTRA_ALLOWANCE - 1) * own_share)
     recent = _recent(residuals)
     drift = _masked_means(residuals, recent, axis=1)
     same_counting = _masked_means(counting[:, :, 0], kept[:, :, 0], axis=1)
@@ -237,6 +248,50 @@ def robust_baselines(
     weekday_variance = LEVEL_ALLOWANCE * (dispersion * same_counting + extra) / per_weekday[:, 0]
     level_variance = weekday_variance + drift_variance
     return Baselines(level, expected, dispersion, extra, level_variance, drift_variance)
+
+
+def shared_extras(
+    own: np.ndarray, counting: np.ndarray, freedom: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pure and vectorised: each channel's extra noise (its residuals' variance on `freedom`
+    degrees of freedom less its `counting` variance: `own`, which may be negative) drawn
+    towards the channels' common extra noise by as much as its own estimate is noise.
+
+    Eight weeks say little about the extra noise of a channel of 40 events a day: most of
+    its spread is counting, and a sample variance on ~47 degrees of freedom misses by ±20%,
+    so `own` ranges from 0 to three times the truth (benchmarks/anomalies.py), and a day's
+    score with it. Random effects (DerSimonian & Laird 1986,
+    https://doi.org/10.1016/0197-2456(86)90046-2): each estimate varies by 2·variance² /
+    freedom around the channel's true extra noise, the true ones by a variance between
+    channels estimated from how far the estimates spread beyond that; a channel keeps the
+    share between / (between + its own variance) of its distance to their weighted mean.
+    Each variance is the one the common extra noise gives, not the channel's own estimate,
+    which would weigh the calmest channels most and pull the common one down. Channels
+    whose extra noise differs clearly keep their own (the between-channel variance is at
+    least what a channel's own distance says); with fewer than MIN_SHARING_CHANNELS judged
+    together, every channel keeps its own. Returns the extra noises and the share of its own
+    estimate each keeps (1: its own).
+
+    On benchmarks/anomalies.py (channels alike in extra noise) this finds more at an equal
+    false-alert count; a channel clearly noisier than the others it is judged with keeps
+    most of its own, but not all: its false alerts rise by about a third (see README).
+    """
+    known = np.isfinite(own) & np.isfinite(counting) & (freedom > 1)
+    if known.sum() < MIN_SHARING_CHANNELS:
+        return own, np.ones_like(own)
+    centre = float(np.mean(own[known]))
+    for _ in range(SHARING_ROUNDS):
+        sampling = 2 * (counting + max(centre, 0.0)) ** 2 / np.maximum(freedom, 1)
+        weights = 1 / sampling[known]
+        centre = float(np.sum(weights * own[known]) / weights.sum())
+    excess = np.sum(weights * (own[known] - centre) ** 2) - (known.sum() - 1)
+    scale = weights.sum() - np.sum(weights**2) / weights.sum()
+    between = max(excess / scale, 0.0)
+    # A channel far from the others says so itself (a moment estimate of its own).
+    between = np.maximum(between, (own - centre) ** 2 - sampling)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        kept = np.where(known, between / (between + sampling), 1.0)
+    return np.where(known, centre + kept * (own - centre), own), kept
 
 
 def binomial_factors(shares: np.ndarray) -> np.ndarray:

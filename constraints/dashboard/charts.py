@@ -25,6 +25,8 @@ BUNDLE_TRACES = frozenset({"scatter", "bar", "pie"})
 ROLLING_DAYS = 7
 DAILY_UP_TO = 28
 HEIGHT = 260
+# Room for half a date label past the last day and half a tick label above the top gridline.
+MARGIN_RIGHT, MARGIN_TOP = 24, 12
 FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 INK, MUTED, GRID, TARGET = "#1f2933", "#6b7785", "#e8ebef", "#b4472e"
 # Colour-blind-safe first (Okabe–Ito), then Tableau; a 13th channel reuses a colour dashed.
@@ -102,7 +104,7 @@ def headline_trend(
         "title": f"{metric.label}, rolling {ROLLING_DAYS} days",
         "description": f"{metric.label}, rolling {ROLLING_DAYS}-day value over the last {period} "
         f"days. Latest {format_value(metric, latest)}; {_target_words(metric)}.",
-        "figure": _figure([trace], metric=metric, legend=False),
+        "figure": _figure([trace], metric=metric),
     }
 
 
@@ -121,6 +123,7 @@ def driver_by_channel(
         name, column = names.get(key, key), values[:, index]
         trace = _line(x, column, name=name, color=styles[key]["color"])
         trace["line"]["dash"] = styles[key]["dash"]
+        trace["legendgroup"] = key  # the page's channel legend shows and hides it by this
         traces.append(trace)
         last = float(column[~np.isnan(column)][-1])  # drawn() keeps columns with a value
         latest.append(f"{name} {format_value(metric, last)}")
@@ -131,16 +134,31 @@ def driver_by_channel(
         "description": f"{metric.label} by channel, rolling {ROLLING_DAYS}-day values over the "
         f"last {period} days. Latest: {', '.join(latest) or 'no data'}; "
         f"{_target_words(metric)}.",
-        "figure": _figure(traces, metric=metric, legend=True),
+        "figure": _figure(traces, metric=metric),
     }
 
 
+def channel_legend(chart_list: list[dict]) -> list[dict]:
+    """The channels the charts draw by channel, once each and by name: key, name, color,
+    dash, from each channel's first line. The page shows one legend in HTML for the three
+    driver charts (a channel has the same line in each); plotly's own legends took a sixth
+    of the charts' first draw."""
+    entries: dict[str, dict] = {}
+    for trace in (t for chart in chart_list for t in chart["figure"]["data"]):
+        key = trace.get("legendgroup")
+        if key and key not in entries:
+            entries[key] = {"key": key, "name": trace["name"], **trace["line"]}
+    return sorted(entries.values(), key=lambda entry: entry["name"])
+
+
 def _line(x: list[str], values: np.ndarray, *, name: str, color: str) -> dict:
-    """A line; a day without a value is a gap (null), never a zero."""
+    """A line; a day without a value is a gap (null), never a zero. Markers only on a line
+    with a lone value (no value either side), which a line alone would not show: a marker
+    per point was a third of the charts' first draw, and hover reads every day's value."""
     y = [None if v != v else round(v, 4) for v in values.tolist()]  # v != v: NaN
     return {
         "type": "scatter",
-        "mode": "lines+markers" if len(x) <= 31 else "lines",
+        "mode": "lines+markers" if has_lone_value(y) else "lines",
         "name": name,
         "x": x,
         "y": y,
@@ -150,23 +168,33 @@ def _line(x: list[str], values: np.ndarray, *, name: str, color: str) -> dict:
     }
 
 
-def _figure(traces: list[dict], *, metric: Metric, legend: bool) -> dict:
+def has_lone_value(y: list) -> bool:
+    """Whether a value has no value on either side (gaps are None)."""
+    padded = [None, *y, None]
+    return any(
+        padded[i] is not None and padded[i - 1] is None and padded[i + 1] is None
+        for i in range(1, len(padded) - 1)
+    )
+
+
+def _figure(traces: list[dict], *, metric: Metric) -> dict:
+    """The figure of a chart without plotly's legend (the page has one in HTML). Tick labels
+    are placed where they fit without plotly measuring each one for overflow (a box read, and
+    so a layout, per label): the margins leave room for the outermost ones."""
     layout = {
         "height": HEIGHT,
-        "margin": {"l": 52, "r": 12, "t": 8, "b": 40},
+        "margin": {"l": 52, "r": MARGIN_RIGHT, "t": MARGIN_TOP, "b": 40},
         "font": {"family": FONT, "size": 12, "color": MUTED},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
         "hovermode": "x unified",
-        "showlegend": legend,
-        "legend": {"orientation": "h", "y": -0.18, "x": 0, "font": {"size": 11}},
+        "showlegend": False,
         "xaxis": {"type": "date", "showgrid": False, "linecolor": GRID, "fixedrange": True},
         "yaxis": {"gridcolor": GRID, "zeroline": False, "fixedrange": True, "rangemode": "tozero"},
     }
+    for axis in ("xaxis", "yaxis"):
+        layout[axis]["ticklabeloverflow"] = "allow"
     layout["yaxis"] |= _axis_format(metric)
-    if legend:
-        layout["height"] = HEIGHT + 40
-        layout["margin"]["b"] = 70
     if metric.target is not None:
         layout["shapes"], layout["annotations"] = _target_line(metric)
     add_empty_note(layout, traces)

@@ -183,6 +183,7 @@ class Dashboard:
     has_sources: bool = False
     has_data: bool = False
     charts: list[dict] = field(default_factory=list)
+    legend: list[dict] = field(default_factory=list)  # the driver charts' channels
     pending: list[Decision] = field(default_factory=list)
     recent: list[Decision] = field(default_factory=list)
     alerts: list[Alert] = field(default_factory=list)
@@ -470,6 +471,7 @@ def add_numbers(
         if page.settling:  # the platforms still revise the newest days: dot their line ends
             until = min(entry["settled_until"] for entry in page.settling)
             page.charts = [charts.dot_settling_end(c, settled_until=until) for c in page.charts]
+        page.legend = charts.channel_legend(page.charts)
 
 
 def load(

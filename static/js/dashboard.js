@@ -21,6 +21,33 @@
     });
   }
 
+  // The one legend of the driver charts: each channel becomes a button that shows or hides
+  // its lines in every chart (plotly's legends are off: they were a sixth of the first draw).
+  function toggleChannels() {
+    document.querySelectorAll("[data-legend] li[data-channel]").forEach(function (item) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.setAttribute("aria-pressed", "true");
+      while (item.firstChild) button.appendChild(item.firstChild);
+      item.appendChild(button);
+      button.addEventListener("click", function () {
+        var shown = button.getAttribute("aria-pressed") !== "true";
+        button.setAttribute("aria-pressed", String(shown));
+        showChannel(item.dataset.channel, shown);
+      });
+    });
+  }
+
+  function showChannel(key, shown) {
+    document.querySelectorAll(".plot[data-rendered]").forEach(function (node) {
+      var lines = [];
+      node.data.forEach(function (trace, index) {
+        if (trace.legendgroup === key) lines.push(index);
+      });
+      if (lines.length) window.Plotly.restyle(node, { visible: shown }, lines);
+    });
+  }
+
   function autosubmitFilters() {
     document.querySelectorAll("select[data-autosubmit]").forEach(function (select) {
       select.addEventListener("change", function () {
@@ -78,5 +105,6 @@
     autosubmitFilters();
     answerInPlace();
     drawCharts();
+    if (window.Plotly) toggleChannels();
   });
 })();

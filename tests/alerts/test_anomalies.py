@@ -10,7 +10,9 @@ from constraints.alerts.anomalies import (
     count_scores,
     daily_values,
     flag,
+    robust_baselines,
     score_day,
+    shared_extras,
 )
 from constraints.models import Metric
 
@@ -301,3 +303,48 @@ def test_a_days_history_is_laid_out_by_week_and_weekday_whatever_the_row_order()
     assert np.exp(logs[0]).ravel()[-1] == pytest.approx(2.0)
     assert today["value"].tolist() == [2.0, 57.0]
     assert history_arrays(shuffled, day=DAY - dt.timedelta(days=200)) is None
+
+
+def noisy_cubes(channels: int, *, noise, size: float = 40.0, seed: int = 1):
+    """(channel, week, weekday) logs and counts of Poisson counts around `size` events a
+    day, the rate varying log-normally by `noise` (one per channel, or one for all)."""
+    rng = np.random.default_rng(seed)
+    noise = np.broadcast_to(np.asarray(noise, dtype=float), (channels,))[:, None, None]
+    counts = rng.poisson(size * np.exp(rng.normal(0, 1, (channels, 8, 7)) * noise))
+    exposure = size / 0.02  # a 2% conversion rate
+    return np.log(np.maximum(counts, 1e-9) / exposure), counts.astype(float)
+
+
+def test_channels_judged_together_share_their_extra_noise():
+    """300 channels of 40 events a day whose rate varies by 10% a day: alone, eight weeks
+    put each one's extra noise anywhere from 0 to 3 times the truth; together, closer to
+    it (0.01 less what the 3-deviation clipping leaves out), except where a channel's own
+    estimate sits far enough from the others' to be kept."""
+    logs, counts = noisy_cubes(300, noise=0.1)
+    together = robust_baselines(logs, counts).extra
+    alone = np.concatenate([robust_baselines(logs[[i]], counts[[i]]).extra for i in range(300)])
+    assert together.std() < 0.8 * alone.std()  # 0.0053 against 0.0076
+    assert together.mean() == pytest.approx(alone.mean() / 1.2, rel=0.25)  # 0.0065, 0.0077
+
+
+def test_a_channel_noisier_than_the_others_keeps_most_of_its_own_extra_noise():
+    logs, counts = noisy_cubes(7, noise=[0.2] + [0.03] * 6, seed=4)
+    together = robust_baselines(logs, counts).extra
+    alone = robust_baselines(logs[[0]], counts[[0]]).extra
+    assert together[0] > 0.7 * alone[0]  # 0.037 and 0.044; the others' ~0.001
+    assert together[1:].max() < 0.2 * together[0]
+
+
+def test_a_channel_keeps_its_own_estimate_where_it_differs_clearly():
+    own = np.array([0.01] * 20 + [0.2])
+    shared, kept = shared_extras(own, np.full(21, 0.02), freedom=np.full(21, 47))
+    assert shared[-1] == pytest.approx(0.2, rel=0.1)
+    assert kept[-1] > 0.9
+    assert shared[:-1] == pytest.approx(own[:-1], abs=0.01)
+
+
+def test_fewer_than_three_channels_keep_their_own_extra_noise():
+    own = np.array([0.0, 0.03])
+    shared, kept = shared_extras(own, np.full(2, 0.02), freedom=np.full(2, 47))
+    assert shared.tolist() == [0.0, 0.03]
+    assert kept.tolist() == [1.0, 1.0]  # and the full EXTRA_ALLOWANCE, as before

@@ -1,6 +1,7 @@
 """The dashboard in a real browser: headless Chromium, driven by Playwright, against a live
 server on demo data."""
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -140,6 +141,22 @@ def test_it_renders_every_chart_and_approves_a_pending_action(live_server, brows
     assert "Nothing is waiting for you." in page.locator("#pending").inner_text()
     audit = page.locator("#recent tbody tr").first.inner_text()
     assert "Raise daily budget" in audit and "Applied (simulated" in audit and "founder" in audit
+    assert errors == []
+
+
+@pytest.mark.browser
+def test_the_legend_hides_and_shows_a_channel_in_every_driver_chart(live_server, browser):
+    page, errors = open_dashboard(browser, live_server, width=1280, height=800)
+    button = page.locator(".chart-legend li[data-channel]").first.get_by_role("button")
+    key = page.locator(".chart-legend li[data-channel]").first.get_attribute("data-channel")
+    visible = f"""() => [...document.querySelectorAll('.plot')].flatMap(n => n.data)
+        .filter(t => t.legendgroup === {json.dumps(key)}).map(t => t.visible !== false)"""
+    assert page.evaluate(visible) and all(page.evaluate(visible))
+    button.click()
+    assert button.get_attribute("aria-pressed") == "false"
+    assert not any(page.evaluate(visible))
+    button.click()
+    assert button.get_attribute("aria-pressed") == "true" and all(page.evaluate(visible))
     assert errors == []
 
 

@@ -115,3 +115,68 @@ def test_the_settling_end_of_each_line_is_dotted_and_joins_the_solid_part():
     assert dotted["showlegend"] is False and chart["figure"]["data"] == [trace]  # not mutated
     unchanged = dot_settling_end(chart, settled_until=dt.date(2026, 3, 20))["figure"]["data"]
     assert unchanged == [trace]
+
+
+def test_it_names_each_channels_lines_for_the_pages_one_legend():
+    keys = ["meta", "google"]
+    chart = charts.driver_by_channel(
+        table(56, keys), CPA, as_of=AS_OF, period=28, names=names(keys),
+        styles=charts.channel_styles(keys),
+    )  # fmt: skip
+    layout = chart["figure"]["layout"]
+    assert layout["showlegend"] is False  # plotly's legend: the page draws one in HTML
+    assert [t["legendgroup"] for t in chart["figure"]["data"]] == ["google", "meta"]
+    assert layout["xaxis"]["ticklabeloverflow"] == layout["yaxis"]["ticklabeloverflow"] == "allow"
+    go.Figure(chart["figure"])  # still a figure plotly.js accepts
+
+
+def test_the_legend_lists_each_charted_channel_once_by_name_with_its_line():
+    import datetime as dt
+
+    keys = ["meta", "google", "email"]
+    styles = charts.channel_styles(sorted(keys))
+    drivers = [
+        charts.driver_by_channel(
+            table(56, channel_keys),
+            CPA,
+            as_of=AS_OF,
+            period=28,
+            names=names(keys),
+            styles=styles,
+        )  # fmt: skip
+        for channel_keys in (["meta", "google"], ["google", "email"])
+    ]
+    headline = charts.headline_trend(table(56, keys), CPA, as_of=AS_OF, period=28)
+    dotted = [charts.dot_settling_end(c, settled_until=dt.date(2026, 6, 28)) for c in drivers]
+    legend = charts.channel_legend([headline, *dotted])
+    assert [(e["key"], e["name"]) for e in legend] == [
+        ("email", "Email"), ("google", "Google"), ("meta", "Meta"),
+    ]  # fmt: skip
+    assert [e["color"] for e in legend] == [styles[e["key"]]["color"] for e in legend]
+    assert {e["dash"] for e in legend} == {"solid"}  # the solid line, not its settling end
+
+
+@pytest.mark.parametrize(
+    ("y", "lone"),
+    [
+        ([1.0, 2.0, 3.0], False),
+        ([1.0, None, 3.0, 4.0], True),  # the first day stands alone
+        ([None, 2.0, None], True),
+        ([None, 2.0, 3.0, None], False),
+        ([5.0], True),
+        ([None, None], False),
+        ([], False),
+    ],
+)
+def test_it_marks_only_values_a_line_would_not_show(y, lone):
+    assert charts.has_lone_value(y) is lone
+
+
+def test_lines_carry_markers_only_with_a_lone_value():
+    import numpy as np
+
+    full = charts.headline_trend(table(56, ["a"]), CPA, as_of=AS_OF, period=28)
+    assert full["figure"]["data"][0]["mode"] == "lines"
+    x = ["2026-06-28", "2026-06-29", "2026-06-30"]
+    lone = charts._line(x, np.array([1.0, np.nan, 3.0]), name="a", color="#000")
+    assert lone["mode"] == "lines+markers" and lone["y"] == [1.0, None, 3.0]

@@ -102,6 +102,12 @@ def test_it_shows_an_archived_constraint_read_only_with_its_decisions(operator, 
     assert "Expired" in text and "Approve" not in text
 
 
+def test_an_archived_constraints_driver_charts_keep_their_channel_legend(operator, switched):
+    text = operator.get(f"/constraints/{switched['old'].pk}/").content.decode()
+    legend = text.split('<ul class="chart-legend"')[1].split("</ul>")[0]
+    assert 'data-channel="google-ads"' in legend and "Google Ads</li>" in legend
+
+
 def test_it_reactivates_an_archived_constraint_keeping_both_periods(operator, switched):
     old = switched["old"]
     response = operator.post(f"/constraints/{old.pk}/activate/", follow=True)

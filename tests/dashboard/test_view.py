@@ -105,6 +105,20 @@ def test_it_loads_plotly_once_and_inlines_each_figure(staff_client, demo):
     assert html.count('role="img" aria-label="') == 4
 
 
+def test_it_shows_one_legend_for_the_driver_charts(staff_client, demo):
+    html = staff_client.get(URL).content.decode()
+    legend = html.split('<ul class="chart-legend"')[1].split("</ul>")[0]
+    figures = re.findall(r'<script id="[^"]+" type="application/json">(.*?)</script>', html)
+    lines = {
+        t["legendgroup"]: t for f in figures for t in json.loads(f)["data"] if "legendgroup" in t
+    }
+    listed = re.findall(
+        r'data-channel="([^"]+)"><span class="swatch" style="--swatch: (#\w+)"', legend
+    )
+    assert lines and sorted(listed) == sorted((k, t["line"]["color"]) for k, t in lines.items())
+    assert all(f"{t['name']}</li>" in legend for t in lines.values())
+
+
 def test_it_draws_only_trace_types_the_shipped_bundle_has(staff_client, demo):
     html = staff_client.get(URL).content.decode()
     figures = re.findall(r'<script id="[^"]+" type="application/json">(.*?)</script>', html)
