@@ -22,6 +22,8 @@ def measures_of(metrics: Iterable[Metric]) -> set[str]:
     names: set[str] = set()
     for metric in metrics:
         names.update(metric.numerator_measures, metric.denominator_measures)
+        if metric.split_by:
+            names.add(metric.split_by)
     return names
 
 
@@ -42,6 +44,85 @@ def ratio_of_sums(frame: pd.DataFrame, metric: Metric, *, by: Sequence[str] = ()
     if not metric.denominator_measures:
         return numerator * float(metric.scale)
     return ratio(*numerator.align(_sum(frame, metric.denominator_measures, by)), metric=metric)
+
+
+def campaign_ratio_of_sums(
+    campaigns: pd.DataFrame, channel_only: pd.DataFrame, metric: Metric, *, by: str
+) -> pd.Series:
+    """ratio_of_sums per campaign (labelled by the `by` column of `campaigns`), with the
+    channel-only rows of its measures (`channel_only`: rows without a campaign, such as CRM
+    customers) shared among the channel's campaigns when the metric has a split_by measure:
+    each campaign counts the channel's sum × its share of the channel's split_by sum. A
+    campaign whose channel's split_by sum is zero gets no value (absent or NaN), never 0.
+    Without split_by the channel-only rows are not counted."""
+    if metric.source_kinds:
+        campaigns = campaigns[campaigns["source_kind"].isin(metric.source_kinds)]
+        channel_only = channel_only[channel_only["source_kind"].isin(metric.source_kinds)]
+    share = campaign_shares(campaigns, metric, by=by)
+    numerator = _campaign_sum(campaigns, channel_only, metric.numerator_measures, by, share)
+    if not metric.denominator_measures:
+        return numerator * float(metric.scale)
+    denominator = _campaign_sum(campaigns, channel_only, metric.denominator_measures, by, share)
+    return ratio(*numerator.align(denominator), metric=metric)
+
+
+def campaign_shares(campaigns: pd.DataFrame, metric: Metric, *, by: str) -> pd.DataFrame | None:
+    """Columns `by`, channel, share: each campaign's part of its channel's split_by sum over
+    the rows given (NaN where the channel's sum is zero); None when the metric has no
+    split_by."""
+    if not metric.split_by:
+        return None
+    rows = campaigns[campaigns["measure"] == metric.split_by]
+    own = rows.groupby([by, "channel"], observed=True)["value"].sum().reset_index()
+    own[by] = own[by].astype(str)
+    channel = own.groupby("channel")["value"].transform("sum")
+    return own.assign(share=own["value"] / channel.where(channel != 0))[[by, "channel", "share"]]
+
+
+def campaign_sample(
+    campaigns: pd.DataFrame,
+    channel_only: pd.DataFrame,
+    measure: str,
+    metric: Metric | None,
+    *,
+    by: str,
+) -> pd.Series:
+    """A sample measure's sum per campaign, its channel-only rows shared as the metric's
+    split_by says when the metric counts that measure (otherwise campaign rows only)."""
+    uses = metric is not None and measure in (
+        *metric.numerator_measures,
+        *metric.denominator_measures,
+    )
+    share = campaign_shares(campaigns, metric, by=by) if uses else None
+    return _campaign_sum(campaigns, channel_only, [measure], by, share)
+
+
+def _campaign_sum(
+    campaigns: pd.DataFrame,
+    channel_only: pd.DataFrame,
+    measures: list[str],
+    by: str,
+    share: pd.DataFrame | None,
+) -> pd.Series:
+    own = _by_label(campaigns[campaigns["measure"].isin(measures)], by)
+    if share is None:
+        return own
+    rows = channel_only[channel_only["measure"].isin(measures)]
+    sums = rows.groupby("channel", observed=True)["value"].sum()
+    if not len(sums):
+        return own
+    mine = share[share["channel"].isin(sums.index)]
+    # A campaign whose channel has no split_by sum cannot be given its part: no value.
+    unshared = mine.loc[mine["share"].isna(), by]
+    given = (mine["share"] * mine["channel"].map(sums).astype(float)).set_axis(mine[by])
+    return own.add(given.dropna(), fill_value=0).drop(unshared, errors="ignore")
+
+
+def _by_label(rows: pd.DataFrame, by: str) -> pd.Series:
+    """Sums per label of `by`, indexed by plain strings (not a categorical's codes)."""
+    sums = rows.groupby(by, observed=True)["value"].sum().astype(float)
+    sums.index = sums.index.astype(str)
+    return sums
 
 
 def ratio(numerator: pd.Series, denominator: pd.Series, *, metric: Metric) -> pd.Series:

@@ -39,9 +39,25 @@ SLOW = {  # the measures a platform restates, and their default shares at age 1,
 }
 
 
+# Kinds whose days are final as delivered: the demo generates them once, a CSV file and
+# webhook events are what the sender says they are (a re-upload is a revision like any other).
+AS_DELIVERED = ("demo", "csv", "webhook")
+# A kind with no defaults of its own (a connector added later): the measures every platform
+# we know reports late are assumed to arrive as the slower of them do, until its curves are
+# learnt. Complete from age 1 read a CRM's newest, half-recorded customers as final, and a
+# drop check fired on the ad conversions still arriving.
+LATE_BY_NAME = {
+    "conversions": SLOW["meta_ads"]["conversions"],
+    "customers": SLOW["hubspot"]["customers"],
+    "qualified_leads": SLOW["hubspot"]["qualified_leads"],
+}
+
+
 def default_shares(kind: str, measure: str) -> tuple[float, ...]:
     """The platform default curve of a measure; () means complete from age 1."""
-    slow = SLOW.get(kind, {})
+    if kind in AS_DELIVERED:
+        return ()
+    slow = SLOW.get(kind, LATE_BY_NAME)
     return tuple(slow.get(measure, slow.get("*", ())))
 
 

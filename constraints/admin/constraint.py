@@ -65,6 +65,7 @@ class MetricInline(admin.TabularInline):
         "denominator",
         "scale",
         "numerator_within_denominator",
+        "split_by",
         "source_kinds",
     ]
 

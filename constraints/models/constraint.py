@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -9,6 +10,7 @@ from django.utils import timezone
 from sources.days import today
 
 DRIVERS_PER_CONSTRAINT = 3
+SPLIT_MEASURE = re.compile(r"[a-z][a-z0-9_]*")  # a measure's name, as sources store them
 
 
 def role_errors(roles: list[str]) -> list[str]:
@@ -175,6 +177,17 @@ class Metric(models.Model):
             "day-to-day counting noise is smaller, and anomaly alerts judge it so"
         ),
     )
+    split_by = models.CharField(
+        "campaigns' share by",
+        max_length=100,
+        blank=True,
+        help_text=(
+            "For rules judging campaigns: a measure counted per channel only (CRM customers) "
+            "is given to each campaign in proportion to its share of the channel's value of "
+            "this measure over the window, e.g. conversions (the ad platform's). Empty: a "
+            "campaign counts only the measures reported per campaign"
+        ),
+    )
     source_kinds = models.JSONField(
         default=list, blank=True, help_text="Only count measures from these source kinds"
     )
@@ -213,6 +226,25 @@ class Metric(models.Model):
             raise ValidationError(
                 {"numerator_within_denominator": "A share needs a denominator to be part of."}
             )
+        if problem := self.split_by_problem():
+            raise ValidationError({"split_by": problem})
+
+    def split_by_problem(self) -> str:
+        """Why split_by cannot share a channel's measures among its campaigns; '' when it can."""
+        name = self.split_by.strip()
+        if not name:
+            return ""
+        if not SPLIT_MEASURE.fullmatch(name):
+            return (
+                f"Name one measure (letters, digits and _), e.g. conversions; {name!r} is not one."
+            )
+        if name in (*self.numerator_measures, *self.denominator_measures):
+            return (
+                f"{name} is one of this metric's own measures: every campaign of a channel "
+                "would read the channel's value. Name a measure reported per campaign, e.g. "
+                "conversions."
+            )
+        return ""
 
     def format(self, value: float | None, *, trim: bool = False) -> str:
         """A value in this metric's unit, the same on the page, in Slack, email and the

@@ -17,6 +17,7 @@ from constraints.models import Condition, Metric, Rule
 from constraints.models.rules import plain_number
 
 CHANNEL, CAMPAIGN = "channel", "campaign"
+CHANNEL_ONLY = "channel-only"  # the rows without a campaign, for Metric.split_by
 TESTS = {
     Condition.Comparator.LT: lambda value, limit: value < limit,
     Condition.Comparator.LTE: lambda value, limit: value <= limit,
@@ -72,6 +73,9 @@ class Judge:
             CHANNEL: frame.assign(target=frame["target"].astype("category")),
             CAMPAIGN: campaigns.assign(target=campaigns["target"].astype("category")),
         }
+        # Rows without a campaign (CRM customers): a campaign counts its share of them when
+        # the metric says by what (Metric.split_by).
+        self.channel_only = frame[frame["campaign"] == ""]
         self.channel_of = {
             level: dict(zip(f["target"], f["channel"], strict=True))
             for level, f in self.frames.items()
@@ -156,7 +160,8 @@ class Judge:
             tested = TESTS[condition.comparator](value, limit)
         tested = tested.fillna(False).astype(bool) if tested.dtype == object else tested
         if condition.min_sample:
-            sample = self.sample(condition.min_sample_measure, since, end, level)
+            metric = self.metrics.get(condition.metric_key)
+            sample = self.sample(condition.min_sample_measure, since, end, level, metric)
             out["sample"] = sample
             enough = sample.reindex(tested.index).fillna(0) >= float(condition.min_sample)
             tested = tested & enough
@@ -169,25 +174,44 @@ class Judge:
         if key not in self._cache:
             metric = self.metrics.get(metric_key)
             rows = self._rows(since, until, level)
-            self._cache[key] = (
-                metric_maths.ratio_of_sums(rows, metric, by=["target"])
-                if metric is not None and len(rows)
-                else pd.Series(dtype=float)
-            )
+            if metric is None or not len(rows):
+                self._cache[key] = pd.Series(dtype=float)
+            elif level == CAMPAIGN and metric.split_by:
+                self._cache[key] = metric_maths.campaign_ratio_of_sums(
+                    rows, self._rows(since, until, CHANNEL_ONLY), metric, by="target"
+                )
+            else:
+                self._cache[key] = metric_maths.ratio_of_sums(rows, metric, by=["target"])
         return self._cache[key]
 
-    def sample(self, measure: str, since: dt.date, until: dt.date, level: str) -> pd.Series:
-        key = ("sample", measure, since, until, level)
+    def sample(
+        self,
+        measure: str,
+        since: dt.date,
+        until: dt.date,
+        level: str,
+        metric: Metric | None = None,
+    ) -> pd.Series:
+        """The sample measure's sum per target; at the campaign level with a metric that has
+        split_by, its channel-only rows are shared among campaigns as the metric's are."""
+        split = level == CAMPAIGN and metric is not None and bool(metric.split_by)
+        key = ("sample", measure, since, until, level, metric.key if split else None)
         if key not in self._cache:
             rows = self._rows(since, until, level)
-            rows = rows[rows["measure"] == measure]
-            self._cache[key] = rows.groupby("target")["value"].sum().astype(float)
+            if split:
+                channel_only = self._rows(since, until, CHANNEL_ONLY)
+                self._cache[key] = metric_maths.campaign_sample(
+                    rows, channel_only, measure, metric, by="target"
+                )
+            else:
+                rows = rows[rows["measure"] == measure]
+                self._cache[key] = rows.groupby("target")["value"].sum().astype(float)
         return self._cache[key]
 
     def _rows(self, since: dt.date, until: dt.date, level: str) -> pd.DataFrame:
         key = ("rows", since, until, level)
         if key not in self._cache:
-            frame = self.frames[level]
+            frame = self.channel_only if level == CHANNEL_ONLY else self.frames[level]
             dates = frame["date"]
             mask = (dates >= pd.Timestamp(since)) & (dates <= pd.Timestamp(until))
             self._cache[key] = frame[mask]

@@ -54,6 +54,21 @@ def test_it_saves_one_headline_and_three_drivers(admin_client):
     assert Constraint.objects.get().metrics.count() == 4
 
 
+def test_an_operator_sets_the_campaigns_share_by_and_a_bad_one_is_explained(admin_client):
+    form = admin_client.get("/admin/constraints/constraint/add/").content.decode()
+    assert "Campaigns&#x27; share by" in form or "Campaigns' share by" in form
+    data = constraint_post(["headline", "driver", "driver", "driver"])
+    data["metrics-0-denominator"] = "customers"
+    data["metrics-0-split_by"] = "customers"
+    response = admin_client.post("/admin/constraints/constraint/add/", data)
+    assert response.status_code == 200
+    assert "customers is one of this metric" in response.content.decode()
+    data["metrics-0-split_by"] = "conversions"
+    response = admin_client.post("/admin/constraints/constraint/add/", data)
+    assert response.status_code == 302
+    assert Constraint.objects.get().headline.split_by == "conversions"
+
+
 @pytest.mark.parametrize(
     ("roles", "message"),
     [

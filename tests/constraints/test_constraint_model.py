@@ -69,3 +69,33 @@ def test_activating_needs_exactly_three_drivers(drivers):
         constraint.activate()
     constraint.refresh_from_db()
     assert constraint.status == Constraint.Status.DRAFT
+
+
+@pytest.mark.parametrize(
+    ("split_by", "problem"),
+    [
+        ("spend", "one of this metric's own measures"),
+        ("customers", "one of this metric's own measures"),
+        ("conversions + clicks", "Name one measure"),
+        ("Conversions", "Name one measure"),
+    ],
+)
+def test_a_split_by_that_makes_no_sense_is_refused_with_the_reason(split_by, problem):
+    metric = Metric(
+        key="cac",
+        label="CAC",
+        unit="currency",
+        direction="lower",
+        numerator="spend",
+        denominator="customers",
+        split_by=split_by,
+    )
+    with pytest.raises(ValidationError, match=problem) as refused:
+        metric.clean()
+    assert "split_by" in refused.value.error_dict
+
+
+def test_a_measure_reported_per_campaign_may_split_a_metric():
+    metric = Metric(numerator="spend", denominator="customers", split_by="conversions")
+    assert metric.split_by_problem() == ""
+    metric.clean()  # raises ValidationError when refused

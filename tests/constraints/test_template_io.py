@@ -31,6 +31,7 @@ def test_it_applies_cac_efficiency_as_the_issue_defines_it():
     assert [m.key for m in constraint.drivers] == ["cpa", "conversion_rate", "lead_quality"]
     scale = constraint.rules.get(name="Scale Google Ads when efficient")
     assert (scale.mode, scale.action, scale.action_value) == ("approval", "raise_budget", 20)
+    assert not scale.enabled  # the platform's CPA contradicted the CRM's customers
     assert list(scale.channels.values_list("key", flat=True)) == ["google-ads"]
     cpa = scale.conditions.get(metric_key="cpa")
     assert (cpa.comparator, cpa.threshold, cpa.window_days, cpa.min_sample) == ("lt", 47, 7, 20)
@@ -132,6 +133,34 @@ def test_it_names_an_unknown_field_and_where_it_is():
     ):
         apply_template(data=data)
     assert not Rule.objects.exists()
+
+
+def test_it_judges_campaigns_on_their_share_of_the_crms_customers():
+    constraint = apply_template(data=load_template("cac-efficiency"))
+    assert constraint.headline.split_by == "conversions"
+    budget_rules = constraint.rules.filter(enabled=True, action__endswith="_budget")
+    assert {r.scope for r in budget_rules} == {Rule.Scope.CAMPAIGNS}
+    acting = budget_rules.exclude(mode=Rule.Mode.DRY_RUN)
+    assert {(r.action, r.cooldown_days) for r in acting} == {
+        ("raise_budget", 21),
+        ("lower_budget", 21),
+    }
+    assert budget_rules.get(action_value=50).mode == Rule.Mode.DRY_RUN  # halving
+    raise_ = budget_rules.get(action="raise_budget").conditions.get()
+    assert (raise_.comparator, raise_.threshold, raise_.window_days) == ("lt", 250, 21)
+    assert budget_rules.get(action="raise_budget").action_value == 20
+    assert (raise_.min_sample_measure, raise_.min_sample) == ("customers", 5)
+    lower = budget_rules.get(action="lower_budget", action_value=10).conditions.get()
+    assert (lower.comparator, lower.threshold, lower.window_days) == ("gt", 600, 21)
+    assert lower.min_sample == 960
+
+
+def test_it_names_a_split_by_that_makes_no_sense():
+    data = copy.deepcopy(load_template("cac-efficiency"))
+    data["metrics"][0]["split_by"] = "customers"
+    with pytest.raises(TemplateError, match=r"metrics\[0\]: split_by: customers is one of"):
+        apply_template(data=data)
+    assert not Constraint.objects.exists()
 
 
 def test_it_names_an_invalid_value():

@@ -287,3 +287,19 @@ def test_learning_again_overwrites_the_stored_curve_in_place(demo_source):
         3,
     )
     assert stored.updated_at == dt.datetime(2026, 4, 21, 6, tzinfo=dt.UTC)
+
+
+def test_a_kind_without_defaults_of_its_own_expects_conversions_and_customers_late():
+    from sources import settling
+
+    assert settling.default_shares("new_crm", "customers") == settling.SLOW["hubspot"]["customers"]
+    assert settling.settles_after(settling.default_shares("new_ads", "conversions")) == 5
+    assert settling.default_shares("new_ads", "spend") == ()
+
+
+@pytest.mark.parametrize("kind", ["demo", "csv", "webhook"])
+def test_a_kind_delivered_final_is_complete_from_age_one(kind):
+    from sources import settling
+
+    assert settling.default_shares(kind, "customers") == ()
+    assert settling.default_shares(kind, "conversions") == ()
