@@ -230,11 +230,11 @@ def robust_baselines(
     weekday = _masked_means(logs, kept, axis=1)
     residuals = np.where(kept, logs - weekday[:, None, :], np.nan).reshape(channels, -1)
     flat_counting = np.where(kept, counting, np.nan).reshape(channels, -1)
-    observed = _residual_variances(residuals, per_weekday)
+    freedom = _freedom(residuals, per_weekday)
+    observed = _residual_variances(residuals, freedom)
     counting_mean = _masked_means(flat_counting, kept.reshape(channels, -1), axis=1)
     dispersion = _dispersions(observed / counting_mean, volumes.reshape(channels, -1))
     expected = np.maximum(_nanmedians(volumes[:, :, 0], axis=1), HALF_AN_EVENT)
-    freedom = np.sum(~np.isnan(residuals), axis=1) - (per_weekday > 0).sum(axis=1) - 1
     own_extra = observed - dispersion * counting_mean
     extra, own_share = shared_extras(own_extra, dispersion * counting_mean, freedom)
     # The allowance is for a channel's own estimate, as far as it is kept.
@@ -309,15 +309,20 @@ def _masked_means(values: np.ndarray, kept: np.ndarray, *, axis: int) -> np.ndar
         return np.where(count > 0, total / count, np.nan)
 
 
-def _residual_variances(residuals: np.ndarray, per_weekday: np.ndarray) -> np.ndarray:
+def _freedom(residuals: np.ndarray, per_weekday: np.ndarray) -> np.ndarray:
+    """Each row's degrees of freedom: its kept residuals less the weekday means and the drift
+    fitted to them."""
+    return np.sum(~np.isnan(residuals), axis=1) - (per_weekday > 0).sum(axis=1) - 1
+
+
+def _residual_variances(residuals: np.ndarray, freedom: np.ndarray) -> np.ndarray:
     """Each row's variance of its kept residuals around a linear drift, corrected for the
-    clipping and for the weekday means and the drift it fitted (degrees of freedom)."""
+    clipping and for the weekday means and the drift it fitted (`freedom`, from `_freedom`)."""
     kept = ~np.isnan(residuals)
     position = np.where(kept, np.arange(residuals.shape[1]), np.nan)
     centred = position - np.nanmean(position, axis=1, keepdims=True)
     slope = np.nansum(centred * residuals, axis=1) / np.maximum(np.nansum(centred**2, axis=1), 1)
     detrended = residuals - np.nanmean(residuals, axis=1, keepdims=True) - slope[:, None] * centred
-    freedom = kept.sum(axis=1) - (per_weekday > 0).sum(axis=1) - 1
     return np.nansum(detrended**2, axis=1) / np.maximum(freedom, 1) / CLIPPED_SHARE
 
 
