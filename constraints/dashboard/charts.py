@@ -189,11 +189,21 @@ def _figure(traces: list[dict], *, metric: Metric) -> dict:
         "plot_bgcolor": "rgba(0,0,0,0)",
         "hovermode": "x unified",
         "showlegend": False,
-        "xaxis": {"type": "date", "showgrid": False, "linecolor": GRID, "fixedrange": True},
-        "yaxis": {"gridcolor": GRID, "zeroline": False, "fixedrange": True, "rangemode": "tozero"},
+        "xaxis": {
+            "type": "date",
+            "showgrid": False,
+            "linecolor": GRID,
+            "fixedrange": True,
+            "ticklabeloverflow": "allow",
+        },
+        "yaxis": {
+            "gridcolor": GRID,
+            "zeroline": False,
+            "fixedrange": True,
+            "rangemode": "tozero",
+            "ticklabeloverflow": "allow",
+        },
     }
-    for axis in ("xaxis", "yaxis"):
-        layout[axis]["ticklabeloverflow"] = "allow"
     layout["yaxis"] |= _axis_format(metric)
     if metric.target is not None:
         layout["shapes"], layout["annotations"] = _target_line(metric)
