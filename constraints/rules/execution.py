@@ -286,15 +286,24 @@ def guardrail_block(decision: Decision) -> str:
 
 def data_in_doubt(decision: Decision, campaign: Campaign) -> str:
     """Why the numbers behind this change are in doubt ('' when they are not): an open data
-    check of the campaign's source on a day the rule read (a missing day, a spike) or on no
-    day (a stale source), found again by the latest pull, or an open anomaly on the
-    campaign's channel. A tracking break
-    looks like a collapse in conversions; acting on it cuts a campaign that is doing fine,
-    so no rule changes the campaign until the check clears or the anomaly resolves."""
+    check of the campaign's source, found again by the latest pull, on a day the rule read
+    (a missing day, a spike), on a day of the source still settling, or on no day (a stale
+    source); or an open anomaly on the campaign's channel.
+
+    The settling days count even when the rule judged older, settled days: a tracking
+    break shows first as a collapse in the newest days' conversions, and a change made
+    while the platform's own numbers look broken is one nobody can check afterwards. So no
+    rule changes the campaign until the check clears, its days settle, or the anomaly
+    resolves."""
     since, until = judged_days(decision)
+    settling = settling_days(decision, campaign.source.key)
     check = (
         DataCheck.objects.filter(source_id=campaign.source_id, status=DataCheck.Status.OPEN)
-        .filter(Q(day__isnull=True) | Q(day__gte=since, day__lte=until))
+        .filter(
+            Q(day__isnull=True)
+            | Q(day__gte=since, day__lte=until)
+            | Q(day__gt=settling, day__lte=decision.period)
+        )
         # Found again by the latest pull: a day that left the restatement window is never
         # checked again, so its check stays open without saying anything about today's data.
         .filter(last_seen_at__gte=timezone.now() - CHECK_CONFIRMED_WITHIN)
@@ -312,6 +321,15 @@ def data_in_doubt(decision: Decision, campaign: Campaign) -> str:
     if anomaly is not None:
         return f"Held: an anomaly is open on this channel ({anomaly.title})."
     return ""
+
+
+def settling_days(decision: Decision, source_key: str) -> dt.date:
+    """The last settled day of this source when the decision was judged (its seen numbers
+    say): the days after it, up to the decision's period, were still settling. The period
+    itself when they do not say (the rule judged the newest days, or an older decision)."""
+    with suppress(KeyError, TypeError, ValueError):
+        return dt.date.fromisoformat(decision.seen["judged"]["settled"][source_key])
+    return decision.period
 
 
 def judged_days(decision: Decision) -> tuple[dt.date, dt.date]:

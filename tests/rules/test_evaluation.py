@@ -394,3 +394,37 @@ def test_it_holds_every_change_while_an_anomaly_is_open_on_the_channel(
     assert "an anomaly is open on this channel" in decisions[0].reason
     Alert.objects.update(status=Alert.Status.RESOLVED)
     assert {d.status for d in evaluate(day=day).decisions} == {Decision.Status.SIMULATED}
+
+
+def _decision_judged_on(rule, *, day, until, settled):
+    """A decision of `day` whose rule judged the day `until`, its source settled up to
+    `settled` (what evaluation records in seen['judged'])."""
+    return Decision(
+        rule=rule, target="campaign:demo:1201", period=day, params=rule.params(),
+        seen={"judged": {"until": until.isoformat(), "settled": {"demo": settled.isoformat()}},
+              "conditions": [{"window_days": 1}]},
+    )  # fmt: skip
+
+
+def test_a_check_on_a_day_still_settling_holds_a_change_judged_on_older_days(
+    constraint, pulled, google, day
+):
+    """A tracking break shows first in the newest, settling days, which a rule judging
+    settled days does not read: its changes wait as well."""
+    from constraints.rules.execution import data_in_doubt
+    from sources.models import DataCheck
+
+    rule = make_rule(constraint, CPA_ABOVE_ZERO, scope=Rule.Scope.CAMPAIGNS, channels=[google])
+    campaign = Campaign.objects.get(source=pulled, external_id="1201")
+    DataCheck.objects.create(
+        source=pulled, kind=DataCheck.Kind.VALUE_SPIKE, day=day - dt.timedelta(days=2),
+        message="conversions was 3.00 on the day, usually 35.00", fingerprint="check-new",
+    )  # fmt: skip
+    settling = _decision_judged_on(
+        rule, day=day, until=day - dt.timedelta(days=7), settled=day - dt.timedelta(days=7)
+    )
+    assert "conversions was 3.00" in data_in_doubt(settling, campaign)
+    settled = _decision_judged_on(  # the check's day settled and not read: nothing held
+        rule, day=day, until=day - dt.timedelta(days=7), settled=day - dt.timedelta(days=1)
+    )
+    assert data_in_doubt(settled, campaign) == ""
