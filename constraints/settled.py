@@ -28,7 +28,7 @@ class Curves:
 
     def __init__(self, sources: Iterable[Source] | None = None) -> None:
         if sources is None:
-            sources = Source.objects.filter(enabled=True)
+            sources = Source.objects.filter(enabled=True).select_related("channel")
         self.sources = {s.key: s for s in sources if s.enabled}
         self.stored = {
             (key, name): tuple(shares)
@@ -111,6 +111,35 @@ def judged_window(
         return Judged(until=day, settling=settling_days, settled=_iso(settled))
     limited_by = min(settled, key=lambda key: settled[key])
     return Judged(until=settled[limited_by], settled=_iso(settled), limited_by=limited_by)
+
+
+def channel_windows(
+    *,
+    measures: set[str],
+    day: dt.date,
+    curves: Curves,
+    reading: dict[str, set[str]],
+) -> dict[str | None, Judged]:
+    """Per channel key, the window end for judging that channel's numbers: the last day
+    settled for the sources that deliver them, its own (a source tied to the channel, as an
+    ad platform is) and those of every channel (analytics, a CRM). Key None: a channel with
+    no source of its own. A Google Ads campaign is then judged on Google's settled days, not
+    held back to LinkedIn's two weeks.
+
+    Sources whose Source.channel is another channel deliver none of a channel's rows, so
+    they cannot make its numbers incomplete."""
+    own: dict[str | None, dict[str, set[str]]] = {None: {}}
+    for key, names in reading.items():
+        source = curves.sources.get(key)
+        channel = source.channel.key if source is not None and source.channel_id else None
+        own.setdefault(channel, {})[key] = names
+    shared = own[None]
+    return {
+        channel: judged_window(
+            measures=measures, day=day, curves=curves, reading={**shared, **reading_of}
+        )
+        for channel, reading_of in own.items()
+    }
 
 
 def _iso(days: dict[str, dt.date]) -> dict[str, str]:

@@ -34,7 +34,7 @@ from constraints.rules.impact import applied, impacts, rule_record
 from constraints.rules.judging import measures_of
 from constraints.templatetags.bench import money
 from sources.days import yesterday
-from sources.models import Measure, Source
+from sources.models import Channel, Measure, Source
 
 MEASURE_LOOKBACK = dt.timedelta(days=90)
 DEFAULT_PRIORITY = Rule._meta.get_field("priority").default
@@ -326,9 +326,21 @@ class RuleAdmin(admin.ModelAdmin):
             return "Add its conditions first."
         metrics = {m.key: m for m in rule.constraint.metrics.all()}
         day = yesterday()
-        judged = judged_windows(rules=[rule], metrics=metrics, day=day)[rule.pk]
+        whole, by_channel = judged_windows(rules=[rule], metrics=metrics, day=day, by_channel=True)
+        judged = whole[rule.pk]
         names = dict(Source.objects.values_list("key", "name"))
-        return settled.describe(judged=judged, days=rule.judged_days(), names=names)
+        text = settled.describe(judged=judged, days=rule.judged_days(), names=names)
+        # Each channel is judged on its own sources' settled days: say where that is later.
+        later = {
+            key: channel.until
+            for key, channel in by_channel.get(rule.pk, {}).items()
+            if key and channel.until > judged.until
+        }
+        channels = dict(Channel.objects.filter(key__in=later).values_list("key", "name"))
+        ends = [
+            f"{channels.get(key, key)} {until:%a %d %b}" for key, until in sorted(later.items())
+        ]
+        return f"{text}; on their own settled days, {', '.join(ends)}" if ends else text
 
     @admin.action(
         description=f"Backtest: what would it have done over the last {DAYS} days?",

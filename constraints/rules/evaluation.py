@@ -86,12 +86,14 @@ class Run:
     claims: dict[str, Rule] = field(default_factory=dict)  # target → the rule acting on it
 
     judged: dict[int, settled.Judged] = field(default_factory=dict)  # rule pk → window end
+    # rule pk → channel key → that channel's window end (settled.channel_windows)
+    by_channel: dict[int, dict] = field(default_factory=dict)
     corrected_judge: Judge | None = None  # on settling values corrected by the curves
 
     @classmethod
     def load(cls, *, constraint: Constraint, rules: list[Rule], day: dt.date) -> "Run":
         metrics = {m.key: m for m in constraint.metrics.all()}
-        judged = judged_windows(rules=rules, metrics=metrics, day=day)
+        judged, by_channel = judged_windows(rules=rules, metrics=metrics, day=day, by_channel=True)
         earliest = min(judged[r.pk].until - dt.timedelta(days=span_days(r) - 1) for r in rules)
         names = set().union(*(measures_of(r, metrics) for r in rules))
         frame = Measure.objects.for_window(earliest, day).filter(name__in=names).to_frame()
@@ -114,6 +116,7 @@ class Run:
             open_skips=set(skips.values_list("fingerprint", flat=True)),
             policy=AlertPolicy.current(),
             judged=judged,
+            by_channel=by_channel,
             corrected_judge=corrected,
         )
 
@@ -123,13 +126,15 @@ class Run:
         return self.judge
 
 
-def judged_windows(*, rules: list[Rule], metrics: dict, day: dt.date) -> dict[int, settled.Judged]:
+def judged_windows(*, rules: list[Rule], metrics: dict, day: dt.date, by_channel: bool = False):
     """Each rule's window end: the last settled day of the sources it reads, or `day` for a
-    rule that judges settling days (see constraints/settled.py)."""
+    rule that judges settling days (see constraints/settled.py). With `by_channel`, also
+    each rule's window end per channel (settled.channel_windows; none for a rule that
+    judges settling days): (whole, per channel)."""
     curves = settled.Curves()
     names = set().union(*(measures_of(r, metrics) for r in rules))
     reading = settled.sources_reading(names, day=day)
-    return {
+    whole = {
         rule.pk: settled.judged_window(
             measures=measures_of(rule, metrics),
             day=day,
@@ -139,18 +144,46 @@ def judged_windows(*, rules: list[Rule], metrics: dict, day: dt.date) -> dict[in
         )
         for rule in rules
     }
+    if not by_channel:
+        return whole
+    channels = {
+        rule.pk: settled.channel_windows(
+            measures=measures_of(rule, metrics), day=day, curves=curves, reading=reading
+        )
+        for rule in rules
+        if not rule.judges_settling
+    }
+    return whole, channels
+
+
+class Windows:
+    """The window each of a rule's channels is judged on: its own sources' last settled
+    day, else the rule's (the last day settled for every source it reads)."""
+
+    def __init__(self, whole: settled.Judged, by_channel: dict) -> None:
+        self.whole, self.by_channel = whole, by_channel
+
+    def of(self, channel: str) -> settled.Judged:
+        return self.by_channel.get(channel) or self.by_channel.get(None) or self.whole
+
+    def ends(self) -> list[dt.date]:
+        """Every window end in use, newest first."""
+        ends = {judged.until for judged in self.by_channel.values()} | {self.whole.until}
+        return sorted(ends, reverse=True)
 
 
 def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None:
-    judged = run.judged.get(rule.pk) or settled.Judged(until=day)
-    until = judged.until
-    since = until - dt.timedelta(days=span_days(rule) - 1)
+    windows = Windows(
+        run.judged.get(rule.pk) or settled.Judged(until=day), run.by_channel.get(rule.pk, {})
+    )
+    ends = windows.ends()
+    since = min(ends) - dt.timedelta(days=span_days(rule) - 1)
     unknown = sorted({c.metric_key for c in rule.conditions.all()} - set(run.judge.metrics))
     problem = (
         f"Unknown metric {', '.join(unknown)}: not a metric of the active constraint."
         if unknown
         else run.coverage.problem(
-            measures=measures_of(rule, run.judge.metrics), since=since, until=until
+            measures=measures_of(rule, run.judge.metrics), since=since, until=max(ends)
         )
     )
     if problem:
@@ -159,19 +192,25 @@ def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None
         return
     if skip_fingerprint(rule) in run.open_skips:
         clear_alert(fingerprint=skip_fingerprint(rule))
-    note = settled.describe(judged=judged, days=rule.judged_days(), names=run.coverage.names)
-    judged_seen = {**judged.as_json(), "note": note}
-    findings = run.judge_for(rule).findings(rule, day=until, fired_only=True)
-    observed = observed_values(rule=rule, run=run, until=until) if findings else {}
-    fired = [
-        (
-            target,
-            label,
-            {**finding.seen, "judged": {**judged_seen, **observed.get(finding.target, {})}},
+    fired = []
+    for until in ends:  # each channel on the window of its own sources' settled days
+        findings = run.judge_for(rule).findings(
+            rule,
+            day=until,
+            fired_only=True,
+            channels=lambda channel, until=until: windows.of(channel).until == until,
         )
-        for finding in findings
-        for target, label in run.targets.of(rule, finding)
-    ]
+        observed = observed_values(rule=rule, run=run, until=until) if findings else {}
+        for finding in findings:
+            judged = windows.of(finding.channel)
+            note = settled.describe(
+                judged=judged, days=rule.judged_days(), names=run.coverage.names
+            )
+            seen = {
+                **finding.seen,
+                "judged": {**judged.as_json(), "note": note, **observed.get(finding.target, {})},
+            }
+            fired += [(target, label, seen) for target, label in run.targets.of(rule, finding)]
     fired = yield_to_opposing(rule=rule, day=day, fired=fired, run=run, report=report)
     seen_before = set(run.known)
     if rule.mode != Rule.Mode.AUTOMATIC:

@@ -83,9 +83,11 @@ class Judge:
         self._cache: dict[tuple, pd.Series] = {}
         self.judged = 0  # (rule, target) pairs judged so far
 
-    def findings(self, rule: Rule, *, day: dt.date, fired_only: bool = False) -> list[Finding]:
-        """Every target in the rule's scope with data (only those it fires on if asked),
-        with what was seen."""
+    def findings(
+        self, rule: Rule, *, day: dt.date, fired_only: bool = False, channels=None
+    ) -> list[Finding]:
+        """Every target in the rule's scope with data (only those it fires on if asked; only
+        those of the channels `channels(key)` accepts if given), with what was seen."""
         level = level_of(rule)
         checks = [self.check(c, day=day, level=level) for c in rule.conditions.all()]
         if not checks:
@@ -93,6 +95,8 @@ class Judge:
         breaches = pd.concat([c["breach"] for c in checks], axis=1).fillna(False).astype(bool)
         fired = breaches.all(axis=1) if rule.match == Rule.Match.ALL else breaches.any(axis=1)
         targets = self._in_scope(rule, level, fired.index)
+        if channels is not None:
+            targets = [t for t in targets if channels(self.channel_of[level].get(t, ""))]
         self.judged += len(targets)
         if fired_only:
             targets = [t for t in targets if fired[t]]

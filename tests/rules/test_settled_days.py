@@ -109,3 +109,46 @@ def test_the_rule_admin_says_which_days_it_judges(admin_client, constraint, meta
     page = admin_client.get(f"/admin/constraints/rule/{rule.pk}/change/").content.decode()
     assert "judges the 2 days ending Mon 16 Mar, the last settled day of Meta Ads" in page
     assert 'name="judges_settling"' in page
+
+
+def test_each_channel_is_judged_on_its_own_sources_settled_days(constraint, meta):
+    """A platform that settles in ten days holds back its own channel only: Meta's campaigns
+    are judged on Meta's settled days, not on the slower platform's."""
+    slow_channel = Channel.objects.create(key="linkedin-ads", name="LinkedIn Ads")
+    slow = Source.objects.create(
+        key="linkedin-ads", name="LinkedIn Ads", kind="csv", channel=slow_channel
+    )
+    Campaign.objects.create(source=slow, external_id="2385", name="Decision makers",
+                            channel=slow_channel)  # fmt: skip
+    Completeness.objects.create(source=slow, name="conversions", shares=[0.5] * 9, learned=True)
+    days = span(START, dt.date(2026, 3, 24))
+    store(meta, {day: 1.0 for day in days})
+    store(slow, {day: 1.0 for day in days})
+    make_rule(constraint, PAUSE_ABOVE_55, name="Pause above 55", action=Rule.Action.PAUSE,
+              scope=Rule.Scope.ALL_CHANNELS)  # fmt: skip
+    decisions = evaluate(day=dt.date(2026, 3, 24)).decisions
+    judged = {d.target.split(":")[1]: d.seen["judged"] for d in decisions}
+    assert judged["meta-ads"]["until"] == "2026-03-20"  # Meta settles after 5 days
+    assert judged["meta-ads"]["settled"] == {"meta-ads": "2026-03-20"}
+    assert judged["linkedin-ads"]["until"] == "2026-03-15"  # after 10
+    assert judged["linkedin-ads"]["note"].endswith("the last settled day of LinkedIn Ads")
+
+
+def test_the_rule_admin_says_where_a_channel_is_judged_on_later_days(
+    admin_client, constraint, meta, monkeypatch
+):
+    slow_channel = Channel.objects.create(key="linkedin-ads", name="LinkedIn Ads")
+    slow = Source.objects.create(
+        key="linkedin-ads", name="LinkedIn Ads", kind="csv", channel=slow_channel
+    )
+    Completeness.objects.create(source=slow, name="conversions", shares=[0.5] * 9, learned=True)
+    store(meta, {day: 2.5 for day in span(START, dt.date(2026, 3, 20))})
+    store(slow, {day: 2.5 for day in span(START, dt.date(2026, 3, 20))})
+    rule = make_rule(constraint, PAUSE_ABOVE_55, name="Pause above 55", action=Rule.Action.PAUSE,
+                     scope=Rule.Scope.ALL_CHANNELS)  # fmt: skip
+    monkeypatch.setattr("constraints.admin.rules.yesterday", lambda: dt.date(2026, 3, 20))
+    page = admin_client.get(f"/admin/constraints/rule/{rule.pk}/change/").content.decode()
+    assert (
+        "judges the 2 days ending Wed 11 Mar, the last settled day of LinkedIn Ads; on their own "
+        "settled days, Meta Ads Mon 16 Mar"
+    ) in page
