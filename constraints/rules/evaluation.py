@@ -166,24 +166,27 @@ class Windows:
     def of(self, channel: str) -> settled.Judged:
         return self.by_channel.get(channel) or self.by_channel.get(None) or self.whole
 
-    def ends(self) -> list[dt.date]:
-        """Every window end in use, newest first."""
-        ends = {judged.until for judged in self.by_channel.values()} | {self.whole.until}
-        return sorted(ends, reverse=True)
+    def groups(self, channels: frozenset[str]) -> dict[dt.date, frozenset[str]]:
+        """These channels by the end of the window each is judged on, newest first."""
+        groups: dict[dt.date, set[str]] = {}
+        for channel in sorted(channels):
+            groups.setdefault(self.of(channel).until, set()).add(channel)
+        return {until: frozenset(groups[until]) for until in sorted(groups, reverse=True)}
 
 
 def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None:
     windows = Windows(
         run.judged.get(rule.pk) or settled.Judged(until=day), run.by_channel.get(rule.pk, {})
     )
-    ends = windows.ends()
-    since = min(ends) - dt.timedelta(days=span_days(rule) - 1)
+    judge = run.judge_for(rule)
+    groups = windows.groups(judge.channel_keys()) or {windows.whole.until: None}
+    since = min(groups) - dt.timedelta(days=span_days(rule) - 1)
     unknown = sorted({c.metric_key for c in rule.conditions.all()} - set(run.judge.metrics))
     problem = (
         f"Unknown metric {', '.join(unknown)}: not a metric of the active constraint."
         if unknown
         else run.coverage.problem(
-            measures=measures_of(rule, run.judge.metrics), since=since, until=max(ends)
+            measures=measures_of(rule, run.judge.metrics), since=since, until=max(groups)
         )
     )
     if problem:
@@ -193,13 +196,8 @@ def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None
     if skip_fingerprint(rule) in run.open_skips:
         clear_alert(fingerprint=skip_fingerprint(rule))
     fired = []
-    for until in ends:  # each channel on the window of its own sources' settled days
-        findings = run.judge_for(rule).findings(
-            rule,
-            day=until,
-            fired_only=True,
-            channels=lambda channel, until=until: windows.of(channel).until == until,
-        )
+    for until, channels in groups.items():  # each channel on its own sources' settled days
+        findings = judge.findings(rule, day=until, fired_only=True, channels=channels)
         observed = observed_values(rule=rule, run=run, until=until) if findings else {}
         for finding in findings:
             judged = windows.of(finding.channel)

@@ -81,22 +81,28 @@ class Judge:
             for level, f in self.frames.items()
         }
         self._cache: dict[tuple, pd.Series] = {}
+        self._channel_keys: frozenset[str] | None = None
         self.judged = 0  # (rule, target) pairs judged so far
 
     def findings(
-        self, rule: Rule, *, day: dt.date, fired_only: bool = False, channels=None
+        self,
+        rule: Rule,
+        *,
+        day: dt.date,
+        fired_only: bool = False,
+        channels: frozenset[str] | None = None,
     ) -> list[Finding]:
         """Every target in the rule's scope with data (only those it fires on if asked; only
-        those of the channels `channels(key)` accepts if given), with what was seen."""
+        those of `channels`, by key, if given), with what was seen."""
         level = level_of(rule)
-        checks = [self.check(c, day=day, level=level) for c in rule.conditions.all()]
+        checks = [
+            self.check(c, day=day, level=level, channels=channels) for c in rule.conditions.all()
+        ]
         if not checks:
             return []
         breaches = pd.concat([c["breach"] for c in checks], axis=1).fillna(False).astype(bool)
         fired = breaches.all(axis=1) if rule.match == Rule.Match.ALL else breaches.any(axis=1)
         targets = self._in_scope(rule, level, fired.index)
-        if channels is not None:
-            targets = [t for t in targets if channels(self.channel_of[level].get(t, ""))]
         self.judged += len(targets)
         if fired_only:
             targets = [t for t in targets if fired[t]]
@@ -120,11 +126,24 @@ class Judge:
             return sorted(targets)
         return sorted(t for t in targets if self.channel_of[level].get(t) in chosen)
 
-    def check(self, condition: Condition, *, day: dt.date, level: str) -> dict:
+    def channel_keys(self) -> frozenset[str]:
+        """Every channel with a row in the frame."""
+        if self._channel_keys is None:
+            self._channel_keys = frozenset(self.frames[CHANNEL]["channel"].astype(str).unique())
+        return self._channel_keys
+
+    def check(
+        self,
+        condition: Condition,
+        *,
+        day: dt.date,
+        level: str,
+        channels: frozenset[str] | None = None,
+    ) -> dict:
         """The condition on `day` and the periods before it: breach per target and details."""
         periods = condition.periods_required()
         streaks = [
-            self.breach(condition, end=day - dt.timedelta(days=k), level=level)
+            self.breach(condition, end=day - dt.timedelta(days=k), level=level, channels=channels)
             for k in range(periods)
         ]
         today = streaks[0]
@@ -143,10 +162,17 @@ class Judge:
             "test": f"{condition.get_comparator_display()} {plain_number(condition.threshold)}",
         }
 
-    def breach(self, condition: Condition, *, end: dt.date, level: str) -> dict:
+    def breach(
+        self,
+        condition: Condition,
+        *,
+        end: dt.date,
+        level: str,
+        channels: frozenset[str] | None = None,
+    ) -> dict:
         days = condition.window_days
         since = end - dt.timedelta(days=days - 1)
-        value = self.window(condition.metric_key, since, end, level)
+        value = self.window(condition.metric_key, since, end, level, channels)
         out = {"value": value, "previous": None, "change": None, "sample": None}
         limit = float(condition.threshold)
         if condition.is_change:
@@ -155,6 +181,7 @@ class Judge:
                 since - dt.timedelta(days=days),
                 since - dt.timedelta(days=1),
                 level,
+                channels,
             )
             value, previous = value.align(previous)
             change = (value - previous) / previous.abs().where(previous != 0) * 100
@@ -165,24 +192,32 @@ class Judge:
         tested = tested.fillna(False).astype(bool) if tested.dtype == object else tested
         if condition.min_sample:
             metric = self.metrics.get(condition.metric_key)
-            sample = self.sample(condition.min_sample_measure, since, end, level, metric)
+            sample = self.sample(condition.min_sample_measure, since, end, level, metric, channels)
             out["sample"] = sample
             enough = sample.reindex(tested.index).fillna(0) >= float(condition.min_sample)
             tested = tested & enough
         out["breach"] = tested
         return out
 
-    def window(self, metric_key: str, since: dt.date, until: dt.date, level: str) -> pd.Series:
-        """The metric per target over since..until; an empty Series for an unknown metric."""
-        key = ("metric", metric_key, since, until, level)
+    def window(
+        self,
+        metric_key: str,
+        since: dt.date,
+        until: dt.date,
+        level: str,
+        channels: frozenset[str] | None = None,
+    ) -> pd.Series:
+        """The metric per target over since..until (of `channels` only, if given); an empty
+        Series for an unknown metric."""
+        key = ("metric", metric_key, since, until, level, channels)
         if key not in self._cache:
             metric = self.metrics.get(metric_key)
-            rows = self._rows(since, until, level)
+            rows = self._rows(since, until, level, channels)
             if metric is None or not len(rows):
                 self._cache[key] = pd.Series(dtype=float)
             elif level == CAMPAIGN and metric.split_by:
                 self._cache[key] = metric_maths.campaign_ratio_of_sums(
-                    rows, self._rows(since, until, CHANNEL_ONLY), metric, by="target"
+                    rows, self._rows(since, until, CHANNEL_ONLY, channels), metric, by="target"
                 )
             else:
                 self._cache[key] = metric_maths.ratio_of_sums(rows, metric, by=["target"])
@@ -195,15 +230,16 @@ class Judge:
         until: dt.date,
         level: str,
         metric: Metric | None = None,
+        channels: frozenset[str] | None = None,
     ) -> pd.Series:
         """The sample measure's sum per target; at the campaign level with a metric that has
         split_by, its channel-only rows are shared among campaigns as the metric's are."""
         split = level == CAMPAIGN and metric is not None and bool(metric.split_by)
-        key = ("sample", measure, since, until, level, metric.key if split else None)
+        key = ("sample", measure, since, until, level, metric.key if split else None, channels)
         if key not in self._cache:
-            rows = self._rows(since, until, level)
+            rows = self._rows(since, until, level, channels)
             if split:
-                channel_only = self._rows(since, until, CHANNEL_ONLY)
+                channel_only = self._rows(since, until, CHANNEL_ONLY, channels)
                 self._cache[key] = metric_maths.campaign_sample(
                     rows, channel_only, measure, metric, by="target"
                 )
@@ -212,12 +248,20 @@ class Judge:
                 self._cache[key] = rows.groupby("target")["value"].sum().astype(float)
         return self._cache[key]
 
-    def _rows(self, since: dt.date, until: dt.date, level: str) -> pd.DataFrame:
-        key = ("rows", since, until, level)
+    def _rows(
+        self,
+        since: dt.date,
+        until: dt.date,
+        level: str,
+        channels: frozenset[str] | None = None,
+    ) -> pd.DataFrame:
+        key = ("rows", since, until, level, channels)
         if key not in self._cache:
             frame = self.channel_only if level == CHANNEL_ONLY else self.frames[level]
             dates = frame["date"]
             mask = (dates >= pd.Timestamp(since)) & (dates <= pd.Timestamp(until))
+            if channels is not None:
+                mask &= frame["channel"].astype(str).isin(channels)
             self._cache[key] = frame[mask]
         return self._cache[key]
 
