@@ -15,7 +15,7 @@ def test_it_turns_the_demo_into_proposals_and_an_anomaly_alert(db, capsys):
     # Each campaign is judged on its share of its channel's CRM customers (by platform
     # conversions). LinkedIn's customers cost about $2,500: both its campaigns are to be
     # lowered. Google Ads claims a CPA under target, but its CRM customers cost about $580,
-    # between the raise ($250) and the cut ($600): nothing is proposed for it, and its
+    # between the raise ($350) and the cut ($650): nothing is proposed for it, and its
     # platform-CPA rule ships switched off.
     lower = proposals.filter(rule__name="Lower budgets on campaigns whose customers cost too much")
     assert sorted(lower.values_list("target", flat=True)) == [

@@ -147,11 +147,11 @@ def test_it_judges_campaigns_on_their_share_of_the_crms_customers():
     }
     assert budget_rules.get(action_value=50).mode == Rule.Mode.DRY_RUN  # halving
     raise_ = budget_rules.get(action="raise_budget").conditions.get()
-    assert (raise_.comparator, raise_.threshold, raise_.window_days) == ("lt", 250, 21)
+    assert (raise_.comparator, raise_.threshold, raise_.window_days) == ("lt", 350, 21)
     assert budget_rules.get(action="raise_budget").action_value == 20
     assert (raise_.min_sample_measure, raise_.min_sample) == ("customers", 5)
     lower = budget_rules.get(action="lower_budget", action_value=10).conditions.get()
-    assert (lower.comparator, lower.threshold, lower.window_days) == ("gt", 600, 21)
+    assert (lower.comparator, lower.threshold, lower.window_days) == ("gt", 650, 21)
     assert lower.min_sample == 960
 
 
