@@ -326,14 +326,14 @@ class RuleAdmin(admin.ModelAdmin):
             return "Add its conditions first."
         metrics = {m.key: m for m in rule.constraint.metrics.all()}
         day = yesterday()
-        whole, by_channel = judged_windows(rules=[rule], metrics=metrics, day=day, by_channel=True)
-        judged = whole[rule.pk]
+        windows = judged_windows(rules=[rule], metrics=metrics, day=day)[rule.pk]
+        judged = windows.whole
         names = dict(Source.objects.values_list("key", "name"))
         text = settled.describe(judged=judged, days=rule.judged_days(), names=names)
         # Each channel is judged on its own sources' settled days: say where that is later.
         later = {
             key: channel.until
-            for key, channel in by_channel.get(rule.pk, {}).items()
+            for key, channel in windows.by_channel.items()
             if key and channel.until > judged.until
         }
         channels = dict(Channel.objects.filter(key__in=later).values_list("key", "name"))

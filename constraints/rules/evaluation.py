@@ -85,16 +85,16 @@ class Run:
     policy: AlertPolicy  # says whether every firing is an alert, not only 'notify' rules
     claims: dict[str, Rule] = field(default_factory=dict)  # target → the rule acting on it
 
-    judged: dict[int, settled.Judged] = field(default_factory=dict)  # rule pk → window end
-    # rule pk → channel key → that channel's window end (settled.channel_windows)
-    by_channel: dict[int, dict] = field(default_factory=dict)
+    judged: dict[int, "Windows"] = field(default_factory=dict)  # rule pk → its window ends
     corrected_judge: Judge | None = None  # on settling values corrected by the curves
 
     @classmethod
     def load(cls, *, constraint: Constraint, rules: list[Rule], day: dt.date) -> "Run":
         metrics = {m.key: m for m in constraint.metrics.all()}
-        judged, by_channel = judged_windows(rules=rules, metrics=metrics, day=day, by_channel=True)
-        earliest = min(judged[r.pk].until - dt.timedelta(days=span_days(r) - 1) for r in rules)
+        judged = judged_windows(rules=rules, metrics=metrics, day=day)
+        earliest = min(
+            judged[r.pk].whole.until - dt.timedelta(days=span_days(r) - 1) for r in rules
+        )
         names = set().union(*(measures_of(r, metrics) for r in rules))
         frame = Measure.objects.for_window(earliest, day).filter(name__in=names).to_frame()
         # By (period, rule) on its index and unsorted: the day's decisions, not each rule's
@@ -116,7 +116,6 @@ class Run:
             open_skips=set(skips.values_list("fingerprint", flat=True)),
             policy=AlertPolicy.current(),
             judged=judged,
-            by_channel=by_channel,
             corrected_judge=corrected,
         )
 
@@ -126,34 +125,29 @@ class Run:
         return self.judge
 
 
-def judged_windows(*, rules: list[Rule], metrics: dict, day: dt.date, by_channel: bool = False):
-    """Each rule's window end: the last settled day of the sources it reads, or `day` for a
-    rule that judges settling days (see constraints/settled.py). With `by_channel`, also
-    each rule's window end per channel (settled.channel_windows; none for a rule that
-    judges settling days): (whole, per channel)."""
+def judged_windows(*, rules: list[Rule], metrics: dict, day: dt.date) -> dict[int, "Windows"]:
+    """Each rule's window ends: the last settled day of the sources it reads, or `day` for a
+    rule that judges settling days, and the same per channel (see constraints/settled.py)."""
     curves = settled.Curves()
     names = set().union(*(measures_of(r, metrics) for r in rules))
     reading = settled.sources_reading(names, day=day)
-    whole = {
-        rule.pk: settled.judged_window(
-            measures=measures_of(rule, metrics),
+    out = {}
+    for rule in rules:
+        measures = measures_of(rule, metrics)
+        whole = settled.judged_window(
+            measures=measures,
             day=day,
             curves=curves,
             settling_days=rule.judges_settling,
             reading=reading,
         )
-        for rule in rules
-    }
-    if not by_channel:
-        return whole
-    channels = {
-        rule.pk: settled.channel_windows(
-            measures=measures_of(rule, metrics), day=day, curves=curves, reading=reading
+        by_channel = (
+            {}  # the newest day for every channel
+            if rule.judges_settling
+            else settled.channel_windows(measures=measures, day=day, curves=curves, reading=reading)
         )
-        for rule in rules
-        if not rule.judges_settling
-    }
-    return whole, channels
+        out[rule.pk] = Windows(whole, by_channel)
+    return out
 
 
 class Windows:
@@ -175,11 +169,11 @@ class Windows:
 
 
 def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None:
-    windows = Windows(
-        run.judged.get(rule.pk) or settled.Judged(until=day), run.by_channel.get(rule.pk, {})
-    )
+    windows = run.judged.get(rule.pk) or Windows(settled.Judged(until=day), {})
     judge = run.judge_for(rule)
-    groups = windows.groups(judge.channel_keys()) or {windows.whole.until: None}
+    groups = windows.groups(judge.channel_keys())
+    if len(groups) <= 1:  # one window for every channel: judged as one, with no filter
+        groups = {next(iter(groups), windows.whole.until): None}
     since = min(groups) - dt.timedelta(days=span_days(rule) - 1)
     unknown = sorted({c.metric_key for c in rule.conditions.all()} - set(run.judge.metrics))
     problem = (
