@@ -3,7 +3,8 @@
 Platforms report a day's numbers in part at first (see sources/settling.py), so a rule or the
 anomaly detector that judged yesterday would judge its least complete day. By default they
 judge the window ending at the last day that is settled (≥ 95 % complete by the source's
-learnt curve, or its platform default) for every source whose measures they read. A rule may
+learnt curve, or its platform default) for every source whose measures they read; a rule
+judges each channel on the sources that deliver that channel's rows (`channel_windows`). A rule may
 opt in to judging settling days: then each settling value is divided by the share the curve
 expects at its age (observed ÷ completeness), and the decision records that it did.
 """
