@@ -176,6 +176,22 @@ def describe(*, judged: Judged, days: int, names: dict[str, str] | None = None) 
     return f"judges {span} ending {when}, the last settled day of {source}"
 
 
+def anomaly_days(*, day: dt.date) -> dict[str | None, dt.date]:
+    """Per channel key, the day anomaly detection judges that channel on after the data day
+    `day`: the last day settled for the sources delivering its rows (`channel_windows`, as
+    the rules judge it), so a slow platform holds back its own channel's alerts only. Key
+    None: every channel with no source of its own."""
+    constraint = Constraint.objects.active()
+    if constraint is None:
+        return {None: day}
+    measures = measures_of(constraint.metrics.all())
+    reading = sources_reading(measures, day=day)
+    windows = channel_windows(measures=measures, day=day, curves=Curves(), reading=reading)
+    # Key None with no source behind it (no multi-channel source): no channel to judge.
+    days = {ch: w.until for ch, w in windows.items() if ch is not None or w.settled}
+    return days or {None: day}
+
+
 def anomaly_day(*, day: dt.date) -> dt.date:
     """The day anomaly detection judges after the data day `day`: the last day settled for
     every source the active constraint's metrics read (the rules' default)."""

@@ -827,16 +827,27 @@ class Finding:
 
 
 def find_anomalies(
-    *, day: dt.date, policy: AlertPolicy | None = None, lookback_days: int = LOOKBACK_DAYS
+    *,
+    day: dt.date,
+    policy: AlertPolicy | None = None,
+    lookback_days: int = LOOKBACK_DAYS,
+    channel_days: dict[str | None, dt.date] | None = None,
 ) -> list[Finding]:
     """Every judged (metric, channel, day) of the active constraint over the `lookback_days`
-    ending `day`, oldest day first for each metric. Reads, never writes."""
+    ending `day`, oldest day first for each metric. With `channel_days` (channel key → its
+    last day, key None for the channels not named; settled.anomaly_days), each channel over
+    the `lookback_days` ending its own day, none later than `day`. Reads, never writes."""
     constraint = Constraint.objects.active()
     if constraint is None:
         return []
     policy = policy or AlertPolicy.current()
     metrics = [m for m in [constraint.headline, *constraint.drivers] if m is not None]
-    first = day - dt.timedelta(days=lookback_days - 1)
+    channel_days = {k: min(v, day) for k, v in (channel_days or {}).items()}
+
+    def last_of(channel: str) -> dt.date:
+        return channel_days.get(channel, channel_days.get(None, day))
+
+    first = min([day, *channel_days.values()]) - dt.timedelta(days=lookback_days - 1)
     frame = load_frame(since=first - dt.timedelta(weeks=WEEKS), until=day, metrics=metrics)
     findings = []
     for metric in metrics:
@@ -846,6 +857,10 @@ def find_anomalies(
             values, days=list(each_day(first, day)), min_volume=float(policy.anomaly_min_volume)
         )
         scored["is_anomaly"] = flag(scored, threshold=float(policy.anomaly_threshold))
+        if channel_days:
+            last = pd.to_datetime(scored["channel"].map(last_of))
+            lookback = pd.Timedelta(days=lookback_days - 1)
+            scored = scored[(scored["day"] <= last) & (scored["day"] >= last - lookback)]
         findings += [
             Finding(
                 metric,
@@ -864,17 +879,23 @@ def find_anomalies(
     return findings
 
 
-def detect_anomalies(*, day: dt.date, policy: AlertPolicy | None = None) -> list[Alert]:
+def detect_anomalies(
+    *,
+    day: dt.date,
+    policy: AlertPolicy | None = None,
+    channel_days: dict[str | None, dt.date] | None = None,
+) -> list[Alert]:
     """Keep one alert per (metric, channel) open while an unusual day lies within the
     LOOKBACK_DAYS ending `day`, and resolve it once none does.
 
     Looking back a week (not just at `day`) means an anomaly is seen even when its day's data
     arrived late or the chain did not run that day. A (metric, channel) that could not be
-    judged at all keeps its alert as it is. Returns the alerts open after this run.
+    judged at all keeps its alert as it is. `channel_days`: each channel's own last day, as
+    find_anomalies takes it. Returns the alerts open after this run.
     """
     policy = policy or AlertPolicy.current()
     by_fingerprint: dict[str, list[Finding]] = defaultdict(list)
-    for finding in find_anomalies(day=day, policy=policy):
+    for finding in find_anomalies(day=day, policy=policy, channel_days=channel_days):
         by_fingerprint[finding.fingerprint].append(finding)
     names = dict(Channel.objects.values_list("key", "name"))
     raised = []

@@ -92,9 +92,10 @@ def send_alerts(
     now = now or timezone.now()
     policy = AlertPolicy.current()
     report = Report()
-    # Anomalies are judged on the last settled day, as rules are (constraints/settled.py).
-    day = settled.anomaly_day(day=local_day(now) - dt.timedelta(days=1))
-    detect(day=day, dry_run=dry_run, report=report)
+    # Anomalies are judged on each channel's last settled day, as rules are (settled.py).
+    channel_days = settled.anomaly_days(day=local_day(now) - dt.timedelta(days=1))
+    detect(day=max(channel_days.values()), channel_days=channel_days, dry_run=dry_run,
+           report=report)  # fmt: skip
     channels = transports(policy)
     if not channels:
         report.say("No alert channel configured (SLACK_WEBHOOK_URL, ALERT_EMAIL_TO).")
@@ -110,12 +111,14 @@ def send_alerts(
     return report
 
 
-def detect(*, day: dt.date, dry_run: bool, report: Report) -> None:
-    """Anomalies for the week ending `day`. A failure here is shown as an alert and does not
-    stop the delivery of everything else."""
+def detect(
+    *, day: dt.date, dry_run: bool, report: Report, channel_days: dict | None = None
+) -> None:
+    """Anomalies for the week ending `day` (each channel's own last day in `channel_days`).
+    A failure here is shown as an alert and does not stop the delivery of everything else."""
     if not dry_run:
         try:
-            alerts = detect_anomalies(day=day)
+            alerts = detect_anomalies(day=day, channel_days=channel_days)
         except Exception as exc:  # any bug or bad data: show it, deliver the rest
             log.exception("anomaly detection failed")
             raise_alert(
@@ -131,7 +134,8 @@ def detect(*, day: dt.date, dry_run: bool, report: Report) -> None:
             report.say(f"anomaly: {alert.title}")
         return
     names = dict(Channel.objects.values_list("key", "name"))
-    unusual = {(f.metric.label, f.channel) for f in find_anomalies(day=day) if f.is_anomaly}
+    found = find_anomalies(day=day, channel_days=channel_days)
+    unusual = {(f.metric.label, f.channel) for f in found if f.is_anomaly}
     for label, channel in sorted(unusual):
         report.say(f"would raise an anomaly: {label} on {names.get(channel, channel)}")
 

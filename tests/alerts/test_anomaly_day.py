@@ -33,7 +33,17 @@ def test_it_waits_for_the_slowest_source_the_metrics_read(cac):
 def test_send_alerts_detects_on_the_last_settled_day(cac, monkeypatch):
     deliver("meta_ads", ("spend", "conversions"))
     seen = []
-    monkeypatch.setattr(delivery, "detect_anomalies", lambda *, day: seen.append(day) or [])
+    monkeypatch.setattr(
+        delivery,
+        "detect_anomalies",
+        lambda *, day, channel_days: seen.append((day, channel_days)) or [],
+    )
     now = dt.datetime(2026, 3, 21, 7, tzinfo=dt.UTC)
     delivery.send_alerts(now=now)
-    assert seen == [DAY - dt.timedelta(days=4)]
+    assert seen == [(DAY - dt.timedelta(days=4), {"meta_ads": DAY - dt.timedelta(days=4)})]
+
+
+def test_a_slow_platform_holds_back_its_own_channel_only(cac):
+    deliver("meta_ads", ("spend", "conversions"))  # settles after 5 days
+    deliver("demo", ("spend", "conversions"))  # as delivered
+    assert settled.anomaly_days(day=DAY) == {"meta_ads": DAY - dt.timedelta(days=4), "demo": DAY}

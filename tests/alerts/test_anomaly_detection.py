@@ -122,3 +122,20 @@ def test_it_flags_the_demo_scenario_on_a_quiet_weekend_day(constraint, demo_sour
     assert alerts[0].title == (
         "Cost per acquisition on Meta Ads jumped to $203 on Sun 22 Nov (usually $61.60)"
     )
+
+
+def test_each_channel_is_judged_up_to_its_own_last_day(constraint, demo_source):
+    """settled.anomaly_days: a channel whose platform has not settled its newest days is
+    judged up to its own settled day, the others up to theirs."""
+    day = LAST - dt.timedelta(days=2)
+    pull_demo(demo_source, [{"date": day.isoformat(), "channel": "Meta Ads",
+                             "measure": "conversions", "factor": 0.3}])  # fmt: skip
+    held_back = {"meta-ads": day - dt.timedelta(days=1), None: LAST}
+    found = find_anomalies(day=LAST, channel_days=held_back)
+    meta = [f for f in found if f.channel == "meta-ads"]
+    assert meta and max(f.day for f in meta) == day - dt.timedelta(days=1)
+    assert min(f.day for f in meta) == day - dt.timedelta(days=7)  # a week ending its own day
+    assert max(f.day for f in found if f.channel == "google-ads") == LAST
+    assert not [f for f in meta if f.is_anomaly]
+    settled_on_it = find_anomalies(day=LAST, channel_days={"meta-ads": day, None: LAST})
+    assert [f.day for f in settled_on_it if f.is_anomaly and f.channel == "meta-ads"] == [day]
