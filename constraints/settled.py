@@ -3,8 +3,8 @@
 Platforms report a day's numbers in part at first (see sources/settling.py), so a rule or the
 anomaly detector that judged yesterday would judge its least complete day. By default they
 judge the window ending at the last day that is settled (≥ 95 % complete by the source's
-learnt curve, or its platform default) for every source whose measures they read; a rule
-judges each channel on the sources that deliver that channel's rows (`channel_windows`). A rule may
+learnt curve, or its platform default) for every source whose measures they read, each
+channel on the sources that deliver its rows (`channel_windows`, `anomaly_days`). A rule may
 opt in to judging settling days: then each settling value is divided by the share the curve
 expects at its age (observed ÷ completeness), and the decision records that it did.
 """
@@ -190,13 +190,3 @@ def anomaly_days(*, day: dt.date) -> dict[str | None, dt.date]:
     # Key None with no source behind it (no multi-channel source): no channel to judge.
     days = {ch: w.until for ch, w in windows.items() if ch is not None or w.settled}
     return days or {None: day}
-
-
-def anomaly_day(*, day: dt.date) -> dt.date:
-    """The day anomaly detection judges after the data day `day`: the last day settled for
-    every source the active constraint's metrics read (the rules' default)."""
-    constraint = Constraint.objects.active()
-    if constraint is None:
-        return day
-    measures = measures_of(constraint.metrics.all())
-    return judged_window(measures=measures, day=day, curves=Curves()).until

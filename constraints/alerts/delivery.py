@@ -94,8 +94,9 @@ def send_alerts(
     report = Report()
     # Anomalies are judged on each channel's last settled day, as rules are (settled.py).
     channel_days = settled.anomaly_days(day=local_day(now) - dt.timedelta(days=1))
-    detect(day=max(channel_days.values()), channel_days=channel_days, dry_run=dry_run,
-           report=report)  # fmt: skip
+    detect(
+        day=max(channel_days.values()), channel_days=channel_days, dry_run=dry_run, report=report
+    )
     channels = transports(policy)
     if not channels:
         report.say("No alert channel configured (SLACK_WEBHOOK_URL, ALERT_EMAIL_TO).")

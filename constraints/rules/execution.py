@@ -296,13 +296,13 @@ def data_in_doubt(decision: Decision, campaign: Campaign) -> str:
     rule changes the campaign until the check clears, its days settle, or the anomaly
     resolves."""
     since, until = judged_days(decision)
-    settling = settling_days(decision, campaign.source.key)
+    settled = last_settled_day(decision, campaign.source.key)
     check = (
         DataCheck.objects.filter(source_id=campaign.source_id, status=DataCheck.Status.OPEN)
         .filter(
             Q(day__isnull=True)
             | Q(day__gte=since, day__lte=until)
-            | Q(day__gt=settling, day__lte=decision.period)
+            | Q(day__gt=settled, day__lte=decision.period)
         )
         # Found again by the latest pull: a day that left the restatement window is never
         # checked again, so its check stays open without saying anything about today's data.
@@ -323,7 +323,7 @@ def data_in_doubt(decision: Decision, campaign: Campaign) -> str:
     return ""
 
 
-def settling_days(decision: Decision, source_key: str) -> dt.date:
+def last_settled_day(decision: Decision, source_key: str) -> dt.date:
     """The last settled day of this source when the decision was judged (its seen numbers
     say): the days after it, up to the decision's period, were still settling. The period
     itself when they do not say (the rule judged the newest days, or an older decision)."""

@@ -21,12 +21,12 @@ def deliver(kind: str, measures: tuple[str, ...]) -> Source:
 
 def test_it_is_yesterday_for_sources_that_do_not_restate(cac):
     deliver("demo", ("spend", "conversions"))
-    assert settled.anomaly_day(day=DAY) == DAY
+    assert settled.anomaly_days(day=DAY) == {"demo": DAY}
 
 
 def test_it_waits_for_the_slowest_source_the_metrics_read(cac):
     deliver("meta_ads", ("spend", "conversions"))  # Meta conversions settle after 5 days
-    assert settled.anomaly_day(day=DAY) == DAY - dt.timedelta(days=4)
+    assert settled.anomaly_days(day=DAY) == {"meta_ads": DAY - dt.timedelta(days=4)}
 
 
 @pytest.mark.django_db
