@@ -27,11 +27,10 @@ from constraints.models import (
 )
 from constraints.models.rules import plain_number
 from constraints.rules.actions.notify import describe_seen
-from constraints.rules.backtest import DAYS, last_settled_day, simulate
+from constraints.rules.backtest import DAYS, simulate
 from constraints.rules.dry_run import evaluate_now
 from constraints.rules.evaluation import describe, judged_windows
 from constraints.rules.impact import applied, impacts, rule_record
-from constraints.rules.judging import measures_of
 from constraints.templatetags.bench import money
 from sources.days import yesterday
 from sources.models import Channel, Measure, Source
@@ -301,14 +300,8 @@ class RuleAdmin(admin.ModelAdmin):
         rule = Rule.objects.prefetch_related("conditions", "channels").get(pk=rule.pk)
         rule.description = describe(rule)
         if request.POST.get("_bench") == "evaluate":
-            metrics = {m.key: m for m in rule.constraint.metrics.all()}
-            day = (
-                yesterday()
-                if rule.judges_settling
-                else last_settled_day(measures_of(rule, metrics))
-            )
             html = render_to_string(
-                "admin/constraints/rule/dry_run.html", {"run": evaluate_now(rule=rule, day=day)}
+                "admin/constraints/rule/dry_run.html", {"run": evaluate_now(rule=rule)}
             )
             return JsonResponse({"html": html})
         result = simulate(rule=rule)

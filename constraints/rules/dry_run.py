@@ -1,18 +1,22 @@
 """'Evaluate now (dry run)': what a rule, saved or not, would decide for a day, right now.
 
-The judging, the data-completeness check and the targets are the ones `evaluate` uses; the
-guardrails that read the ledger (once a day, cooldown) are checked against it. Nothing is
-recorded, sent or alerted, whatever the rule's mode.
+The judging, the windows (each channel on its own sources' settled days, or settling days
+corrected by the curves for a rule that judges them), the data-completeness check and the
+targets are the ones `evaluate` uses; the guardrails that read the ledger (once a day,
+cooldown) are checked against it. Nothing is recorded, sent or alerted, whatever the rule's
+mode.
 """
 
 import datetime as dt
 from dataclasses import dataclass, field
 
+from constraints import settled
 from constraints.models import Decision, Rule
 from constraints.rules.backtest import near_words
-from constraints.rules.evaluation import Coverage, Targets, describe
+from constraints.rules.evaluation import Coverage, Targets, describe, judged_windows
 from constraints.rules.judging import Judge, measures_of, span_days
-from sources.models import Measure
+from sources.days import yesterday
+from sources.models import Channel, Measure
 
 
 @dataclass
@@ -27,7 +31,8 @@ class Outcome:
 @dataclass
 class DryRun:
     rule: Rule
-    day: dt.date
+    day: dt.date  # the data day `evaluate` runs for (the ledger's period)
+    judged_on: str = ""  # "Google Ads, Meta Ads Mon 23 Nov; LinkedIn Ads Tue 17 Nov"
     skipped: str = ""
     judged: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
@@ -38,21 +43,36 @@ class DryRun:
         return [o for o in self.outcomes if o.fired]
 
 
-def evaluate_now(*, rule: Rule, day: dt.date) -> DryRun:
-    """What `evaluate(day=day)` would decide for this rule, without recording anything."""
+def evaluate_now(*, rule: Rule, day: dt.date | None = None) -> DryRun:
+    """What `evaluate(day=day)` would decide for this rule (day: yesterday by default),
+    without recording anything."""
+    day = day or yesterday()
     result = DryRun(rule=rule, day=day)
     metrics = {m.key: m for m in rule.constraint.metrics.all()}
     unknown = sorted({c.metric_key for c in rule.conditions.all()} - set(metrics))
     if unknown:
         result.skipped = f"Unknown metric {', '.join(unknown)}: not a metric of its constraint."
         return result
-    names = measures_of(rule, metrics)
-    since = day - dt.timedelta(days=span_days(rule) - 1)
-    frame = Measure.objects.for_window(since, day).filter(name__in=names).to_frame()
-    if problem := Coverage(frame=frame, day=day).problem(measures=names, since=since):
+    names, span = measures_of(rule, metrics), dt.timedelta(days=span_days(rule) - 1)
+    windows = judged_windows(rules=[rule], metrics=metrics, day=day)[rule.pk]
+    frame = Measure.objects.for_window(windows.whole.until - span, day)
+    frame = frame.filter(name__in=names).to_frame()
+    coverage = Coverage(frame=frame, day=day)
+    if rule.judges_settling:  # as `evaluate` does: settling values corrected by the curves
+        today = day + dt.timedelta(days=1)
+        frame = settled.corrected(frame, today=today, curves=settled.Curves())
+    judge = Judge(frame, metrics)
+    groups = windows.judged_groups(judge)
+    result.judged_on = judged_on(groups)
+    since = min(groups) - span
+    if problem := coverage.problem(measures=names, since=since, until=max(groups)):
         result.skipped = problem
         return result
-    findings = Judge(frame, metrics).findings(rule, day=day)
+    findings = [
+        finding
+        for until, channels in groups.items()
+        for finding in judge.findings(rule, day=until, channels=channels)
+    ]
     targets = Targets()
     result.judged = len(findings)
     for finding in findings:
@@ -64,6 +84,18 @@ def evaluate_now(*, rule: Rule, day: dt.date) -> DryRun:
             would = blocked(rule, target, day) or f"Would {describe(rule)}."
             result.outcomes.append(Outcome(target, label, True, would, finding.seen))
     return result
+
+
+def judged_on(groups: dict[dt.date, frozenset[str] | None]) -> str:
+    """The last day judged, per group of channels when they differ."""
+    if len(groups) == 1:
+        return f"{next(iter(groups)):%a %d %b %Y}"
+    keys = set().union(*groups.values())
+    names = dict(Channel.objects.filter(key__in=keys).values_list("key", "name"))
+    return "; ".join(
+        f"{', '.join(sorted(names.get(k, k) for k in channels))} {until:%a %d %b}"
+        for until, channels in groups.items()
+    )
 
 
 def blocked(rule: Rule, target: str, day: dt.date) -> str:

@@ -167,13 +167,19 @@ class Windows:
             groups.setdefault(self.of(channel).until, set()).add(channel)
         return {until: frozenset(groups[until]) for until in sorted(groups, reverse=True)}
 
+    def judged_groups(self, judge: Judge) -> dict[dt.date, frozenset[str] | None]:
+        """`groups` of the judge's channels; one window for every channel is judged as one,
+        with no filter (channels None). What `evaluate`, a dry run and a backtest judge."""
+        groups = self.groups(judge.channel_keys())
+        if len(groups) <= 1:
+            return {next(iter(groups), self.whole.until): None}
+        return groups
+
 
 def evaluate_rule(*, rule: Rule, day: dt.date, run: Run, report: Report) -> None:
     windows = run.judged.get(rule.pk) or Windows(settled.Judged(until=day), {})
     judge = run.judge_for(rule)
-    groups = windows.groups(judge.channel_keys())
-    if len(groups) <= 1:  # one window for every channel: judged as one, with no filter
-        groups = {next(iter(groups), windows.whole.until): None}
+    groups = windows.judged_groups(judge)
     since = min(groups) - dt.timedelta(days=span_days(rule) - 1)
     unknown = sorted({c.metric_key for c in rule.conditions.all()} - set(run.judge.metrics))
     problem = (

@@ -32,9 +32,9 @@ def test_it_backtests_an_unsaved_rule_and_keeps_nothing(operator, constraint, pu
 def test_it_evaluates_an_unsaved_rule_now_without_recording(
     operator, constraint, pulled, google, day, monkeypatch
 ):
-    from constraints.admin import rules as rules_admin
+    from constraints.rules import dry_run
 
-    monkeypatch.setattr(rules_admin, "last_settled_day", lambda *_: day)
+    monkeypatch.setattr(dry_run, "yesterday", lambda: day)
     data = rule_form(constraint, CPA_ABOVE_ZERO, mode="automatic", _bench="evaluate")
     html = operator.post(reverse(BENCH), data).json()["html"]
     assert "Evaluate now (dry run)" in html and "Would notify." in html

@@ -6,6 +6,7 @@ import datetime as dt
 import pytest
 
 from constraints.models import Decision, Rule
+from constraints.rules.dry_run import evaluate_now
 from constraints.rules.evaluation import evaluate
 from sources.models import Campaign, Channel, Completeness, Measure, Source, SyncRun
 from tests.rules_support import make_rule
@@ -152,3 +153,37 @@ def test_the_rule_admin_says_where_a_channel_is_judged_on_later_days(
         "judges the 2 days ending Wed 11 Mar, the last settled day of LinkedIn Ads; on their own "
         "settled days, Meta Ads Mon 16 Mar"
     ) in page
+
+
+def test_a_dry_run_judges_each_channel_on_its_own_settled_days(constraint, meta):
+    """'Evaluate now' judges as `evaluate` does: Meta on Meta's settled days, the slower
+    platform on its own, and says so; not every channel on the slowest one's day."""
+    slow_channel = Channel.objects.create(key="linkedin-ads", name="LinkedIn Ads")
+    slow = Source.objects.create(
+        key="linkedin-ads", name="LinkedIn Ads", kind="csv", channel=slow_channel
+    )
+    Completeness.objects.create(source=slow, name="conversions", shares=[0.5] * 9, learned=True)
+    # Meta is fine (CPA 40) until its last two settled days (CPA 100); LinkedIn always CPA 100.
+    store(meta, {day: 2.5 for day in span(START, dt.date(2026, 3, 18))})
+    store(meta, {day: 1.0 for day in span(dt.date(2026, 3, 19), dt.date(2026, 3, 24))})
+    store(slow, {day: 1.0 for day in span(START, dt.date(2026, 3, 24))})
+    rule = make_rule(constraint, PAUSE_ABOVE_55, name="Pause above 55", action=Rule.Action.PAUSE,
+                     scope=Rule.Scope.ALL_CHANNELS)  # fmt: skip
+    run = evaluate_now(rule=rule, day=dt.date(2026, 3, 24))
+    assert run.judged_on == "Meta Ads Fri 20 Mar; LinkedIn Ads Sun 15 Mar"
+    # Meta fires on its own days 19-20 March; on LinkedIn's 15 March it was fine.
+    assert sorted(o.target for o in run.fired) == ["campaign:meta-ads:2385", "channel:linkedin-ads"]
+    assert not Decision.objects.exists()
+    live = evaluate(day=dt.date(2026, 3, 24)).decisions
+    assert sorted(d.target for d in live) == sorted(o.target for o in run.fired)
+
+
+def test_a_dry_run_of_an_opted_in_rule_judges_settling_days_corrected(constraint, meta):
+    # As in the evaluation test above: 1.6 conversions at ages 1 and 2 are CPA 62.5 as
+    # pulled, 46.9 and 53.1 corrected: `evaluate` does not pause, nor does the dry run.
+    store(meta, {day: 2.5 for day in span(START, dt.date(2026, 3, 18))})
+    store(meta, {day: 1.6 for day in span(dt.date(2026, 3, 19), dt.date(2026, 3, 20))})
+    rule = pause_rule(constraint, judges_settling=True)
+    run = evaluate_now(rule=rule, day=dt.date(2026, 3, 20))
+    assert run.judged_on == "Fri 20 Mar 2026" and run.judged == 1 and not run.fired
+    assert not evaluate(day=dt.date(2026, 3, 20)).decisions
