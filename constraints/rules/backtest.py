@@ -27,11 +27,11 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from constraints import settled
 from constraints.models import Decision, Rule
-from constraints.rules.evaluation import Coverage, Targets
+from constraints.rules.evaluation import Coverage, Targets, Windows
 from constraints.rules.execution import plan_budget
 from constraints.rules.judging import Finding, Judge, measures_of, span_days
 from sources.days import each_day, yesterday
-from sources.models import Measure
+from sources.models import Channel, Measure
 
 DAYS = 90
 STARTING_SPEND_DAYS = 7
@@ -116,6 +116,20 @@ class Backtest:
     paths: dict[str, TargetPath] = field(default_factory=dict)
     metric_key: str = ""
     metric: dict[str, list[float | None]] = field(default_factory=dict)  # by target, per day
+    ends: dict[str, dt.date] = field(default_factory=dict)  # channel key → last day judged
+
+    @property
+    def ends_note(self) -> str:
+        """'Google Ads to Tue 10 Mar, LinkedIn Ads to Sun 01 Mar' when channels end apart."""
+        if len(set(self.ends.values())) <= 1:
+            return ""
+        names = dict(Channel.objects.filter(key__in=self.ends).values_list("key", "name"))
+        return ", ".join(
+            f"{names.get(key, key)} to {end:%a %d %b}"
+            for key, end in sorted(
+                self.ends.items(), key=lambda item: (-item[1].toordinal(), item[0])
+            )
+        )
 
     @property
     def fired_days(self) -> int:
@@ -151,43 +165,63 @@ def backtest(*, rule: Rule, days: int = DAYS) -> list[BacktestDay]:
 
 
 def simulate(*, rule: Rule, days: int = DAYS) -> Backtest:
-    """One entry per day, oldest first, ending on the last settled day with data. Skipped
-    days say why (a day missing from a needed source); nothing is carried over them."""
+    """One entry per day, oldest first, ending on the last settled day with data. Each
+    channel is judged up to its own sources' last settled day, as `evaluate` judges it: the
+    newest days judge only the channels settled by then. Skipped days say why (a day missing
+    from a needed source); nothing is carried over them."""
     result = Backtest(rule=rule)
     metrics = {m.key: m for m in rule.constraint.metrics.all()}
     names = measures_of(rule, metrics)
     conditions = list(rule.conditions.all())
-    dates = Measure.objects.filter(name__in=names, date__lte=last_settled_day(names))
+    windows = settled_windows(names)
+    newest = max([windows.whole.until, *(w.until for w in windows.by_channel.values())])
+    dates = Measure.objects.filter(name__in=names, date__lte=newest)
     last = dates.order_by("-date").values_list("date", flat=True).first()
     if last is None or not conditions:
         return result
-    until, span = last, span_days(rule)
-    since = until - dt.timedelta(days=days - 1)
-    frame = Measure.objects.for_window(since - dt.timedelta(days=span + STARTING_SPEND_DAYS), until)
+    span = span_days(rule)
+    frame = Measure.objects.for_window(
+        last - dt.timedelta(days=days + span + STARTING_SPEND_DAYS), last
+    )
     frame = frame.filter(name__in=names | {"spend"}).to_frame()
     judge = Judge(frame[frame["measure"].isin(names)], metrics)
+    ends = {key: min(windows.of(key).until, last) for key in judge.channel_keys()}
+    until = max(ends.values(), default=min(windows.whole.until, last))
+    since = until - dt.timedelta(days=days - 1)
     targets = Targets()
     coverage = Coverage(frame=frame[frame["measure"].isin(names)], day=until, check_runs=False)
     sim = Simulation(rule=rule, frame=frame, since=since, until=until)
     result.metric_key = conditions[0].metric_key
     for day in each_day(since, until):
+        channels = frozenset(key for key, end in ends.items() if end >= day)
         entry = _judge_day(
-            rule, day, judge=judge, targets=targets, coverage=coverage, span=span, names=names
-        )
+            rule, day, judge=judge, targets=targets, coverage=coverage, span=span, names=names,
+            channels=None if channels == set(ends) else channels,
+        )  # fmt: skip
         if not entry.skipped:
             sim.act(entry)
         sim.record(day, entry)
         _record_metric(result, entry)
         result.days.append(entry)
     result.paths = sim.paths
+    result.ends = ends
     return result
 
 
-def _judge_day(rule, day, *, judge, targets, coverage, span, names) -> BacktestDay:
+def settled_windows(names: set[str]) -> Windows:
+    """The settled window ends of these measures now, whole and per channel (`settled`)."""
+    day, curves = yesterday(), settled.Curves()
+    reading = settled.sources_reading(names, day=day)
+    whole = settled.judged_window(measures=names, day=day, curves=curves, reading=reading)
+    by_channel = settled.channel_windows(measures=names, day=day, curves=curves, reading=reading)
+    return Windows(whole, by_channel)
+
+
+def _judge_day(rule, day, *, judge, targets, coverage, span, names, channels) -> BacktestDay:
     problem = coverage.problem(measures=names, since=day - dt.timedelta(days=span - 1), until=day)
     if problem:
         return BacktestDay(day=day, skipped=problem)
-    findings = judge.findings(rule, day=day)
+    findings = judge.findings(rule, day=day, channels=channels)
     entry = BacktestDay(day=day, judged=len(findings))
     entry.fired = [(f, targets.of(rule, f)) for f in findings if f.fired]
     entry.near = [near_words(f, targets.label(f.target)) for f in findings if not f.fired]

@@ -8,7 +8,7 @@ import pytest
 from constraints.models import Decision, Rule
 from constraints.rules import backtest as backtest_module
 from constraints.rules.backtest import simulate
-from sources.models import Campaign, Measure, Source
+from sources.models import Campaign, Channel, Completeness, Measure, Source
 from tests.rules_support import make_rule
 
 FIRST = dt.date(2026, 3, 1)
@@ -17,14 +17,11 @@ TARGET = "campaign:sheet:c1"
 
 
 @pytest.fixture
-def series(db, google, monkeypatch):
+def series(db, google):
     """A week before FIRST at $100 a day and CPA $100, then ten days at $100 a day with the
     CPA given per day (conversions = 100 / CPA)."""
     source = Source.objects.create(key="sheet", name="Sheet", kind=Source.Kind.CSV)
     Campaign.objects.create(source=source, external_id="c1", name="Search", channel=google)
-    monkeypatch.setattr(
-        backtest_module, "last_settled_day", lambda *_: FIRST + dt.timedelta(days=DAYS - 1)
-    )
 
     def write(cpas: list[float | None]) -> None:
         days = [(FIRST - dt.timedelta(days=7 - k), 100.0) for k in range(7)]
@@ -120,14 +117,34 @@ def test_it_never_holds_back_a_notification(constraint, google, series):
 
 def test_it_ends_on_the_last_settled_day_of_its_sources(constraint, google, series, monkeypatch):
     series([40.0] * DAYS)
-    monkeypatch.undo()  # the real last_settled_day, reading constraints.settled
     asked = []
 
-    def judged_window(*, measures, day, curves):
+    def judged_window(*, measures, **_):
         asked.append(measures)
         return backtest_module.settled.Judged(until=FIRST + dt.timedelta(days=5))
 
     monkeypatch.setattr(backtest_module.settled, "judged_window", judged_window)
     result = simulate(rule=raise_rule(constraint, google), days=DAYS)
     assert result.days[-1].day == FIRST + dt.timedelta(days=5)
-    assert asked == [{"spend", "conversions"}]
+    assert asked and all(m == {"spend", "conversions"} for m in asked)
+
+
+def test_each_channel_is_judged_up_to_its_own_settled_day(constraint, google, series, monkeypatch):
+    """A platform that settles in ten days does not cut the other channels' backtest short:
+    Google's campaign is judged up to Google's last settled day, as `evaluate` judges it."""
+    series([40.0] * DAYS)
+    slow_channel = Channel.objects.create(key="linkedin-ads", name="LinkedIn Ads")
+    slow = Source.objects.create(key="linkedin", name="LinkedIn", kind="csv", channel=slow_channel)
+    Completeness.objects.create(source=slow, name="conversions", shares=[0.5] * 9, learned=True)
+    Measure.objects.bulk_create(
+        Measure(source=slow, channel=slow_channel, campaign="l1", date=FIRST + dt.timedelta(days=k),
+                name=name, value=Decimal(1))
+        for k in range(DAYS) for name in ("spend", "conversions")
+    )  # fmt: skip
+    last = FIRST + dt.timedelta(days=DAYS - 1)
+    monkeypatch.setattr(backtest_module, "yesterday", lambda: last)
+    result = simulate(rule=raise_rule(constraint, google), days=DAYS)
+    assert result.days[-1].day == last  # not LinkedIn's last settled day, nine days back
+    assert result.ends == {"google-ads": last, "linkedin-ads": last - dt.timedelta(days=9)}
+    assert result.paths[TARGET].changes > 0
+    assert result.ends_note == "Google Ads to Tue 10 Mar, LinkedIn Ads to Sun 01 Mar"
