@@ -126,9 +126,7 @@ class Backtest:
         names = dict(Channel.objects.filter(key__in=self.ends).values_list("key", "name"))
         return ", ".join(
             f"{names.get(key, key)} to {end:%a %d %b}"
-            for key, end in sorted(
-                self.ends.items(), key=lambda item: (-item[1].toordinal(), item[0])
-            )
+            for key, end in sorted(sorted(self.ends.items()), key=lambda kv: kv[1], reverse=True)
         )
 
     @property
@@ -173,7 +171,7 @@ def simulate(*, rule: Rule, days: int = DAYS) -> Backtest:
     metrics = {m.key: m for m in rule.constraint.metrics.all()}
     names = measures_of(rule, metrics)
     conditions = list(rule.conditions.all())
-    windows = settled_windows(names)
+    windows = Windows.last_settled(measures=names, day=yesterday())
     newest = max([windows.whole.until, *(w.until for w in windows.by_channel.values())])
     dates = Measure.objects.filter(name__in=names, date__lte=newest)
     last = dates.order_by("-date").values_list("date", flat=True).first()
@@ -206,15 +204,6 @@ def simulate(*, rule: Rule, days: int = DAYS) -> Backtest:
     result.paths = sim.paths
     result.ends = ends
     return result
-
-
-def settled_windows(names: set[str]) -> Windows:
-    """The settled window ends of these measures now, whole and per channel (`settled`)."""
-    day, curves = yesterday(), settled.Curves()
-    reading = settled.sources_reading(names, day=day)
-    whole = settled.judged_window(measures=names, day=day, curves=curves, reading=reading)
-    by_channel = settled.channel_windows(measures=names, day=day, curves=curves, reading=reading)
-    return Windows(whole, by_channel)
 
 
 def _judge_day(rule, day, *, judge, targets, coverage, span, names, channels) -> BacktestDay:

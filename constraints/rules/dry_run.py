@@ -10,13 +10,12 @@ mode.
 import datetime as dt
 from dataclasses import dataclass, field
 
-from constraints import settled
 from constraints.models import Decision, Rule
 from constraints.rules.backtest import near_words
-from constraints.rules.evaluation import Coverage, Targets, describe, judged_windows
-from constraints.rules.judging import Judge, measures_of, span_days
+from constraints.rules.evaluation import Run, describe
+from constraints.rules.judging import measures_of, span_days
 from sources.days import yesterday
-from sources.models import Channel, Measure
+from sources.models import Channel
 
 
 @dataclass
@@ -53,19 +52,14 @@ def evaluate_now(*, rule: Rule, day: dt.date | None = None) -> DryRun:
     if unknown:
         result.skipped = f"Unknown metric {', '.join(unknown)}: not a metric of its constraint."
         return result
-    names, span = measures_of(rule, metrics), dt.timedelta(days=span_days(rule) - 1)
-    windows = judged_windows(rules=[rule], metrics=metrics, day=day)[rule.pk]
-    frame = Measure.objects.for_window(windows.whole.until - span, day)
-    frame = frame.filter(name__in=names).to_frame()
-    coverage = Coverage(frame=frame, day=day)
-    if rule.judges_settling:  # as `evaluate` does: settling values corrected by the curves
-        today = day + dt.timedelta(days=1)
-        frame = settled.corrected(frame, today=today, curves=settled.Curves())
-    judge = Judge(frame, metrics)
-    groups = windows.judged_groups(judge)
+    # What one evaluation reads (its windows, frame, coverage, corrected judge), for one rule.
+    run = Run.load(constraint=rule.constraint, rules=[rule], day=day)
+    judge = run.judge_for(rule)
+    groups = run.judged[rule.pk].judged_groups(judge)
     result.judged_on = judged_on(groups)
-    since = min(groups) - span
-    if problem := coverage.problem(measures=names, since=since, until=max(groups)):
+    since = min(groups) - dt.timedelta(days=span_days(rule) - 1)
+    names = measures_of(rule, metrics)
+    if problem := run.coverage.problem(measures=names, since=since, until=max(groups)):
         result.skipped = problem
         return result
     findings = [
@@ -73,7 +67,7 @@ def evaluate_now(*, rule: Rule, day: dt.date | None = None) -> DryRun:
         for until, channels in groups.items()
         for finding in judge.findings(rule, day=until, channels=channels)
     ]
-    targets = Targets()
+    targets = run.targets
     result.judged = len(findings)
     for finding in findings:
         if not finding.fired:

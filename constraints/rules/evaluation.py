@@ -134,19 +134,15 @@ def judged_windows(*, rules: list[Rule], metrics: dict, day: dt.date) -> dict[in
     out = {}
     for rule in rules:
         measures = measures_of(rule, metrics)
-        whole = settled.judged_window(
-            measures=measures,
-            day=day,
-            curves=curves,
-            settling_days=rule.judges_settling,
-            reading=reading,
-        )
-        by_channel = (
-            {}  # the newest day for every channel
-            if rule.judges_settling
-            else settled.channel_windows(measures=measures, day=day, curves=curves, reading=reading)
-        )
-        out[rule.pk] = Windows(whole, by_channel)
+        if rule.judges_settling:  # the newest day for every channel
+            whole = settled.judged_window(
+                measures=measures, day=day, curves=curves, settling_days=True, reading=reading
+            )
+            out[rule.pk] = Windows(whole, {})
+        else:
+            out[rule.pk] = Windows.last_settled(
+                measures=measures, day=day, curves=curves, reading=reading
+            )
     return out
 
 
@@ -156,6 +152,22 @@ class Windows:
 
     def __init__(self, whole: settled.Judged, by_channel: dict) -> None:
         self.whole, self.by_channel = whole, by_channel
+
+    @classmethod
+    def last_settled(
+        cls,
+        *,
+        measures: set[str],
+        day: dt.date,
+        curves: settled.Curves | None = None,
+        reading: dict[str, set[str]] | None = None,
+    ) -> "Windows":
+        """The settled windows of these measures after the data day `day`: the last day
+        settled for every source read, and per channel (settled.channel_windows)."""
+        curves = curves or settled.Curves()
+        reading = settled.sources_reading(measures, day=day) if reading is None else reading
+        kwargs = {"measures": measures, "day": day, "curves": curves, "reading": reading}
+        return cls(settled.judged_window(**kwargs), settled.channel_windows(**kwargs))
 
     def of(self, channel: str) -> settled.Judged:
         return self.by_channel.get(channel) or self.by_channel.get(None) or self.whole
