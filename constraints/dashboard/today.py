@@ -76,21 +76,25 @@ def change_words(decision: Decision) -> str:
 
 def fired_by(decision: Decision, *, metrics: dict[str, Metric]) -> list[str]:
     """Each condition as the rule saw it: 'Cost per acquisition $41.20 over 7 days (< 47)'."""
-    lines = []
-    for seen in (decision.seen or {}).get("conditions", []):
-        metric = metrics.get(seen.get("metric", ""))
-        label = metric.label if metric else seen.get("metric", "")
-        value = seen.get("value")
-        shown = format_value(metric, value) if metric else ("—" if value is None else f"{value}")
-        days = seen.get("window_days") or 1
-        window = "yesterday" if days == 1 else f"over {days} days"
-        test = seen.get("test", "")
-        if seen.get("change_pct") is not None:
-            shown = f"{seen['change_pct']:+.1f}% vs the period before"
-        elif metric is not None:
-            test = _in_unit(test, metric)
-        lines.append(f"{label} {shown} {window} (rule: {test})")
-    return lines
+    conditions = (decision.seen or {}).get("conditions", [])
+    return [condition_words(seen, metrics=metrics) for seen in conditions]
+
+
+def condition_words(seen: dict, *, metrics: dict[str, Metric]) -> str:
+    """One condition of a ledger entry's `seen`, in its metric's label and unit:
+    'Blended CAC $2,545 over 21 days (rule: > $650)'."""
+    metric = metrics.get(seen.get("metric", ""))
+    label = metric.label if metric else seen.get("metric", "")
+    value = seen.get("value")
+    shown = format_value(metric, value) if metric else ("no value" if value is None else f"{value}")
+    days = seen.get("window_days") or 1
+    window = "yesterday" if days == 1 else f"over {days} days"
+    test = seen.get("test", "")
+    if seen.get("change_pct") is not None:
+        shown = f"{seen['change_pct']:+.1f}% vs the period before"
+    elif metric is not None:
+        test = _in_unit(test, metric)
+    return f"{label} {shown} {window} (rule: {test})"
 
 
 def _in_unit(test: str, metric: Metric) -> str:

@@ -281,6 +281,7 @@ def seen_of(check: dict, target: str) -> dict:
         "previous": _number(lookup, "previous", target),
         "change_pct": _number(lookup, "change", target),
         "sample": _number(lookup, "sample", target),
+        "sample_measure": condition.min_sample_measure if condition.min_sample else "",
         "min_sample": float(condition.min_sample) if condition.min_sample else None,
         "periods_in_breach": int(lookup["streak"].get(target, 0)),
         "periods_required": check["periods"],

@@ -3,6 +3,7 @@
 from django import template
 
 from constraints.dashboard.readings import format_value
+from constraints.dashboard.today import condition_words
 from constraints.models import Metric
 
 register = template.Library()
@@ -32,3 +33,21 @@ def value_in_unit(value, metric: Metric) -> str:
 @register.filter
 def signed_pct(value) -> str:
     return "" if value is None else f"{float(value):+.1f}%"
+
+
+@register.filter
+def seen_condition(seen: dict, metrics: dict[str, Metric]) -> str:
+    """One condition as a rule saw it, in its metric's unit, with its sample and streak:
+    'Blended CAC $2,545 over 21 days (rule: > $650), sample 12 customers'."""
+    words = condition_words(seen, metrics=metrics)
+    if seen.get("sample") is not None:
+        measure = seen.get("sample_measure", "")
+        if measure == "spend":
+            amount = money(seen["sample"])
+            words += f", sample {amount} spend"
+        else:
+            words += f", sample {float(seen['sample']):,.0f} {measure}".rstrip()
+    required = seen.get("periods_required") or 1
+    if required > 1:
+        words += f" · in breach {seen.get('periods_in_breach', 0)} of {required} periods"
+    return words

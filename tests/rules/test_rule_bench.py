@@ -1,5 +1,7 @@
 """The rule form's bench (Backtest, Evaluate now) and its conflict warning."""
 
+import re
+
 import pytest
 from django.contrib.auth.models import Group, User
 from django.urls import reverse
@@ -10,6 +12,10 @@ from tests.rules_support import make_rule
 
 BENCH = "admin:constraints_rule_bench"
 CPA_ABOVE_ZERO = {"metric_key": "cpa", "comparator": "gt", "threshold": 0}
+# The numbers seen, in the metric's label and unit (not "cpa 53.21").
+SEEN_CPA = re.compile(
+    r'class="seen">Cost per acquisition \$[\d,]+\.\d\d yesterday \(rule: &gt; \$0\)'
+)
 
 
 @pytest.fixture
@@ -25,6 +31,7 @@ def test_it_backtests_an_unsaved_rule_and_keeps_nothing(operator, constraint, pu
                      scope="channels", channels=[google.pk], _bench="backtest")  # fmt: skip
     answer = operator.post(reverse(BENCH), data).json()
     assert "Fires on 21 of 90 days" in answer["html"]
+    assert SEEN_CPA.search(answer["html"])
     assert answer["figure"]["data"][0]["name"].endswith("budget")
     assert not Rule.objects.exists() and not Decision.objects.exists()
 
@@ -38,6 +45,7 @@ def test_it_evaluates_an_unsaved_rule_now_without_recording(
     data = rule_form(constraint, CPA_ABOVE_ZERO, mode="automatic", _bench="evaluate")
     html = operator.post(reverse(BENCH), data).json()["html"]
     assert "Evaluate now (dry run)" in html and "Would notify." in html
+    assert SEEN_CPA.search(html)
     assert not Rule.objects.exists() and not Decision.objects.exists()
 
 
@@ -100,3 +108,19 @@ def test_it_offers_the_measures_the_sources_deliver(operator, constraint, pulled
     text = operator.get(reverse("admin:constraints_rule_add")).content.decode()
     assert '<option value="conversions">conversions</option>' in text
     assert "customers" in text
+
+
+def test_it_words_the_numbers_seen_with_their_sample_and_streak():
+    from constraints.models import Metric
+    from constraints.templatetags.bench import seen_condition
+
+    metrics = {"blended_cac": Metric(key="blended_cac", label="Blended CAC", unit="currency")}
+    seen = {"metric": "blended_cac", "test": "> 650", "window_days": 21, "value": 2544.666,
+            "sample": 1210.5, "sample_measure": "spend", "periods_required": 2,
+            "periods_in_breach": 1}  # fmt: skip
+    assert seen_condition(seen, metrics) == (
+        "Blended CAC $2,545 over 21 days (rule: > $650), sample $1,210 spend"
+        " · in breach 1 of 2 periods"
+    )
+    old = {"metric": "gone", "test": "< 3", "window_days": 7, "value": 2.5, "sample": 12.0}
+    assert seen_condition(old, metrics) == "gone 2.5 over 7 days (rule: < 3), sample 12"
