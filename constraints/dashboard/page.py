@@ -212,6 +212,30 @@ class Dashboard:
         return [Reading(driver, None) for driver in self.drivers]
 
     @property
+    def data_check_lines(self) -> list[str]:
+        """The open data checks in the banner, each with which of the page's numbers it
+        touches when its day is before the view's own: "Demo data: no data for 2026-10-22
+        (before the 28 days shown; it touches the change against the 28 days before)"."""
+        return [
+            f"{check.source.name}: {check.message}{self._touched_before(check.day)}"
+            for check in self.data_checks
+        ]
+
+    def _touched_before(self, day: dt.date | None) -> str:
+        period = self.filters.period
+        start = self.as_of - dt.timedelta(days=period - 1)
+        if day is None or day >= start:
+            return ""
+        touched = []
+        longest = WINDOWS[-1][0]
+        if day > self.as_of - dt.timedelta(days=longest):
+            touched.append(f"the {longest}-day column")
+        if day >= start - dt.timedelta(days=period):
+            touched.append(f"the change against the {period} days before")
+        touched = touched or [f"the charts' {ROLLING_DAYS}-day averages"]
+        return f" (before the {period} days shown; it touches {' and '.join(touched)})"
+
+    @property
     def stale(self) -> list[SourceFreshness]:
         """Sources the decision reads whose data stops before yesterday."""
         return [f for f in self.stale_candidates if f.stale]

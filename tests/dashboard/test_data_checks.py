@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+import pytest
 from django.urls import reverse
 
 from sources.days import yesterday
@@ -28,7 +29,25 @@ def test_it_turns_freshness_amber_with_the_reason(staff_client, demo):
     html = response.content.decode()
     freshness = html.split('id="freshness"')[1]
     assert "verdict-warn" in freshness and "Missing day: no data for" in freshness
-    assert "Open data checks touch today’s numbers." in html
+    assert "Open data checks touch the numbers on this page." in html
+    assert "shown; it touches" not in html  # its day is one of the 28 days shown
+
+
+@pytest.mark.parametrize(
+    ("days_ago", "period", "touched"),
+    [
+        (40, 28, "(before the 28 days shown; it touches the change against the 28 days before)"),
+        (10, 7, "(before the 7 days shown; it touches the 28-day column and the change "
+                "against the 7 days before)"),
+        (20, 7, "(before the 7 days shown; it touches the 28-day column)"),
+    ],
+)  # fmt: skip
+def test_it_says_what_a_check_before_the_view_touches(staff_client, demo, days_ago, period,
+                                                      touched):  # fmt: skip
+    open_check(day=yesterday() - dt.timedelta(days=days_ago - 1))
+    html = staff_client.get(URL, {"period": period}).content.decode()
+    banner = html.split("Open data checks touch the numbers on this page.")[1].split("</div>")[0]
+    assert "Demo data: no data for" in banner and touched in banner
 
 
 def test_it_marks_the_cells_whose_window_holds_the_day(staff_client, demo):
