@@ -849,13 +849,16 @@ def find_anomalies(
 
     first = min([day, *channel_days.values()]) - dt.timedelta(days=lookback_days - 1)
     frame = load_frame(since=first - dt.timedelta(weeks=WEEKS), until=day, metrics=metrics)
+    # Only the days some channel's own lookback holds: with channels settled a week apart,
+    # the span from the earliest to `day` is twice the days any channel is judged on.
+    lookback = dt.timedelta(days=lookback_days - 1)
+    ends = {*channel_days.values()} | (set() if None in channel_days else {day})
+    days = sorted({d for end in ends for d in each_day(end - lookback, end)})
     findings = []
     for metric in metrics:
         values = daily_values(frame, metric)
         fed_by = sources_of(frame, metric)
-        scored = score_days(
-            values, days=list(each_day(first, day)), min_volume=float(policy.anomaly_min_volume)
-        )
+        scored = score_days(values, days=days, min_volume=float(policy.anomaly_min_volume))
         scored["is_anomaly"] = flag(scored, threshold=float(policy.anomaly_threshold))
         if channel_days:
             last = pd.to_datetime(scored["channel"].map(last_of))

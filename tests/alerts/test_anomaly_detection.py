@@ -6,9 +6,11 @@ import pytest
 
 from constraints.alerts.anomalies import detect_anomalies, find_anomalies
 from constraints.models import Alert, Constraint, Metric
+from sources.days import each_day
 from sources.pipeline import pull
 
 LAST = dt.date(2026, 3, 10)
+WEEK = dt.timedelta(days=6)  # the lookback's first day before its last
 FIRST = LAST - dt.timedelta(weeks=8)
 
 
@@ -139,3 +141,21 @@ def test_each_channel_is_judged_up_to_its_own_last_day(constraint, demo_source):
     assert not [f for f in meta if f.is_anomaly]
     settled_on_it = find_anomalies(day=LAST, channel_days={"meta-ads": day, None: LAST})
     assert [f.day for f in settled_on_it if f.is_anomaly and f.channel == "meta-ads"] == [day]
+
+
+def test_a_channel_held_far_back_is_judged_as_on_its_own_day(constraint, demo_source):
+    """Only the days some channel's lookback holds are scored: a channel settled ten days
+    behind the others gets the findings it gets judged alone on its day, and no more days."""
+    behind = LAST - dt.timedelta(days=10)
+    pull_demo(demo_source, [{"date": behind.isoformat(), "channel": "Meta Ads",
+                             "measure": "conversions", "factor": 0.3}])  # fmt: skip
+    found = find_anomalies(day=LAST, channel_days={"meta-ads": behind, None: LAST})
+    alone = find_anomalies(day=behind)
+
+    def of(findings, channel):
+        return [f for f in findings if f.channel == channel]
+
+    assert of(found, "meta-ads") == of(alone, "meta-ads")
+    assert {f.day for f in of(found, "meta-ads")} == set(each_day(behind - WEEK, behind))
+    assert {f.day for f in of(found, "google-ads")} == set(each_day(LAST - WEEK, LAST))
+    assert [f.day for f in of(found, "meta-ads") if f.is_anomaly] == [behind]
