@@ -1,7 +1,7 @@
 """Benchmark: do the rules make money? Five policies on the same simulated markets.
 
     python benchmarks/decisions.py [--seeds 10] [--days 180] [--workers 2] [--first-seed 1]
-                                   [--without-unsettled]
+                                   [--without-unsettled] [--without-counterfactual]
 
 For each seed one market (benchmarks/market/model.py) is run `--days` days under each policy,
 after the same WARMUP days at static budgets (the history every policy starts from):
@@ -16,7 +16,10 @@ after the same WARMUP days at static budgets (the history every policy starts fr
 
 Prints, per policy, the mean and worst seed of contribution (true customers x value - spend),
 blended true CAC, customers, spend, the share of the oracle's gain over static captured,
-harmful actions and Slack messages; the last line sums it up for scripts.
+harmful actions, the cuts of the broken platform while its tracking break was in the last week
+of data ("in break"), those the break caused ("caused": what the same policy on the same seed
+without the break did not do; policies 3 and 4 are forked on the break's first day for it) and
+Slack messages; the last line sums it up for scripts.
 """
 
 import argparse
@@ -62,12 +65,17 @@ def market_for(seed: int, days: int) -> Market:
 
 def run_numpy(seed: int, policy: str, days: int) -> policies.Score:
     market = market_for(seed, days)
+    clean = policies.without_break(market)
     run = {
         "static": policies.run_static,
         "native": policies.run_native,
         "oracle": policies.run_oracle,
     }[policy]
-    return policies.score(market, first=WARMUP, actions=run(market, days=days))
+    score = policies.score(market, first=WARMUP, actions=run(market, days=days))
+    score.because_of_break = policies.because_of_break(
+        market, score.actions, without=run(clean, days=days)
+    )
+    return score
 
 
 def setup_worker(template_db: str) -> None:
@@ -95,36 +103,71 @@ def _throwaway_sqlite(sender, connection, **kwargs) -> None:
 
 def fresh_database() -> str:
     """Point the default connection at a new copy of the migrated template database."""
-    from django.db import connections
-
-    connections.close_all()
     path = f"{_template_db}.{os.getpid()}.sqlite3"
     shutil.copyfile(_template_db, path)
-    connections["default"].settings_dict["NAME"] = path
+    use_database(path)
     return path
 
 
-def run_job(job: tuple[int, str, int]) -> tuple[int, str, policies.Score]:
-    """One seed under one policy: through the product (3, 4) or in numpy (1, 2, 5)."""
-    seed, policy, days = job
+def copy_database(path: str) -> str:
+    """A copy of the database at `path` as it stands (every write committed)."""
+    from django.db import connections
+
+    connections.close_all()
+    copied = f"{path}.fork.sqlite3"
+    shutil.copyfile(path, copied)
+    return copied
+
+
+def use_database(path: str) -> None:
+    from django.db import connections
+
+    connections.close_all()
+    connections["default"].settings_dict["NAME"] = path
+
+
+def run_job(job: tuple[int, str, int, bool]) -> tuple[int, str, policies.Score]:
+    """One seed under one policy: through the product (3, 4) or in numpy (1, 2, 5); the
+    last item says whether to run the product's counterfactual without the break."""
+    seed, policy, days, counterfactual = job
     if policy in ("settled", "unsettled"):
-        return run_product(job)
+        return run_product((seed, policy, days), counterfactual=counterfactual)
     return seed, policy, run_numpy(seed, policy, days)
 
 
-def run_product(job: tuple[int, str, int]) -> tuple[int, str, policies.Score]:
-    """Policies 3 and 4: the market through decisionhub itself."""
+def run_product(
+    job: tuple[int, str, int], *, counterfactual: bool = True
+) -> tuple[int, str, policies.Score]:
+    """Policies 3 and 4: the market through decisionhub itself. With `counterfactual`, the
+    run is forked on the tracking break's first day (the database copied, the market copied
+    without the break) and the copy runs until the break can no longer be behind an action,
+    to count the actions the break caused (policies.because_of_break)."""
     seed, policy, days = job
-    from benchmarks.market import harness
+    from benchmarks.market import harness, platform
 
-    fresh_database()
+    path = fresh_database()
     market = market_for(seed, days)
     key = f"seed{seed}"
     harness.install(market=market, key=key)
-    result = harness.run(market=market, key=key, days=days, judge=judge_for(policy))
-    actions = ledger_actions(market)
-    score = policies.score(market, first=WARMUP, actions=actions)
+    judge = judge_for(policy)
+    start, end = market.events.tracking
+    forks = counterfactual and WARMUP <= start < WARMUP + days
+    before = start - WARMUP if forks else days
+    result = harness.run(market=market, key=key, days=before, judge=judge)
+    if forks:
+        clean, clean_path = policies.without_break(market), copy_database(path)
+        result.slack_by_week += harness.run(
+            market=market, key=key, days=days - before, judge=judge
+        ).slack_by_week
+    score = policies.score(market, first=WARMUP, actions=ledger_actions(market))
     score.slack_most_in_a_week = max(result.slack_by_week.values(), default=0)
+    if forks:
+        use_database(clean_path)
+        platform.LIVE[key] = clean
+        reach = policies.BREAK_REACH_DAYS + policies.SAME_ACTION_DAYS
+        harness.run(market=clean, key=key, days=min(end + reach, clean.days) - start, judge=judge)
+        without = [a for a in ledger_actions(clean) if a.t >= start]
+        score.because_of_break = policies.because_of_break(market, score.actions, without)
     return seed, policy, score
 
 
@@ -197,6 +240,12 @@ def main() -> None:
         action="store_true",
         help="leave out policy 4 (half the run time: for trying a change to the rules)",
     )
+    parser.add_argument(
+        "--without-counterfactual",
+        action="store_true",
+        help="do not run policies 3 and 4 again without the tracking break (a fifth less run "
+        "time; the actions the break caused are then not counted)",
+    )
     args = parser.parse_args()
     policies_run = [p for p in POLICIES if not (args.without_unsettled and p == "unsettled")]
     started = time.perf_counter()
@@ -207,7 +256,7 @@ def main() -> None:
         template = migrated_template(tmp)
         # The product's runs first (the long ones), then the numpy policies, all in the pool.
         jobs = [
-            (seed, policy, args.days)
+            (seed, policy, args.days, not args.without_counterfactual)
             for group in (("settled", "unsettled"), ("static", "native", "oracle"))
             for seed in seeds
             for policy in group
@@ -237,6 +286,12 @@ def main() -> None:
     )
 
 
+def caused(rows: list[policies.Score]) -> int | str:
+    """The actions the tracking break caused over these runs; '-' where not counted."""
+    counted = [r.because_of_break for r in rows]
+    return "-" if None in counted else sum(counted)
+
+
 def report(
     scores: dict, *, seeds: list[int], days: int, seconds: float, policies_run: list[str]
 ) -> None:
@@ -248,7 +303,8 @@ def report(
     print(f"{len(seeds)} seeds x {days} days (after {WARMUP} days of history), {seconds:.0f}s")
     header = (
         f"{'policy':32} {'contribution':>13} {'worst':>12} {'true CAC':>9} {'customers':>10} "
-        f"{'spend':>10} {'% oracle':>9} {'worst':>6} {'harmful':>8} {'on break':>9} {'Slack/wk':>9}"
+        f"{'spend':>10} {'% oracle':>9} {'worst':>6} {'harmful':>8} {'in break':>9} {'caused':>7} "
+        f"{'Slack/wk':>9}"
     )
     print(header)
     print("-" * len(header))
@@ -261,7 +317,7 @@ def report(
             f"{np.mean([r.customers for r in rows]):10,.0f} "
             f"{np.mean([r.spend for r in rows]):10,.0f} "
             f"{np.mean(shares):8.0f}% {min(shares):5.0f}% {sum(r.harmful for r in rows):8d} "
-            f"{sum(r.on_tracking_break for r in rows):9d} "
+            f"{sum(r.on_tracking_break for r in rows):9d} {caused(rows):>7} "
             f"{max(r.slack_most_in_a_week for r in rows):9d}"
         )
     for s in seeds:
@@ -272,7 +328,8 @@ def report(
         print(
             f"  seed {s}: decisionhub {share(s, 'settled'):.0f}% of oracle, "
             f"{vs_static * 100:+.1f}% vs static, {len(ours.actions)} actions, "
-            f"harmful {ours.harmful}, on the tracking break {ours.on_tracking_break}"
+            f"harmful {ours.harmful}, cuts while the tracking break was in the last week "
+            f"{ours.on_tracking_break}, caused by it {caused([ours])}"
         )
     worst_vs_static = min(
         (scores[s, "settled"].contribution - scores[s, "static"].contribution)
@@ -281,7 +338,11 @@ def report(
         for s in seeds
     )
     ours = [share(s, "settled") for s in seeds]
-    on_break = sum(scores[s, "settled"].on_tracking_break for s in seeds)
+    # The actions the break caused when the counterfactual ran; else the cuts during it.
+    on_break = caused([scores[s, "settled"] for s in seeds])
+    on_break = (
+        on_break if on_break != "-" else sum(scores[s, "settled"].on_tracking_break for s in seeds)
+    )
     print(
         f"decisionhub: {np.mean(ours):.0f}% of oracle (worst seed {min(ours):.0f}%), "
         f"native rules {np.mean([share(s, 'native') for s in seeds]):.0f}%, static 0%; "

@@ -9,7 +9,8 @@
   state: the curve's adstock taken equal to the day's spend).
 """
 
-from dataclasses import dataclass, field
+import copy
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -19,6 +20,12 @@ TARGET_CPA = 47.0  # the template's cost-per-acquisition target, used by the nat
 NATIVE_STEP = 0.2
 NATIVE_CUT_ABOVE = 1.25
 REVERSAL_DAYS = 7
+# How long after the tracking break an action may still be its doing: a 21-day window
+# judged up to 14 days after the day it ends (the slowest lag), and a week's slack.
+BREAK_REACH_DAYS = 42
+# An action the run without the break takes too, on the same campaign within this many
+# days, is not the break's doing (it only moved it).
+SAME_ACTION_DAYS = 7
 
 
 @dataclass
@@ -40,6 +47,7 @@ class Score:
     actions: list[Action] = field(default_factory=list)
     harmful: int = 0
     on_tracking_break: int = 0
+    because_of_break: int | None = None  # with a run of the same seed without the break
     slack_most_in_a_week: int = 0
 
     @property
@@ -108,11 +116,45 @@ def score(market: Market, *, first: int, actions: list[Action]) -> Score:
 
 def on_tracking_break(market: Market, action: Action) -> bool:
     """A cut or pause of a campaign of the broken platform, decided while the break's days
-    were in the last week of its data."""
+    were in the last week of its data (whatever days it judged, whatever its reason)."""
     start, end = market.events.tracking
+    return start <= action.t < end + REVERSAL_DAYS and cuts_broken_platform(market, action)
+
+
+def cuts_broken_platform(market: Market, action: Action) -> bool:
     broken = market.campaigns[action.campaign].channel == market.events.tracking_channel
-    in_window = start <= action.t < end + REVERSAL_DAYS
-    return broken and in_window and action.kind in ("cut", "pause")
+    return broken and action.kind in ("cut", "pause")
+
+
+def because_of_break(market: Market, actions: list[Action], without: list[Action]) -> int:
+    """The cuts and pauses of the broken platform's campaigns, from the break's first day on,
+    that the same policy on the same market without the break (`without`: its actions from
+    the break's first day, the days before being the same) did not take on that campaign
+    within SAME_ACTION_DAYS: the actions the break caused."""
+    start, end = market.events.tracking
+
+    def caused(action: Action) -> bool:
+        return (
+            start <= action.t < end + BREAK_REACH_DAYS
+            and cuts_broken_platform(market, action)
+            and not any(
+                other.campaign == action.campaign
+                and other.kind == action.kind
+                and abs(other.t - action.t) <= SAME_ACTION_DAYS
+                for other in without
+            )
+        )
+
+    return sum(caused(a) for a in actions)
+
+
+def without_break(market: Market) -> Market:
+    """A copy of the market as it stands whose tracking break never happens (same seed,
+    same days run, same noise to come)."""
+    clean = copy.deepcopy(market)
+    start, _ = market.events.tracking
+    clean.events = replace(market.events, tracking=(start, start))
+    return clean
 
 
 def is_harmful(market: Market, action: Action, actions: list[Action]) -> bool:
