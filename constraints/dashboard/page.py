@@ -221,6 +221,11 @@ class Dashboard:
             for check in self.data_checks
         ]
 
+    @property
+    def marks_cells(self) -> bool:
+        """Whether an open data check marks any cell of the decision table."""
+        return any(cell.doubt for row in self.rows for cells in row.cells for cell in cells)
+
     def _touched_before(self, day: dt.date | None) -> str:
         period = self.filters.period
         start = self.as_of - dt.timedelta(days=period - 1)

@@ -48,6 +48,7 @@ def test_it_says_what_a_check_before_the_view_touches(staff_client, demo, days_a
     html = staff_client.get(URL, {"period": period}).content.decode()
     banner = html.split("Open data checks touch the numbers on this page.")[1].split("</div>")[0]
     assert "Demo data: no data for" in banner and touched in banner
+    assert ("The cells they affect are marked." in banner) == ("column" in touched)
 
 
 def test_it_marks_the_cells_whose_window_holds_the_day(staff_client, demo):
