@@ -29,7 +29,7 @@ def budget_path_figure(result: Backtest) -> dict | None:
             data.append({
                 "type": "scatter", "mode": "markers", "yaxis": "y2",
                 "marker": {"color": colour, "size": 6, "symbol": "circle-open"},
-                "name": f"{path.label} {result.metric_key} (as it was)",
+                "name": f"{path.label} {result.metric_label} (as it was)",
                 "x": [d.day.isoformat() for d in result.days], "y": values,
             })  # fmt: skip
     layout = {
@@ -40,7 +40,7 @@ def budget_path_figure(result: Backtest) -> dict | None:
         "xaxis": {"gridcolor": GRID, "type": "date"},
         "yaxis": {"title": {"text": f"daily budget ({currency_symbol()})"}, "gridcolor": GRID,
                   "rangemode": "tozero"},
-        "yaxis2": {"title": {"text": result.metric_key, "font": {"color": MUTED}},
+        "yaxis2": {"title": {"text": result.metric_label, "font": {"color": MUTED}},
                    "overlaying": "y", "side": "right", "showgrid": False},
     }  # fmt: skip
     return {"data": data, "layout": layout}

@@ -115,6 +115,7 @@ class Backtest:
     days: list[BacktestDay] = field(default_factory=list)
     paths: dict[str, TargetPath] = field(default_factory=dict)
     metric_key: str = ""
+    metric_label: str = ""  # the metric's own label ("Blended CAC"), the key if unknown
     metric: dict[str, list[float | None]] = field(default_factory=dict)  # by target, per day
     ends: dict[str, dt.date] = field(default_factory=dict)  # channel key → last day judged
 
@@ -190,6 +191,8 @@ def simulate(*, rule: Rule, days: int = DAYS) -> Backtest:
     coverage = Coverage(frame=frame[frame["measure"].isin(names)], day=until, check_runs=False)
     sim = Simulation(rule=rule, frame=frame, since=since, until=until)
     result.metric_key = conditions[0].metric_key
+    known = metrics.get(result.metric_key)
+    result.metric_label = known.label if known else result.metric_key
     for day in each_day(since, until):
         channels = frozenset(key for key, end in ends.items() if end >= day)
         entry = _judge_day(
