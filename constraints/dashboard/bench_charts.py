@@ -41,6 +41,16 @@ def budget_path_figure(result: Backtest) -> dict | None:
         "yaxis": {"title": {"text": f"daily budget ({currency_symbol()})"}, "gridcolor": GRID,
                   "rangemode": "tozero"},
         "yaxis2": {"title": {"text": result.metric_label, "font": {"color": MUTED}},
-                   "overlaying": "y", "side": "right", "showgrid": False},
+                   "overlaying": "y", "side": "right", "showgrid": False,
+                   **unit_ticks(result.metric_unit)},
     }  # fmt: skip
     return {"data": data, "layout": layout}
+
+
+def unit_ticks(unit: str) -> dict:
+    """The metric axis in its unit: '$2,530', '3.2%'."""
+    if unit == "currency":
+        return {"tickprefix": currency_symbol(), "tickformat": ",.0f"}
+    if unit == "percent":
+        return {"ticksuffix": "%"}
+    return {"tickformat": ",~r"}

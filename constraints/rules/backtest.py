@@ -116,6 +116,7 @@ class Backtest:
     paths: dict[str, TargetPath] = field(default_factory=dict)
     metric_key: str = ""
     metric_label: str = ""  # the metric's own label ("Blended CAC"), the key if unknown
+    metric_unit: str = ""  # Metric.Unit of it ("currency"), "" if unknown
     metric: dict[str, list[float | None]] = field(default_factory=dict)  # by target, per day
     ends: dict[str, dt.date] = field(default_factory=dict)  # channel key → last day judged
 
@@ -193,6 +194,7 @@ def simulate(*, rule: Rule, days: int = DAYS) -> Backtest:
     result.metric_key = conditions[0].metric_key
     known = metrics.get(result.metric_key)
     result.metric_label = known.label if known else result.metric_key
+    result.metric_unit = known.unit if known else ""
     for day in each_day(since, until):
         channels = frozenset(key for key, end in ends.items() if end >= day)
         entry = _judge_day(

@@ -34,6 +34,7 @@ def test_it_backtests_an_unsaved_rule_and_keeps_nothing(operator, constraint, pu
     assert SEEN_CPA.search(answer["html"])
     assert answer["figure"]["data"][0]["name"].endswith("budget")
     assert answer["figure"]["data"][1]["name"].endswith("Cost per acquisition (as it was)")
+    assert answer["figure"]["layout"]["yaxis2"]["tickprefix"] == "$"
     assert not Rule.objects.exists() and not Decision.objects.exists()
 
 

@@ -38,4 +38,3 @@ def test_it_counts_the_cuts_only_the_broken_market_made():
     actions = [moved, new, elsewhere, a_raise, before_it]
     assert policies.because_of_break(market, actions, without) == 1  # the pause alone
     assert policies.because_of_break(market, actions, []) == 2
-
