@@ -299,17 +299,14 @@ class RuleAdmin(admin.ModelAdmin):
             formset.save()
         rule = Rule.objects.prefetch_related("conditions", "channels").get(pk=rule.pk)
         rule.description = describe(rule)
-        metrics = {m.key: m for m in rule.constraint.metrics.all()}  # the numbers in their units
         if request.POST.get("_bench") == "evaluate":
             html = render_to_string(
-                "admin/constraints/rule/dry_run.html",
-                {"run": evaluate_now(rule=rule), "metrics": metrics},
+                "admin/constraints/rule/dry_run.html", {"run": evaluate_now(rule=rule)}
             )
             return JsonResponse({"html": html})
         result = simulate(rule=rule)
         html = render_to_string(
-            "admin/constraints/rule/backtest_result.html",
-            {"result": result, "days": DAYS, "metrics": metrics},
+            "admin/constraints/rule/backtest_result.html", {"result": result, "days": DAYS}
         )
         return JsonResponse({"html": html, "figure": budget_path_figure(result)})
 

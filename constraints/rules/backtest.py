@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from constraints import settled
-from constraints.models import Decision, Rule
+from constraints.models import Decision, Metric, Rule
 from constraints.rules.evaluation import Coverage, Targets, Windows
 from constraints.rules.execution import plan_budget
 from constraints.rules.judging import Finding, Judge, measures_of, span_days
@@ -117,6 +117,7 @@ class Backtest:
     metric_key: str = ""
     metric_label: str = ""  # the metric's own label ("Blended CAC"), the key if unknown
     metric_unit: str = ""  # Metric.Unit of it ("currency"), "" if unknown
+    metrics: dict[str, Metric] = field(default_factory=dict)  # the constraint's, by key
     metric: dict[str, list[float | None]] = field(default_factory=dict)  # by target, per day
     ends: dict[str, dt.date] = field(default_factory=dict)  # channel key → last day judged
 
@@ -169,8 +170,8 @@ def simulate(*, rule: Rule, days: int = DAYS) -> Backtest:
     channel is judged up to its own sources' last settled day, as `evaluate` judges it: the
     newest days judge only the channels settled by then. Skipped days say why (a day missing
     from a needed source); nothing is carried over them."""
-    result = Backtest(rule=rule)
     metrics = {m.key: m for m in rule.constraint.metrics.all()}
+    result = Backtest(rule=rule, metrics=metrics)
     names = measures_of(rule, metrics)
     conditions = list(rule.conditions.all())
     windows = Windows.last_settled(measures=names, day=yesterday())

@@ -10,7 +10,7 @@ mode.
 import datetime as dt
 from dataclasses import dataclass, field
 
-from constraints.models import Decision, Rule
+from constraints.models import Decision, Metric, Rule
 from constraints.rules.backtest import near_words
 from constraints.rules.evaluation import Run, describe
 from constraints.rules.judging import measures_of, span_days
@@ -36,6 +36,7 @@ class DryRun:
     judged: int = 0
     outcomes: list[Outcome] = field(default_factory=list)
     near: list[str] = field(default_factory=list)
+    metrics: dict[str, Metric] = field(default_factory=dict)  # the constraint's, by key
 
     @property
     def fired(self) -> list[Outcome]:
@@ -46,8 +47,8 @@ def evaluate_now(*, rule: Rule, day: dt.date | None = None) -> DryRun:
     """What `evaluate(day=day)` would decide for this rule (day: yesterday by default),
     without recording anything."""
     day = day or yesterday()
-    result = DryRun(rule=rule, day=day)
     metrics = {m.key: m for m in rule.constraint.metrics.all()}
+    result = DryRun(rule=rule, day=day, metrics=metrics)
     unknown = sorted({c.metric_key for c in rule.conditions.all()} - set(metrics))
     if unknown:
         result.skipped = f"Unknown metric {', '.join(unknown)}: not a metric of its constraint."

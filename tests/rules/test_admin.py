@@ -105,6 +105,7 @@ def test_it_backtests_without_side_effects(admin_client, constraint, pulled, goo
     assert response.status_code == 200
     assert "Fires on 21 of 90 days, acts on 21" in content  # 3 weeks pulled, each day in breach
     assert "Search - Generic" in content and "Skipped" in content
+    assert 'class="seen">Cost per acquisition $' in content  # the numbers in their unit
     assert not Decision.objects.exists()
 
 
