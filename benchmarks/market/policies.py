@@ -129,23 +129,30 @@ def cuts_broken_platform(market: Market, action: Action) -> bool:
 def because_of_break(market: Market, actions: list[Action], without: list[Action]) -> int:
     """The cuts and pauses of the broken platform's campaigns, from the break's first day on,
     that the same policy on the same market without the break (`without`: its actions from
-    the break's first day, the days before being the same) did not take on that campaign
-    within SAME_ACTION_DAYS: the actions the break caused."""
+    the break's first day, the days before being the same) did not take: each is paired with
+    at most one of the same kind on the same campaign within SAME_ACTION_DAYS (the nearest
+    one not yet paired), and the ones left unpaired are the actions the break caused. Five
+    daily cuts during the break against one without it are four caused."""
     start, end = market.events.tracking
 
-    def caused(action: Action) -> bool:
-        return (
-            start <= action.t < end + BREAK_REACH_DAYS
-            and cuts_broken_platform(market, action)
-            and not any(
-                other.campaign == action.campaign
-                and other.kind == action.kind
-                and abs(other.t - action.t) <= SAME_ACTION_DAYS
-                for other in without
-            )
-        )
+    def counted(action: Action) -> bool:
+        return start <= action.t < end + BREAK_REACH_DAYS and cuts_broken_platform(market, action)
 
-    return sum(caused(a) for a in actions)
+    unpaired = [a for a in without if cuts_broken_platform(market, a)]
+    caused = 0
+    for action in sorted(filter(counted, actions), key=lambda a: a.t):
+        near = [
+            other
+            for other in unpaired
+            if other.campaign == action.campaign
+            and other.kind == action.kind
+            and abs(other.t - action.t) <= SAME_ACTION_DAYS
+        ]
+        if near:
+            unpaired.remove(min(near, key=lambda other: abs(other.t - action.t)))
+        else:
+            caused += 1
+    return caused
 
 
 def without_break(market: Market) -> Market:

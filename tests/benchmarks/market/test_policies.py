@@ -38,3 +38,15 @@ def test_it_counts_the_cuts_only_the_broken_market_made():
     actions = [moved, new, elsewhere, a_raise, before_it]
     assert policies.because_of_break(market, actions, without) == 1  # the pause alone
     assert policies.because_of_break(market, actions, []) == 2
+
+
+def test_it_pairs_each_action_without_the_break_once():
+    market = Market(seed=2, days=120, start=START)
+    start, _ = market.events.tracking
+    broken = next(i for i, c in enumerate(market.campaigns)
+                  if c.channel == market.events.tracking_channel)  # fmt: skip
+    daily = [policies.Action(t=start + k, campaign=broken, kind="cut", before=100.0)
+             for k in range(5)]  # fmt: skip
+    once = [policies.Action(t=start + 4, campaign=broken, kind="cut", before=100.0)]
+    assert policies.because_of_break(market, daily, once) == 4
+    assert policies.because_of_break(market, daily, daily) == 0
