@@ -420,6 +420,7 @@ def add_data_checks(*, page: Dashboard) -> None:
         read[check.source_id].checks.append(check)
     if not page.data_checks:
         return
+    mark_headline(page=page)
     for row in page.rows:
         row.cells = [
             [_with_doubt(cell, page.data_checks, as_of=page.as_of) for cell in cells]
@@ -442,15 +443,35 @@ def loaded_days(period: int) -> int:
 
 def _with_doubt(cell: Reading, checks: list[DataCheck], *, as_of: dt.date) -> Reading:
     days = next((d for d, label in WINDOWS if label == cell.window), WINDOWS[-1][0])
-    since = as_of - dt.timedelta(days=days - 1)
-    measures = set(cell.metric.numerator_measures) | set(cell.metric.denominator_measures)
+    return _doubted(cell, checks, since=as_of - dt.timedelta(days=days - 1), until=as_of)
+
+
+def _doubted(reading: Reading, checks: list[DataCheck], *, since: dt.date, until: dt.date):
+    """The reading with the open checks on its metric's measures in since..until as its
+    doubt (or on no day, or on the whole source); the reading itself when none."""
+    metric = reading.metric
+    measures = set(metric.numerator_measures) | set(metric.denominator_measures) | {""}
     touching = [
         c for c in checks
-        if (c.day is None or since <= c.day <= as_of) and _measure_of(c) in measures | {""}
+        if (c.day is None or since <= c.day <= until) and _measure_of(c) in measures
     ]  # fmt: skip
     if not touching:
-        return cell
-    return replace(cell, doubt="; ".join(f"{c.source.name}: {c.message}" for c in touching))
+        return reading
+    return replace(reading, doubt="; ".join(f"{c.source.name}: {c.message}" for c in touching))
+
+
+def mark_headline(*, page: Dashboard) -> None:
+    """The headline and the period it is compared with, each marked by the open checks on
+    its own days: a check in the previous period touches the change, not the value."""
+    headline, period = page.headline, dt.timedelta(days=page.filters.period)
+    start = page.as_of - period + dt.timedelta(days=1)
+    headline.reading = _doubted(headline.reading, page.data_checks, since=start, until=page.as_of)
+    headline.previous = _doubted(
+        headline.previous,
+        page.data_checks,
+        since=start - period,
+        until=start - dt.timedelta(days=1),
+    )
 
 
 def _measure_of(check: DataCheck) -> str:

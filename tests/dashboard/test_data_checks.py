@@ -71,3 +71,15 @@ def test_it_ignores_checks_older_than_the_numbers_shown(staff_client, demo):
     page = staff_client.get(URL).context["page"]
     assert page.data_checks == []
     assert all(not f.doubtful for f in page.freshness)
+
+
+@pytest.mark.parametrize(("days_ago", "value", "change"), [(3, True, False), (40, False, True)])
+def test_it_marks_the_headline_or_its_change_by_the_checks_day(staff_client, demo, days_ago,
+                                                              value, change):  # fmt: skip
+    open_check(day=yesterday() - dt.timedelta(days=days_ago - 1))
+    response = staff_client.get(URL)
+    headline = response.context["page"].headline
+    assert bool(headline.reading.doubt) is value and bool(headline.previous.doubt) is change
+    html = response.content.decode()
+    assert ("touches these 28 days" in html) is value
+    assert ("touches the previous 28 days" in html) is change
