@@ -72,9 +72,8 @@ def run_numpy(seed: int, policy: str, days: int) -> policies.Score:
         "oracle": policies.run_oracle,
     }[policy]
     score = policies.score(market, first=WARMUP, actions=run(market, days=days))
-    score.because_of_break = policies.because_of_break(
-        market, score.actions, without=run(clean, days=days)
-    )
+    without = run(clean, days=days) if score.actions else []  # static, oracle: nothing to pair
+    score.because_of_break = policies.because_of_break(market, score.actions, without=without)
     return score
 
 
@@ -286,10 +285,14 @@ def main() -> None:
     )
 
 
-def caused(rows: list[policies.Score]) -> int | str:
-    """The actions the tracking break caused over these runs; '-' where not counted."""
+def caused(rows: list[policies.Score]) -> int | None:
+    """The actions the tracking break caused over these runs; None where not counted."""
     counted = [r.because_of_break for r in rows]
-    return "-" if None in counted else sum(counted)
+    return None if None in counted else sum(counted)
+
+
+def shown(count: int | None) -> str:
+    return "-" if count is None else str(count)
 
 
 def report(
@@ -317,7 +320,7 @@ def report(
             f"{np.mean([r.customers for r in rows]):10,.0f} "
             f"{np.mean([r.spend for r in rows]):10,.0f} "
             f"{np.mean(shares):8.0f}% {min(shares):5.0f}% {sum(r.harmful for r in rows):8d} "
-            f"{sum(r.on_tracking_break for r in rows):9d} {caused(rows):>7} "
+            f"{sum(r.on_tracking_break for r in rows):9d} {shown(caused(rows)):>7} "
             f"{max(r.slack_most_in_a_week for r in rows):9d}"
         )
     for s in seeds:
@@ -329,7 +332,7 @@ def report(
             f"  seed {s}: decisionhub {share(s, 'settled'):.0f}% of oracle, "
             f"{vs_static * 100:+.1f}% vs static, {len(ours.actions)} actions, "
             f"harmful {ours.harmful}, cuts while the tracking break was in the last week "
-            f"{ours.on_tracking_break}, caused by it {caused([ours])}"
+            f"{ours.on_tracking_break}, caused by it {shown(caused([ours]))}"
         )
     worst_vs_static = min(
         (scores[s, "settled"].contribution - scores[s, "static"].contribution)
@@ -340,9 +343,8 @@ def report(
     ours = [share(s, "settled") for s in seeds]
     # The actions the break caused when the counterfactual ran; else the cuts during it.
     on_break = caused([scores[s, "settled"] for s in seeds])
-    on_break = (
-        on_break if on_break != "-" else sum(scores[s, "settled"].on_tracking_break for s in seeds)
-    )
+    if on_break is None:
+        on_break = sum(scores[s, "settled"].on_tracking_break for s in seeds)
     print(
         f"decisionhub: {np.mean(ours):.0f}% of oracle (worst seed {min(ours):.0f}%), "
         f"native rules {np.mean([share(s, 'native') for s in seeds]):.0f}%, static 0%; "

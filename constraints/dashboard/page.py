@@ -212,6 +212,11 @@ class Dashboard:
         return [Reading(driver, None) for driver in self.drivers]
 
     @property
+    def period_start(self) -> dt.date:
+        """The first of the days the view shows (its period, ending `as_of`)."""
+        return self.as_of - dt.timedelta(days=self.filters.period - 1)
+
+    @property
     def data_check_lines(self) -> list[str]:
         """The open data checks in the banner, each with which of the page's numbers it
         touches when its day is before the view's own: "Demo data: no data for 2026-10-22
@@ -227,8 +232,7 @@ class Dashboard:
         return any(cell.doubt for row in self.rows for cells in row.cells for cell in cells)
 
     def _touched_before(self, day: dt.date | None) -> str:
-        period = self.filters.period
-        start = self.as_of - dt.timedelta(days=period - 1)
+        period, start = self.filters.period, self.period_start
         if day is None or day >= start:
             return ""
         touched = []
@@ -432,8 +436,7 @@ def add_headline_spend(*, page: Dashboard, table: metrics.DailyTable) -> None:
     """What the headline's period spent, so 'no value' reads as 'nothing bought'."""
     if page.headline is None or "spend" not in table.measures:
         return
-    start = page.as_of - dt.timedelta(days=page.filters.period - 1)
-    page.headline.spend = table.total(SPEND, since=start, until=page.as_of)
+    page.headline.spend = table.total(SPEND, since=page.period_start, until=page.as_of)
 
 
 def loaded_days(period: int) -> int:
@@ -463,8 +466,8 @@ def _doubted(reading: Reading, checks: list[DataCheck], *, since: dt.date, until
 def mark_headline(*, page: Dashboard) -> None:
     """The headline and the period it is compared with, each marked by the open checks on
     its own days: a check in the previous period touches the change, not the value."""
-    headline, period = page.headline, dt.timedelta(days=page.filters.period)
-    start = page.as_of - period + dt.timedelta(days=1)
+    headline, start = page.headline, page.period_start
+    period = dt.timedelta(days=page.filters.period)
     headline.reading = _doubted(headline.reading, page.data_checks, since=start, until=page.as_of)
     headline.previous = _doubted(
         headline.previous,

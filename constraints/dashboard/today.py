@@ -86,7 +86,7 @@ def condition_words(seen: dict, *, metrics: dict[str, Metric]) -> str:
     metric = metrics.get(seen.get("metric", ""))
     label = metric.label if metric else seen.get("metric", "")
     value = seen.get("value")
-    shown = format_value(metric, value) if metric else ("no value" if value is None else f"{value}")
+    shown = format_value(metric, value) if metric else ("—" if value is None else f"{value}")
     days = seen.get("window_days") or 1
     window = "yesterday" if days == 1 else f"over {days} days"
     test = seen.get("test", "")

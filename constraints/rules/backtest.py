@@ -115,11 +115,21 @@ class Backtest:
     days: list[BacktestDay] = field(default_factory=list)
     paths: dict[str, TargetPath] = field(default_factory=dict)
     metric_key: str = ""
-    metric_label: str = ""  # the metric's own label ("Blended CAC"), the key if unknown
-    metric_unit: str = ""  # Metric.Unit of it ("currency"), "" if unknown
     metrics: dict[str, Metric] = field(default_factory=dict)  # the constraint's, by key
     metric: dict[str, list[float | None]] = field(default_factory=dict)  # by target, per day
     ends: dict[str, dt.date] = field(default_factory=dict)  # channel key → last day judged
+
+    @property
+    def metric_label(self) -> str:
+        """The first condition's metric by its label ("Blended CAC"), the key if unknown."""
+        known = self.metrics.get(self.metric_key)
+        return known.label if known else self.metric_key
+
+    @property
+    def metric_unit(self) -> str:
+        """Metric.Unit of the first condition's metric ("currency"), "" if unknown."""
+        known = self.metrics.get(self.metric_key)
+        return known.unit if known else ""
 
     @property
     def ends_note(self) -> str:
@@ -193,9 +203,6 @@ def simulate(*, rule: Rule, days: int = DAYS) -> Backtest:
     coverage = Coverage(frame=frame[frame["measure"].isin(names)], day=until, check_runs=False)
     sim = Simulation(rule=rule, frame=frame, since=since, until=until)
     result.metric_key = conditions[0].metric_key
-    known = metrics.get(result.metric_key)
-    result.metric_label = known.label if known else result.metric_key
-    result.metric_unit = known.unit if known else ""
     for day in each_day(since, until):
         channels = frozenset(key for key, end in ends.items() if end >= day)
         entry = _judge_day(
