@@ -38,12 +38,23 @@ def ratio_of_sums(frame: pd.DataFrame, metric: Metric, *, by: Sequence[str] = ()
 
     NaN where the denominator is zero or has no rows, or the numerator has no rows.
     """
+    numerator, denominator = sums(frame, metric, by=by)
+    if denominator is None:
+        return numerator * float(metric.scale)
+    return ratio(*numerator.align(denominator), metric=metric)
+
+
+def sums(
+    frame: pd.DataFrame, metric: Metric, *, by: Sequence[str] = ()
+) -> tuple[pd.Series, pd.Series | None]:
+    """The metric's numerator and denominator sums per group of `by` columns (None for the
+    denominator of a plain sum): what ratio_of_sums divides."""
     if metric.source_kinds:
         frame = frame[frame["source_kind"].isin(metric.source_kinds)]
     numerator = _sum(frame, metric.numerator_measures, by)
     if not metric.denominator_measures:
-        return numerator * float(metric.scale)
-    return ratio(*numerator.align(_sum(frame, metric.denominator_measures, by)), metric=metric)
+        return numerator, None
+    return numerator, _sum(frame, metric.denominator_measures, by)
 
 
 def campaign_ratio_of_sums(
@@ -55,15 +66,25 @@ def campaign_ratio_of_sums(
     each campaign counts the channel's sum × its share of the channel's split_by sum. A
     campaign whose channel's split_by sum is zero gets no value (absent or NaN), never 0.
     Without split_by the channel-only rows are not counted."""
+    numerator, denominator = campaign_sums(campaigns, channel_only, metric, by=by)
+    if denominator is None:
+        return numerator * float(metric.scale)
+    return ratio(*numerator.align(denominator), metric=metric)
+
+
+def campaign_sums(
+    campaigns: pd.DataFrame, channel_only: pd.DataFrame, metric: Metric, *, by: str
+) -> tuple[pd.Series, pd.Series | None]:
+    """campaign_ratio_of_sums' numerator and denominator per campaign (None for the
+    denominator of a plain sum)."""
     if metric.source_kinds:
         campaigns = campaigns[campaigns["source_kind"].isin(metric.source_kinds)]
         channel_only = channel_only[channel_only["source_kind"].isin(metric.source_kinds)]
     share = campaign_shares(campaigns, metric, by=by)
     numerator = _campaign_sum(campaigns, channel_only, metric.numerator_measures, by, share)
     if not metric.denominator_measures:
-        return numerator * float(metric.scale)
-    denominator = _campaign_sum(campaigns, channel_only, metric.denominator_measures, by, share)
-    return ratio(*numerator.align(denominator), metric=metric)
+        return numerator, None
+    return numerator, _campaign_sum(campaigns, channel_only, metric.denominator_measures, by, share)
 
 
 def campaign_shares(campaigns: pd.DataFrame, metric: Metric, *, by: str) -> pd.DataFrame | None:

@@ -107,18 +107,21 @@ class ConditionForm(ModelForm):
             "min_sample_measure",
             "min_sample",
             "consecutive_periods",
+            "confidence",
         ]
         labels = {
             "comparator": "Test",
             "window_days": "Days",
             "min_sample": "Min. sample",
             "consecutive_periods": "In a row",
+            "confidence": "Sure (%)",
         }
         widgets = {
             "threshold": forms.NumberInput(attrs={"step": "any", "class": "narrow"}),
             "window_days": forms.NumberInput(attrs={"class": "tiny"}),
             "min_sample": forms.NumberInput(attrs={"step": "any", "class": "narrow"}),
             "consecutive_periods": forms.NumberInput(attrs={"class": "tiny"}),
+            "confidence": forms.NumberInput(attrs={"class": "tiny"}),
         }
 
 

@@ -213,6 +213,19 @@ class Metric(models.Model):
     def denominator_measures(self) -> list[str]:
         return [m.strip() for m in self.denominator.split("+") if m.strip()]
 
+    def count_side(self) -> str:
+        """Which side of the ratio counts events, for a test of counting noise: 'numerator'
+        (conversions per session, a sum of customers), 'denominator' (spend per customer),
+        or '' (revenue per dollar of spend: no count)."""
+        from sources.validation import COUNTS, FRACTIONAL_COUNTS
+
+        counts = COUNTS | FRACTIONAL_COUNTS
+        if self.numerator_measures and set(self.numerator_measures) <= counts:
+            return "numerator"
+        if self.denominator_measures and set(self.denominator_measures) <= counts:
+            return "denominator"
+        return ""
+
     def clean(self) -> None:
         if not self.numerator_measures:
             raise ValidationError({"numerator": "Name at least one measure."})

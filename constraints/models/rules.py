@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -291,9 +292,39 @@ class Condition(models.Model):
         blank=True,
         help_text="Periods in a row in breach before acting; empty = 2 for pauses, else 1.",
     )
+    confidence = models.PositiveSmallIntegerField(
+        "sure (%)",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(50), MaxValueValidator(99)],
+        help_text=(
+            "Fire only when the count behind the number (customers for a CAC, conversions "
+            "for a rate) is past the threshold beyond chance, this sure: 90 = a count this "
+            "far out would happen less than 1 time in 10 were the metric at the threshold. "
+            "A CAC on 9 customers swings by a third by chance. Empty: the value alone decides."
+        ),
+    )
 
     def __str__(self) -> str:
-        return f"{self.metric_key} {self.get_comparator_display()} {plain_number(self.threshold)}"
+        """'Blended CAC > $650', 'CPA rose by more than 10% vs the period before' (the admin
+        titles each condition so); the metric's key and a plain number for a metric the
+        rule's constraint does not have."""
+        metric = self.metric()
+        name = metric.label if metric else self.metric_key
+        if self.is_change:
+            way = "rose" if self.comparator == self.Comparator.CHANGE_UP else "fell"
+            return f"{name} {way} by more than {plain_number(self.threshold)}% vs the period before"
+        if metric is None or self.threshold is None:
+            return f"{name} {self.get_comparator_display()} {plain_number(self.threshold)}"
+        threshold = metric.format(float(self.threshold), trim=True)
+        return f"{name} {self.get_comparator_display()} {threshold}"
+
+    def metric(self) -> Metric | None:
+        """The metric of the rule's constraint this condition names (None if unknown)."""
+        constraint = getattr(getattr(self, "rule", None), "constraint", None)
+        if constraint is None:
+            return None
+        return next((m for m in constraint.metrics.all() if m.key == self.metric_key), None)
 
     @property
     def is_change(self) -> bool:
@@ -303,7 +334,7 @@ class Condition(models.Model):
         return self.consecutive_periods or self.rule.default_consecutive_periods()
 
     def clean(self) -> None:
-        errors = {**self._metric_errors(), **self._sample_errors()}
+        errors = {**self._metric_errors(), **self._sample_errors(), **self._confidence_errors()}
         if not self.window_days:
             errors["window_days"] = "The window must be at least one day."
         if self.consecutive_periods == 0:
@@ -336,6 +367,21 @@ class Condition(models.Model):
             }
         if high is not None and self.threshold > high:
             return {"threshold": f"{metric.label} is a {unit}: the threshold cannot exceed {high}."}
+        return {}
+
+    def _confidence_errors(self) -> dict[str, str]:
+        if self.confidence is None:
+            return {}
+        if self.is_change:
+            return {"confidence": "A change against the period before has no count to test."}
+        if self.threshold is not None and self.threshold <= 0:
+            return {"confidence": "Chance can only be told from a threshold above 0."}
+        metric = self.metric()
+        if metric is not None and not metric.count_side():
+            return {
+                "confidence": f"{metric.label} ({metric.numerator} / {metric.denominator}) has no "
+                "count of events on either side to test: leave empty."
+            }
         return {}
 
     def _sample_errors(self) -> dict[str, str]:

@@ -15,6 +15,7 @@ import pandas as pd
 from constraints import metrics as metric_maths
 from constraints.models import Condition, Metric, Rule
 from constraints.models.rules import plain_number
+from constraints.rules import noise
 
 CHANNEL, CAMPAIGN = "channel", "campaign"
 CHANNEL_ONLY = "channel-only"  # the rows without a campaign, for Metric.split_by
@@ -173,7 +174,7 @@ class Judge:
         days = condition.window_days
         since = end - dt.timedelta(days=days - 1)
         value = self.window(condition.metric_key, since, end, level, channels)
-        out = {"value": value, "previous": None, "change": None, "sample": None}
+        out = {"value": value, "previous": None, "change": None, "sample": None, "sure": None}
         limit = float(condition.threshold)
         if condition.is_change:
             previous = self.window(
@@ -190,6 +191,13 @@ class Judge:
         else:
             tested = TESTS[condition.comparator](value, limit)
         tested = tested.fillna(False).astype(bool) if tested.dtype == object else tested
+        if condition.confidence is not None and not condition.is_change:
+            sure = self.sureness(condition, since, end, level, channels)
+            out["sure"] = sure
+            # Spend with no customers has no CAC but may be sure to be past the threshold.
+            unknown = value.reindex(sure.index).isna()
+            tested = tested.reindex(sure.index, fill_value=False) | unknown
+            tested = tested & (sure >= condition.confidence)
         if condition.min_sample:
             metric = self.metrics.get(condition.metric_key)
             sample = self.sample(condition.min_sample_measure, since, end, level, metric, channels)
@@ -212,16 +220,66 @@ class Judge:
         key = ("metric", metric_key, since, until, level, channels)
         if key not in self._cache:
             metric = self.metrics.get(metric_key)
+            numerator, denominator = self.sides(metric_key, since, until, level, channels)
+            if metric is None or numerator is None:
+                self._cache[key] = pd.Series(dtype=float)
+            elif denominator is None:
+                self._cache[key] = numerator * float(metric.scale)
+            else:
+                self._cache[key] = metric_maths.ratio(*numerator.align(denominator), metric=metric)
+        return self._cache[key]
+
+    def sides(
+        self,
+        metric_key: str,
+        since: dt.date,
+        until: dt.date,
+        level: str,
+        channels: frozenset[str] | None = None,
+    ) -> tuple[pd.Series | None, pd.Series | None]:
+        """The metric's numerator and denominator sums per target over since..until (None,
+        None for an unknown metric or no rows; a None denominator for a plain sum)."""
+        key = ("sides", metric_key, since, until, level, channels)
+        if key not in self._cache:
+            metric = self.metrics.get(metric_key)
             rows = self._rows(since, until, level, channels)
             if metric is None or not len(rows):
-                self._cache[key] = pd.Series(dtype=float)
+                self._cache[key] = (None, None)
             elif level == CAMPAIGN and metric.split_by:
-                self._cache[key] = metric_maths.campaign_ratio_of_sums(
+                self._cache[key] = metric_maths.campaign_sums(
                     rows, self._rows(since, until, CHANNEL_ONLY, channels), metric, by="target"
                 )
             else:
-                self._cache[key] = metric_maths.ratio_of_sums(rows, metric, by=["target"])
+                self._cache[key] = metric_maths.sums(rows, metric, by=["target"])
         return self._cache[key]
+
+    def sureness(
+        self,
+        condition: Condition,
+        since: dt.date,
+        until: dt.date,
+        level: str,
+        channels: frozenset[str] | None = None,
+    ) -> pd.Series:
+        """Per target, in %, how sure the count behind the metric is past the condition's
+        threshold (constraints.rules.noise); empty when the metric has no count side."""
+        metric = self.metrics.get(condition.metric_key)
+        side = metric.count_side() if metric is not None else ""
+        numerator, denominator = self.sides(condition.metric_key, since, until, level, channels)
+        if not side or numerator is None or condition.threshold <= 0:
+            return pd.Series(dtype=float)
+        limit, scale = float(condition.threshold), float(metric.scale)
+        above = condition.comparator in (Condition.Comparator.GT, Condition.Comparator.GTE)
+        if side == "denominator":  # spend / customers: above the limit means fewer customers
+            # An absent count is unknown (no share of the channel's customers), not zero.
+            numerator, count = numerator.align(denominator)
+            return noise.sureness(count, numerator * scale / limit, fewer=above)
+        if denominator is None:  # a plain sum of events
+            expected = pd.Series(limit / scale, index=numerator.index)
+        else:
+            numerator, denominator = numerator.align(denominator)
+            expected = denominator * limit / scale
+        return noise.sureness(numerator, expected, fewer=not above)
 
     def sample(
         self,
@@ -266,7 +324,7 @@ class Judge:
         return self._cache[key]
 
 
-NUMBERS = ("value", "previous", "change", "sample", "streak", "breach")
+NUMBERS = ("value", "previous", "change", "sample", "sure", "streak", "breach")
 
 
 def seen_of(check: dict, target: str) -> dict:
@@ -283,6 +341,8 @@ def seen_of(check: dict, target: str) -> dict:
         "sample": _number(lookup, "sample", target),
         "sample_measure": condition.min_sample_measure if condition.min_sample else "",
         "min_sample": float(condition.min_sample) if condition.min_sample else None,
+        "confidence": condition.confidence,
+        "sure": _number(lookup, "sure", target),
         "periods_in_breach": int(lookup["streak"].get(target, 0)),
         "periods_required": check["periods"],
         "breach": bool(lookup["breach"].get(target, False)),

@@ -88,3 +88,12 @@ def test_it_stores_params_that_ignore_decimal_formatting(constraint):
         rule(constraint, action_value=20).params()
         == rule(constraint, action_value=Decimal("20.0000")).params()
     )
+
+
+def test_a_condition_reads_in_its_metrics_label_and_unit(constraint):
+    # The admin titles each condition of a rule with it.
+    above = condition(constraint, comparator="gt", threshold=Decimal(47))
+    assert str(above) == "Cost per acquisition > $47"
+    assert str(condition(constraint, metric_key="gone")) == "gone < 10"
+    change = condition(constraint, comparator="change_up", threshold=Decimal("12.50"))
+    assert str(change) == "Cost per acquisition rose by more than 12.5% vs the period before"
