@@ -92,10 +92,10 @@ def condition_words(seen: dict, *, metrics: dict[str, Metric]) -> str:
     test = seen.get("test", "")
     if seen.get("change_pct") is not None:
         shown = f"{seen['change_pct']:+.1f}% vs the period before"
-    elif value is None and seen.get("sure") is not None and metric is not None:
-        shown = f"with no {metric.denominator.replace('_', ' ')}"  # spend, no customers
     elif metric is not None:
         test = _in_unit(test, metric)
+        if value is None and seen.get("sure") is not None:  # spend with no customers
+            shown = f"with no {metric.denominator.replace('_', ' ')}"
     if seen.get("confidence") is not None:
         sure = seen.get("sure")
         here = "" if sure is None else f"; {sure:.0f}% here"
