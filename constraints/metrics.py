@@ -38,10 +38,7 @@ def ratio_of_sums(frame: pd.DataFrame, metric: Metric, *, by: Sequence[str] = ()
 
     NaN where the denominator is zero or has no rows, or the numerator has no rows.
     """
-    numerator, denominator = sums(frame, metric, by=by)
-    if denominator is None:
-        return numerator * float(metric.scale)
-    return ratio(*numerator.align(denominator), metric=metric)
+    return of_sums(*sums(frame, metric, by=by), metric=metric)
 
 
 def sums(
@@ -57,6 +54,13 @@ def sums(
     return numerator, _sum(frame, metric.denominator_measures, by)
 
 
+def of_sums(numerator: pd.Series, denominator: pd.Series | None, *, metric: Metric) -> pd.Series:
+    """The metric from its sums (sums, campaign_sums): their ratio, or a plain sum scaled."""
+    if denominator is None:
+        return numerator * float(metric.scale)
+    return ratio(*numerator.align(denominator), metric=metric)
+
+
 def campaign_ratio_of_sums(
     campaigns: pd.DataFrame, channel_only: pd.DataFrame, metric: Metric, *, by: str
 ) -> pd.Series:
@@ -66,10 +70,7 @@ def campaign_ratio_of_sums(
     each campaign counts the channel's sum × its share of the channel's split_by sum. A
     campaign whose channel's split_by sum is zero gets no value (absent or NaN), never 0.
     Without split_by the channel-only rows are not counted."""
-    numerator, denominator = campaign_sums(campaigns, channel_only, metric, by=by)
-    if denominator is None:
-        return numerator * float(metric.scale)
-    return ratio(*numerator.align(denominator), metric=metric)
+    return of_sums(*campaign_sums(campaigns, channel_only, metric, by=by), metric=metric)
 
 
 def campaign_sums(

@@ -223,10 +223,8 @@ class Judge:
             numerator, denominator = self.sides(metric_key, since, until, level, channels)
             if metric is None or numerator is None:
                 self._cache[key] = pd.Series(dtype=float)
-            elif denominator is None:
-                self._cache[key] = numerator * float(metric.scale)
             else:
-                self._cache[key] = metric_maths.ratio(*numerator.align(denominator), metric=metric)
+                self._cache[key] = metric_maths.of_sums(numerator, denominator, metric=metric)
         return self._cache[key]
 
     def sides(
