@@ -6,6 +6,7 @@ The finding is pure pandas (`find_problems`), tested without the database.
 """
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -23,6 +24,8 @@ BASELINE_DAYS = 28  # trailing days a day is compared with
 MIN_BASELINE_DAYS = 7  # fewer days with data than this: no spike check
 SPIKE_FACTOR = 3.0  # a day above 3× or below a third of the trailing median is a spike
 MIN_SPIKE_BASE = 10.0  # medians below this swing too much to call a spike
+SPREAD_FACTOR = 3.0  # and further from the median than 3 robust deviations of those days
+MAD_TO_SD = 1.4826  # a normal's standard deviation per median absolute deviation
 STALE_AFTER = dt.timedelta(days=1)
 DAILY_COLUMNS = ["date", "name", "value", "rows"]
 WINDOW_KINDS = [
@@ -117,8 +120,9 @@ def find_problems(frame: pd.DataFrame, *, since: dt.date, until: dt.date) -> lis
     # Every measure's daily totals side by side: one rolling median for them all.
     totals = frame.groupby(["day", "name"])["value"].sum().unstack("name").reindex(days)
     usuals = _usual(totals)
+    spreads = _spread(totals, usuals)
     for measure in sorted(totals.columns):
-        spikes = _spikes(totals[measure], in_window, usual=usuals[measure])
+        spikes = _spikes(totals[measure], in_window, usual=usuals[measure], spread=spreads[measure])
         for day, value, usual in spikes:
             message = f"{measure} was {value:,.2f} on {day}, usually {usual:,.2f}"
             problems.append(Problem(DataCheck.Kind.VALUE_SPIKE, day, message, subject=measure))
@@ -130,24 +134,50 @@ def _usual(series):
     return series.shift(1).rolling(BASELINE_DAYS, min_periods=MIN_BASELINE_DAYS).median()
 
 
+def _spread(series, usual):
+    """A robust standard deviation of the BASELINE_DAYS before each day (of each column):
+    MAD_TO_SD × their median absolute deviation from `usual`. A count that is 0 one day in
+    eight and 24 another (customers bringing several conversions each) has a wide spread, so
+    its 0 is ordinary; a steady count's is narrow."""
+    values = series.to_numpy(dtype=float)
+    flat = values.ndim == 1
+    values = values.reshape(len(values), -1)
+    padded = np.vstack([np.full((BASELINE_DAYS, values.shape[1]), np.nan), values])
+    windows = np.lib.stride_tricks.sliding_window_view(padded, BASELINE_DAYS, axis=0)
+    centre = usual.to_numpy(dtype=float).reshape(values.shape)[..., None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a window with no day at all: NaN
+        spread = MAD_TO_SD * np.nanmedian(np.abs(windows[: len(values)] - centre), axis=-1)
+    if flat:
+        return pd.Series(spread[:, 0], index=series.index)
+    return pd.DataFrame(spread, index=series.index, columns=series.columns)
+
+
 def _spikes(
-    series: pd.Series, in_window, *, usual: pd.Series | None = None
+    series: pd.Series,
+    in_window,
+    *,
+    usual: pd.Series | None = None,
+    spread: pd.Series | None = None,
 ) -> list[tuple[dt.date, float, float]]:
-    """(day, value, trailing median) of the days in the window far off their median."""
+    """(day, value, trailing median) of the days in the window far off their median: a
+    factor SPIKE_FACTOR from it and SPREAD_FACTOR robust deviations of the trailing days."""
     usual = _usual(series) if usual is None else usual
+    spread = _spread(series, usual) if spread is None else spread
     values, usuals = series.to_numpy(dtype=float), usual.to_numpy(dtype=float)
+    spreads = spread.to_numpy(dtype=float)
     spike = in_window & ~np.isnan(values) & ~np.isnan(usuals)
     return [
         (day.date(), float(value), float(typical))
-        for day, value, typical in zip(
-            series.index[spike], values[spike], usuals[spike], strict=True
+        for day, value, typical, wide in zip(
+            series.index[spike], values[spike], usuals[spike], spreads[spike], strict=True
         )
-        if _is_spike(value, typical)
+        if _is_spike(value, typical, spread=wide)
     ]
 
 
-def _is_spike(value: float, usual: float) -> bool:
-    if usual < MIN_SPIKE_BASE:
+def _is_spike(value: float, usual: float, *, spread: float) -> bool:
+    if usual < MIN_SPIKE_BASE or abs(value - usual) <= SPREAD_FACTOR * spread:
         return False
     return value > usual * SPIKE_FACTOR or value < usual / SPIKE_FACTOR
 

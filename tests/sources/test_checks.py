@@ -46,6 +46,21 @@ def test_it_leaves_ordinary_variation_alone():
     assert checks.find_problems(daily({**steady(), DAY: 180.0}), since=DAY, until=DAY) == []
 
 
+def test_a_zero_is_ordinary_for_a_count_that_often_is_zero():
+    # Customers who each bring several conversions: 0 one day in four, 24 another.
+    lumpy = {DAY - dt.timedelta(days=n): [0.0, 12.0, 24.0, 12.0][n % 4] for n in range(1, 29)}
+    assert checks.find_problems(daily({**lumpy, DAY: 0.0}), since=DAY, until=DAY) == []
+    assert checks.find_problems(daily({**lumpy, DAY: 90.0}), since=DAY, until=DAY) != []
+
+
+def test_every_day_of_a_tracking_break_on_a_steady_count_is_a_spike():
+    noisy = {DAY - dt.timedelta(days=n): 100.0 + (n % 5 - 2) * 6 for n in range(1, 29)}
+    broken = {DAY + dt.timedelta(days=n): 30.0 for n in range(5)}
+    last = DAY + dt.timedelta(days=4)
+    problems = checks.find_problems(daily({**noisy, **broken}), since=DAY, until=last)
+    assert [p.day for p in problems] == sorted(broken)
+
+
 def test_it_needs_a_week_of_baseline_before_calling_a_spike():
     assert checks.find_problems(daily({**steady(5), DAY: 900.0}), since=DAY, until=DAY) == []
 
