@@ -2,17 +2,18 @@
 
     python benchmarks/market/sketch.py [--seeds 1-50] [--workers 2] '{"cut_sure": 90}' ...
 
-Each variant (a JSON object of `run_rules` arguments; `{}`, the shipped rules, is always
-run first) is scored on the same markets as `benchmarks/decisions.py`: the share of the
-oracle's gain over static, per seed, and the paired difference with `{}` (mean ± its
-standard error). Seconds per variant and seed, not the half hour of the real run.
+Each variant (a JSON object of `run_rules` arguments; `{}`, the rules before 4 December
+2026, is always run first) is scored on the same markets as `benchmarks/decisions.py`: the
+share of the oracle's gain over static, per seed, and the paired difference with `{}` (mean ±
+its standard error). Seconds per variant and seed, not the half hour of the real run.
 
 Not the product: each campaign is judged on its channel's settled CRM customers shared by
 its settled platform conversions, over 21 days ending max(platform lag, CRM lag) days back;
 no data checks, anomalies, holds, guardrails or settling curves. Its means came within a
 point or two of the product's on seeds 1–10 (47 % against 48 %), seed by seed much less:
 read a variant's paired difference over many seeds, then measure it through the product
-(a cut 90 % sure gained 4.4 points here and lost 6 there, where holds decide: docs/market.md).
+(a cut 90 % sure gained 4.4 points here and lost 6 there while data checks on lumpy counts
+held many decisions; with those checks fixed it gained 1: docs/market.md).
 """
 
 import sys
