@@ -7,75 +7,29 @@ threshold: a one-sided Poisson test on the metric's count side (customers for a 
 conversions for a conversion rate). With $2,000 spent, a CAC above $650 expects fewer than
 3.08 customers; seeing 1 has a chance of 0.19 at the threshold (81 % sure), seeing 0 of 0.046
 (95 % sure). Counts may be fractional (a campaign's share of its channel's customers): the
-Poisson tail is the regularised incomplete gamma function, continuous in the count.
+Poisson tail is the regularised incomplete gamma function (scipy.special), continuous in
+the count.
 """
-
-import math
 
 import numpy as np
 import pandas as pd
-
-# Numerical Recipes' series and continued fraction (Press et al., 3rd ed., §6.2).
-_EPSILON = 1e-12
-_ITERATIONS = 500
-_TINY = 1e-300
+from scipy import special
 
 
-def lower_gamma(a: float, x: float) -> float:
-    """P(a, x), the regularised lower incomplete gamma function, for a > 0, x ≥ 0."""
-    if x <= 0:
-        return 0.0
-    if x < a + 1:
-        return _series(a, x)
-    return 1.0 - _fraction(a, x)
+def at_most(count, expected):
+    """The chance of `count` events or fewer when `expected` are expected (Poisson); numbers
+    or arrays."""
+    count, expected = np.asarray(count, dtype=float), np.asarray(expected, dtype=float)
+    tail = special.gammaincc(count + 1, np.maximum(expected, 0.0))
+    return np.where(expected <= 0, 1.0, tail)[()]
 
 
-def _series(a: float, x: float) -> float:
-    term = total = 1.0 / a
-    denominator = a
-    for _ in range(_ITERATIONS):
-        denominator += 1
-        term *= x / denominator
-        total += term
-        if abs(term) < abs(total) * _EPSILON:
-            break
-    return min(total * math.exp(-x + a * math.log(x) - math.lgamma(a)), 1.0)
-
-
-def _fraction(a: float, x: float) -> float:
-    """Q(a, x) by Lentz's continued fraction, for x ≥ a + 1."""
-    b = x + 1 - a
-    c, d = 1 / _TINY, 1 / b
-    h = d
-    for i in range(1, _ITERATIONS):
-        an = -i * (i - a)
-        b += 2
-        d = an * d + b
-        d = _TINY if abs(d) < _TINY else d
-        c = b + an / c
-        c = _TINY if abs(c) < _TINY else c
-        d = 1 / d
-        step = d * c
-        h *= step
-        if abs(step - 1) < _EPSILON:
-            break
-    return min(math.exp(-x + a * math.log(x) - math.lgamma(a)) * h, 1.0)
-
-
-def at_most(count: float, expected: float) -> float:
-    """The chance of `count` events or fewer when `expected` are expected (Poisson)."""
-    if expected <= 0:
-        return 1.0
-    return 1.0 - lower_gamma(count + 1, expected)
-
-
-def at_least(count: float, expected: float) -> float:
-    """The chance of `count` events or more when `expected` are expected (Poisson)."""
-    if count <= 0:
-        return 1.0
-    if expected <= 0:
-        return 0.0
-    return lower_gamma(count, expected)
+def at_least(count, expected):
+    """The chance of `count` events or more when `expected` are expected (Poisson); numbers
+    or arrays."""
+    count, expected = np.asarray(count, dtype=float), np.asarray(expected, dtype=float)
+    tail = special.gammainc(np.maximum(count, np.finfo(float).tiny), np.maximum(expected, 0.0))
+    return np.where(count <= 0, 1.0, np.where(expected <= 0, 0.0, tail))[()]
 
 
 def sureness(count: pd.Series, expected: pd.Series, *, fewer: bool) -> pd.Series:
@@ -85,9 +39,9 @@ def sureness(count: pd.Series, expected: pd.Series, *, fewer: bool) -> pd.Series
     rate threshold needs). 100 − the chance of a count this far out at the threshold; NaN
     where either is missing."""
     count, expected = count.align(expected)
+    counts, expecteds = count.to_numpy(dtype=float), expected.to_numpy(dtype=float)
     tail = at_most if fewer else at_least
-    values = [
-        np.nan if (math.isnan(c) or math.isnan(e)) else 100 * (1 - tail(c, e))
-        for c, e in zip(count.tolist(), expected.tolist(), strict=True)
-    ]
+    with np.errstate(invalid="ignore"):
+        values = 100 * (1 - np.atleast_1d(tail(counts, expecteds)))
+    values[np.isnan(counts) | np.isnan(expecteds)] = np.nan
     return pd.Series(values, index=count.index, dtype=float)
