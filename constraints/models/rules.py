@@ -334,7 +334,12 @@ class Condition(models.Model):
         return self.consecutive_periods or self.rule.default_consecutive_periods()
 
     def clean(self) -> None:
-        errors = {**self._metric_errors(), **self._sample_errors(), **self._confidence_errors()}
+        metric = self.metric()
+        errors = {
+            **self._metric_errors(metric),
+            **self._sample_errors(),
+            **self._confidence_errors(metric),
+        }
         if not self.window_days:
             errors["window_days"] = "The window must be at least one day."
         if self.consecutive_periods == 0:
@@ -342,11 +347,10 @@ class Condition(models.Model):
         if errors:
             raise ValidationError(errors)
 
-    def _metric_errors(self) -> dict[str, str]:
+    def _metric_errors(self, metric: Metric | None) -> dict[str, str]:
         constraint = getattr(getattr(self, "rule", None), "constraint", None)
         if constraint is None or self.threshold is None:
             return {}
-        metric = constraint.metrics.filter(key=self.metric_key).first()
         if metric is None:
             keys = ", ".join(constraint.metrics.values_list("key", flat=True)) or "none"
             return {"metric_key": f"Unknown metric '{self.metric_key}': {constraint} has {keys}."}
@@ -369,14 +373,13 @@ class Condition(models.Model):
             return {"threshold": f"{metric.label} is a {unit}: the threshold cannot exceed {high}."}
         return {}
 
-    def _confidence_errors(self) -> dict[str, str]:
+    def _confidence_errors(self, metric: Metric | None) -> dict[str, str]:
         if self.confidence is None:
             return {}
         if self.is_change:
             return {"confidence": "A change against the period before has no count to test."}
         if self.threshold is not None and self.threshold <= 0:
             return {"confidence": "Chance can only be told from a threshold above 0."}
-        metric = self.metric()
         if metric is not None and not metric.count_side():
             return {
                 "confidence": f"{metric.label} ({metric.numerator} / {metric.denominator}) has no "
