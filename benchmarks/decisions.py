@@ -140,7 +140,9 @@ def run_product(
     """Policies 3 and 4: the market through decisionhub itself. With `counterfactual`, the
     run is forked on the tracking break's first day (the database copied, the market copied
     without the break) and the copy runs until the break can no longer be behind an action,
-    to count the actions the break caused (policies.because_of_break)."""
+    to count the actions the break caused (policies.because_of_break); it runs only when
+    the run has actions the break may be behind (policies.break_suspects), and only until
+    the last of them could be paired."""
     seed, policy, days = job
     from benchmarks.market import harness, platform
 
@@ -149,7 +151,7 @@ def run_product(
     key = f"seed{seed}"
     harness.install(market=market, key=key)
     judge = judge_for(policy)
-    start, end = market.events.tracking
+    start, _ = market.events.tracking
     forks = counterfactual and WARMUP <= start < WARMUP + days
     before = start - WARMUP if forks else days
     result = harness.run(market=market, key=key, days=before, judge=judge)
@@ -161,12 +163,16 @@ def run_product(
     score = policies.score(market, first=WARMUP, actions=ledger_actions(market))
     score.slack_most_in_a_week = max(result.slack_by_week.values(), default=0)
     if forks:
-        use_database(clean_path)
-        platform.LIVE[key] = clean
-        reach = policies.BREAK_REACH_DAYS + policies.SAME_ACTION_DAYS
-        harness.run(market=clean, key=key, days=min(end + reach, clean.days) - start, judge=judge)
-        without = [a for a in ledger_actions(clean) if a.t >= start]
-        score.because_of_break = policies.because_of_break(market, score.actions, without)
+        score.because_of_break = 0
+        counted = policies.break_suspects(market, score.actions)
+        if counted:  # else nothing to pair: the copy need not run at all
+            # Only as far as the last action to pair can find its twin in the copy.
+            last = max(a.t for a in counted) + policies.SAME_ACTION_DAYS
+            use_database(clean_path)
+            platform.LIVE[key] = clean
+            harness.run(market=clean, key=key, days=min(last + 1, clean.days) - start, judge=judge)
+            without = [a for a in ledger_actions(clean) if a.t >= start]
+            score.because_of_break = policies.because_of_break(market, score.actions, without)
     return seed, policy, score
 
 

@@ -126,6 +126,17 @@ def cuts_broken_platform(market: Market, action: Action) -> bool:
     return broken and action.kind in ("cut", "pause")
 
 
+def break_suspects(market: Market, actions: list[Action]) -> list[Action]:
+    """The actions the tracking break may be behind: cuts and pauses of the broken
+    platform's campaigns from its first day until BREAK_REACH_DAYS after its last."""
+    start, end = market.events.tracking
+    return [
+        a
+        for a in actions
+        if start <= a.t < end + BREAK_REACH_DAYS and cuts_broken_platform(market, a)
+    ]
+
+
 def because_of_break(market: Market, actions: list[Action], without: list[Action]) -> int:
     """The cuts and pauses of the broken platform's campaigns, from the break's first day on,
     that the same policy on the same market without the break (`without`: its actions from
@@ -133,14 +144,9 @@ def because_of_break(market: Market, actions: list[Action], without: list[Action
     at most one of the same kind on the same campaign within SAME_ACTION_DAYS (the nearest
     one not yet paired), and the ones left unpaired are the actions the break caused. Five
     daily cuts during the break against one without it are four caused."""
-    start, end = market.events.tracking
-
-    def counted(action: Action) -> bool:
-        return start <= action.t < end + BREAK_REACH_DAYS and cuts_broken_platform(market, action)
-
     unpaired = [a for a in without if cuts_broken_platform(market, a)]
     caused = 0
-    for action in sorted(filter(counted, actions), key=lambda a: a.t):
+    for action in sorted(break_suspects(market, actions), key=lambda a: a.t):
         near = [
             other
             for other in unpaired

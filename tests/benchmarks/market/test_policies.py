@@ -38,6 +38,12 @@ def test_it_counts_the_cuts_only_the_broken_market_made():
     actions = [moved, new, elsewhere, a_raise, before_it]
     assert policies.because_of_break(market, actions, without) == 1  # the pause alone
     assert policies.because_of_break(market, actions, []) == 2
+    # What the break may be behind, the only actions the counterfactual run is needed for.
+    assert policies.break_suspects(market, actions) == [moved, new]
+    too_late = policies.Action(
+        t=end + policies.BREAK_REACH_DAYS, campaign=broken, kind="cut", before=100.0
+    )
+    assert policies.break_suspects(market, [too_late]) == []
 
 
 def test_it_pairs_each_action_without_the_break_once():
