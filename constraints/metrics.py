@@ -8,7 +8,7 @@ The functions taking a frame are pure; `load_frame` is the one that reads the da
 """
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -61,90 +61,35 @@ def of_sums(numerator: pd.Series, denominator: pd.Series | None, *, metric: Metr
     return ratio(*numerator.align(denominator), metric=metric)
 
 
-def campaign_ratio_of_sums(
-    campaigns: pd.DataFrame, channel_only: pd.DataFrame, metric: Metric, *, by: str
+def campaign_shares(split: pd.Series, channel_of: Mapping[str, str]) -> pd.Series:
+    """Each campaign's part of its channel's split_by sum, from `split` (the split_by sum per
+    campaign label, those with rows only) and `channel_of` (each campaign's channel key):
+    NaN where the channel's sum is zero."""
+    owners, _ = pd.factorize(np.array([channel_of[t] for t in split.index], dtype=object))
+    values = split.to_numpy(dtype=float)
+    totals = np.bincount(owners, weights=values)[owners] if len(owners) else values
+    return pd.Series(_ratio(values, totals), index=split.index, dtype=float)
+
+
+def shared_sums(
+    own: pd.Series,
+    channel_sums: pd.Series,
+    share: pd.Series | None,
+    channel_of: Mapping[str, str],
 ) -> pd.Series:
-    """ratio_of_sums per campaign (labelled by the `by` column of `campaigns`), with the
-    channel-only rows of its measures (`channel_only`: rows without a campaign, such as CRM
-    customers) shared among the channel's campaigns when the metric has a split_by measure:
-    each campaign counts the channel's sum × its share of the channel's split_by sum. A
-    campaign whose channel's split_by sum is zero gets no value (absent or NaN), never 0.
-    Without split_by the channel-only rows are not counted."""
-    return of_sums(*campaign_sums(campaigns, channel_only, metric, by=by), metric=metric)
-
-
-def campaign_sums(
-    campaigns: pd.DataFrame, channel_only: pd.DataFrame, metric: Metric, *, by: str
-) -> tuple[pd.Series, pd.Series | None]:
-    """campaign_ratio_of_sums' numerator and denominator per campaign (None for the
-    denominator of a plain sum)."""
-    if metric.source_kinds:
-        campaigns = campaigns[campaigns["source_kind"].isin(metric.source_kinds)]
-        channel_only = channel_only[channel_only["source_kind"].isin(metric.source_kinds)]
-    share = campaign_shares(campaigns, metric, by=by)
-    numerator = _campaign_sum(campaigns, channel_only, metric.numerator_measures, by, share)
-    if not metric.denominator_measures:
-        return numerator, None
-    return numerator, _campaign_sum(campaigns, channel_only, metric.denominator_measures, by, share)
-
-
-def campaign_shares(campaigns: pd.DataFrame, metric: Metric, *, by: str) -> pd.DataFrame | None:
-    """Columns `by`, channel, share: each campaign's part of its channel's split_by sum over
-    the rows given (NaN where the channel's sum is zero); None when the metric has no
-    split_by."""
-    if not metric.split_by:
-        return None
-    rows = campaigns[campaigns["measure"] == metric.split_by]
-    own = rows.groupby([by, "channel"], observed=True)["value"].sum().reset_index()
-    own[by] = own[by].astype(str)
-    channel = own.groupby("channel")["value"].transform("sum")
-    return own.assign(share=own["value"] / channel.where(channel != 0))[[by, "channel", "share"]]
-
-
-def campaign_sample(
-    campaigns: pd.DataFrame,
-    channel_only: pd.DataFrame,
-    measure: str,
-    metric: Metric | None,
-    *,
-    by: str,
-) -> pd.Series:
-    """A sample measure's sum per campaign, its channel-only rows shared as the metric's
-    split_by says when the metric counts that measure (otherwise campaign rows only)."""
-    uses = metric is not None and measure in (
-        *metric.numerator_measures,
-        *metric.denominator_measures,
-    )
-    share = campaign_shares(campaigns, metric, by=by) if uses else None
-    return _campaign_sum(campaigns, channel_only, [measure], by, share)
-
-
-def _campaign_sum(
-    campaigns: pd.DataFrame,
-    channel_only: pd.DataFrame,
-    measures: list[str],
-    by: str,
-    share: pd.DataFrame | None,
-) -> pd.Series:
-    own = _by_label(campaigns[campaigns["measure"].isin(measures)], by)
-    if share is None:
+    """Per campaign, its own rows' sum (`own`) plus its share (campaign_shares) of its
+    channel's rows without a campaign (`channel_sums`, by channel key: CRM customers, say):
+    the channel-only rows counted among the channel's campaigns when the metric has a
+    split_by measure (`share` None: not counted). A campaign whose channel's split_by sum
+    is zero cannot be given its part: it gets no value (absent), never 0."""
+    if share is None or not len(channel_sums):
         return own
-    rows = channel_only[channel_only["measure"].isin(measures)]
-    sums = rows.groupby("channel", observed=True)["value"].sum()
-    if not len(sums):
-        return own
-    mine = share[share["channel"].isin(sums.index)]
-    # A campaign whose channel has no split_by sum cannot be given its part: no value.
-    unshared = mine.loc[mine["share"].isna(), by]
-    given = (mine["share"] * mine["channel"].map(sums).astype(float)).set_axis(mine[by])
+    owners = pd.Series([channel_of[t] for t in share.index], index=share.index, dtype=object)
+    mine = owners.isin(channel_sums.index)
+    share, owners = share[mine], owners[mine]
+    unshared = share.index[share.isna()]
+    given = share * owners.map(channel_sums).astype(float)
     return own.add(given.dropna(), fill_value=0).drop(unshared, errors="ignore")
-
-
-def _by_label(rows: pd.DataFrame, by: str) -> pd.Series:
-    """Sums per label of `by`, indexed by plain strings (not a categorical's codes)."""
-    sums = rows.groupby(by, observed=True)["value"].sum().astype(float)
-    sums.index = sums.index.astype(str)
-    return sums
 
 
 def ratio(numerator: pd.Series, denominator: pd.Series, *, metric: Metric) -> pd.Series:
@@ -211,13 +156,14 @@ class DailyTable:
     a zero denominator.
     """
 
-    def __init__(self, frame: pd.DataFrame) -> None:
-        """From a long measure frame (MEASURE_COLUMNS)."""
+    def __init__(self, frame: pd.DataFrame, *, label: str = "channel") -> None:
+        """From a long measure frame (MEASURE_COLUMNS); its columns are labelled by the
+        `label` column (the rules label them by target: a channel or a campaign)."""
         self._pivot(
             day=frame["date"].to_numpy(dtype="datetime64[D]"),
             kind=pd.factorize(frame["source_kind"].to_numpy(dtype=object)),
             measure=pd.factorize(frame["measure"].to_numpy(dtype=object)),
-            channel=pd.factorize(frame["channel"].to_numpy(dtype=object)),
+            channel=pd.factorize(frame[label].to_numpy(dtype=object)),
             value=frame["value"].to_numpy(dtype=float),
         )
 
@@ -265,6 +211,7 @@ class DailyTable:
         values = np.where(present, np.round(sums, DECIMALS), np.nan)
         self.values = values.reshape(len(self.days), len(keys))
         self._parts: dict[tuple[str, bool], Parts] = {}
+        self._picked: dict[tuple, np.ndarray] = {}
 
     @property
     def empty(self) -> bool:
@@ -286,9 +233,25 @@ class DailyTable:
 
     def _pick(self, metric: Metric, measures: list[str], by_channel: bool) -> np.ndarray:
         """The daily sums of these measures: a column per channel of the table, or one."""
+        return self.pick(measures, kinds=metric.source_kinds, by_channel=by_channel)
+
+    def pick(
+        self, measures: Sequence[str], *, kinds: Sequence[str] = (), by_channel: bool = True
+    ) -> np.ndarray:
+        """The daily sums of these measures (of these source kinds only, if any): a column
+        per channel of the table, or one; NaN where a day has no rows. Kept: windows of
+        many days ask for the same measures."""
+        key = (tuple(measures), tuple(kinds), by_channel)
+        if key not in self._picked:
+            self._picked[key] = self._picked_now(measures, kinds, by_channel)
+        return self._picked[key]
+
+    def _picked_now(
+        self, measures: Sequence[str], kinds: Sequence[str], by_channel: bool
+    ) -> np.ndarray:
         chosen = np.isin(self.measures, measures)
-        if metric.source_kinds:
-            chosen &= np.isin(self.kinds, metric.source_kinds)
+        if kinds:
+            chosen &= np.isin(self.kinds, kinds)
         values = self.values[:, chosen]
         if not by_channel:
             return _column_sums(values.T)[:, None]
@@ -300,6 +263,26 @@ class DailyTable:
         for owner in np.unique(owners):
             picked[:, owner] = _column_sums(values[:, owners == owner].T)
         return picked
+
+    def sums(
+        self, measures: Sequence[str], *, since: dt.date, until: dt.date, kinds: Sequence[str] = ()
+    ) -> np.ndarray:
+        """These measures summed over since..until per channel of the table (`channels`);
+        NaN for a channel without rows of them in the window (no rows is not zero)."""
+        first, last = self._span(since, until)
+        return _column_sums(self.pick(measures, kinds=kinds)[first:last])
+
+    def has_rows(self, *, since: dt.date, until: dt.date) -> np.ndarray:
+        """Per channel of the table: whether it has any row over since..until."""
+        first, last = self._span(since, until)
+        present = ~np.isnan(self.values[first:last]).all(axis=0)
+        return np.bincount(self._channel_of[present], minlength=len(self.channels)) > 0
+
+    def _span(self, since: dt.date, until: dt.date) -> tuple[int, int]:
+        """The rows of self.days from since to until (both included), as first, last + 1."""
+        first = np.searchsorted(self.days, np.datetime64(since, "D"), side="left")
+        last = np.searchsorted(self.days, np.datetime64(until, "D"), side="right")
+        return first, last
 
     def window(self, metric: Metric, *, since: dt.date, until: dt.date, by_channel: bool = True):
         """The metric over since..until: a Series by channel (or 'all'), NaN for no value."""
@@ -315,8 +298,7 @@ class DailyTable:
         return {key: None if v != v else v for key, v in zip(self.channels, values, strict=True)}
 
     def _window(self, parts: "Parts", *, since: dt.date, until: dt.date) -> np.ndarray:
-        first = np.searchsorted(self.days, np.datetime64(since, "D"), side="left")
-        last = np.searchsorted(self.days, np.datetime64(until, "D"), side="right")
+        first, last = self._span(since, until)
         top = _column_sums(parts.numerator[first:last])
         if parts.denominator is not None:
             top = _ratio(top, _column_sums(parts.denominator[first:last]))

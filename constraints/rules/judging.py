@@ -8,11 +8,14 @@ window values serve many rules, so they are computed once per `Judge`.
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from constraints import metrics as metric_maths
+from constraints.metrics import DailyTable
 from constraints.models import Condition, Metric, Rule
 from constraints.models.rules import plain_number
 from constraints.rules import noise
@@ -69,20 +72,22 @@ class Judge:
         campaigns = campaigns.assign(
             target="campaign:" + campaigns["source"] + ":" + campaigns["campaign"]
         )
-        # Categories make the many group-bys below factorise once, not on every window.
-        self.frames = {
-            CHANNEL: frame.assign(target=frame["target"].astype("category")),
-            CAMPAIGN: campaigns.assign(target=campaigns["target"].astype("category")),
+        # Every window of every condition is summed from these day x target tables, built
+        # once: a group-by per window cost more than the rest of an evaluation.
+        self.tables = {
+            CHANNEL: DailyTable(frame, label="target"),
+            CAMPAIGN: DailyTable(campaigns, label="target"),
+            # Rows without a campaign (CRM customers), by channel: a campaign counts its
+            # share of them when the metric says by what (Metric.split_by).
+            CHANNEL_ONLY: DailyTable(frame[frame["campaign"] == ""], label="channel"),
         }
-        # Rows without a campaign (CRM customers): a campaign counts its share of them when
-        # the metric says by what (Metric.split_by).
-        self.channel_only = frame[frame["campaign"] == ""]
         self.channel_of = {
-            level: dict(zip(f["target"], f["channel"], strict=True))
-            for level, f in self.frames.items()
+            level: dict(zip(f["target"], f["channel"].astype(str), strict=True))
+            for level, f in ((CHANNEL, frame), (CAMPAIGN, campaigns))
         }
+        self.channel_of[CHANNEL_ONLY] = {key: key for key in self.tables[CHANNEL_ONLY].channels}
+        self._channel_keys = frozenset(frame["channel"].astype(str).unique())
         self._cache: dict[tuple, pd.Series] = {}
-        self._channel_keys: frozenset[str] | None = None
         self.judged = 0  # (rule, target) pairs judged so far
 
     def findings(
@@ -129,8 +134,6 @@ class Judge:
 
     def channel_keys(self) -> frozenset[str]:
         """Every channel with a row in the frame."""
-        if self._channel_keys is None:
-            self._channel_keys = frozenset(self.frames[CHANNEL]["channel"].astype(str).unique())
         return self._channel_keys
 
     def check(
@@ -240,16 +243,35 @@ class Judge:
         key = ("sides", metric_key, since, until, level, channels)
         if key not in self._cache:
             metric = self.metrics.get(metric_key)
-            rows = self._rows(since, until, level, channels)
-            if metric is None or not len(rows):
+            if metric is None or not self._has_rows(since, until, level, channels):
                 self._cache[key] = (None, None)
-            elif level == CAMPAIGN and metric.split_by:
-                self._cache[key] = metric_maths.campaign_sums(
-                    rows, self._rows(since, until, CHANNEL_ONLY, channels), metric, by="target"
-                )
             else:
-                self._cache[key] = metric_maths.sums(rows, metric, by=["target"])
+                args = (since, until, level, metric, channels)
+                numerator = self._metric_sums(metric.numerator_measures, *args)
+                denominator = None
+                if metric.denominator_measures:
+                    denominator = self._metric_sums(metric.denominator_measures, *args)
+                self._cache[key] = (numerator, denominator)
         return self._cache[key]
+
+    def _metric_sums(
+        self,
+        measures: list[str],
+        since: dt.date,
+        until: dt.date,
+        level: str,
+        metric: Metric,
+        channels: frozenset[str] | None,
+    ) -> pd.Series:
+        """One side of the metric per target: its measures of its source kinds, and at the
+        campaign level with split_by its channel-only rows shared among campaigns."""
+        kinds = tuple(metric.source_kinds)
+        if level != CAMPAIGN or not metric.split_by:
+            return self._sums(measures, since, until, level, channels, kinds)
+        share = self._shares(metric, since, until, channels, kinds)
+        own = self._sums(measures, since, until, CAMPAIGN, channels, kinds)
+        channel_sums = self._sums(measures, since, until, CHANNEL_ONLY, channels, kinds)
+        return metric_maths.shared_sums(own, channel_sums, share, self.channel_of[CAMPAIGN])
 
     def sureness(
         self,
@@ -289,37 +311,65 @@ class Judge:
         channels: frozenset[str] | None = None,
     ) -> pd.Series:
         """The sample measure's sum per target; at the campaign level with a metric that has
-        split_by, its channel-only rows are shared among campaigns as the metric's are."""
-        split = level == CAMPAIGN and metric is not None and bool(metric.split_by)
-        key = ("sample", measure, since, until, level, metric.key if split else None, channels)
+        split_by and counts this measure, its channel-only rows are shared among campaigns
+        as the metric's are (otherwise campaign rows only)."""
+        own = self._sums((measure,), since, until, level, channels)
+        uses = metric is not None and measure in (
+            *metric.numerator_measures,
+            *metric.denominator_measures,
+        )
+        if level != CAMPAIGN or not uses or not metric.split_by:
+            return own
+        share = self._shares(metric, since, until, channels)
+        channel_sums = self._sums((measure,), since, until, CHANNEL_ONLY, channels)
+        return metric_maths.shared_sums(own, channel_sums, share, self.channel_of[CAMPAIGN])
+
+    def _shares(
+        self,
+        metric: Metric,
+        since: dt.date,
+        until: dt.date,
+        channels: frozenset[str] | None,
+        kinds: tuple[str, ...] = (),
+    ) -> pd.Series:
+        """Each campaign's share of its channel's split_by sum (metrics.campaign_shares)."""
+        key = ("shares", metric.split_by, since, until, channels, kinds)
         if key not in self._cache:
-            rows = self._rows(since, until, level, channels)
-            if split:
-                channel_only = self._rows(since, until, CHANNEL_ONLY, channels)
-                self._cache[key] = metric_maths.campaign_sample(
-                    rows, channel_only, measure, metric, by="target"
-                )
-            else:
-                rows = rows[rows["measure"] == measure]
-                self._cache[key] = rows.groupby("target")["value"].sum().astype(float)
+            split = self._sums((metric.split_by,), since, until, CAMPAIGN, channels, kinds)
+            self._cache[key] = metric_maths.campaign_shares(split, self.channel_of[CAMPAIGN])
         return self._cache[key]
 
-    def _rows(
+    def _sums(
         self,
+        measures: Sequence[str],
         since: dt.date,
         until: dt.date,
         level: str,
         channels: frozenset[str] | None = None,
-    ) -> pd.DataFrame:
-        key = ("rows", since, until, level, channels)
+        kinds: tuple[str, ...] = (),
+    ) -> pd.Series:
+        """These measures (of these source kinds, if any) summed per target over
+        since..until: only the targets with rows of them (of `channels`, if given)."""
+        key = ("sums", tuple(measures), since, until, level, channels, kinds)
         if key not in self._cache:
-            frame = self.channel_only if level == CHANNEL_ONLY else self.frames[level]
-            dates = frame["date"]
-            mask = (dates >= pd.Timestamp(since)) & (dates <= pd.Timestamp(until))
-            if channels is not None:
-                mask &= frame["channel"].astype(str).isin(channels)
-            self._cache[key] = frame[mask]
+            table = self.tables[level]
+            values = table.sums(measures, since=since, until=until, kinds=kinds)
+            keep = ~np.isnan(values) & self._of_channels(level, channels)
+            self._cache[key] = pd.Series(values[keep], index=table.channels[keep], dtype=float)
         return self._cache[key]
+
+    def _has_rows(
+        self, since: dt.date, until: dt.date, level: str, channels: frozenset[str] | None
+    ) -> bool:
+        rows = self.tables[level].has_rows(since=since, until=until)
+        return bool((rows & self._of_channels(level, channels)).any())
+
+    def _of_channels(self, level: str, channels: frozenset[str] | None) -> np.ndarray | bool:
+        """Which targets of the level's table belong to `channels` (all when None)."""
+        if channels is None:
+            return True
+        owner = self.channel_of[level]
+        return np.array([owner[t] in channels for t in self.tables[level].channels], dtype=bool)
 
 
 NUMBERS = ("value", "previous", "change", "sample", "sure", "streak", "breach")
