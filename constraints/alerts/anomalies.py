@@ -46,7 +46,7 @@ import pandas as pd
 
 from constraints.alerting import clear_alert, raise_alert
 from constraints.alerts.rendering import format_value
-from constraints.metrics import load_frame, ratio
+from constraints.metrics import load_frame
 from constraints.models import Alert, AlertPolicy, Constraint, Metric
 from sources.days import each_day
 from sources.models import Channel
@@ -134,37 +134,83 @@ def daily_values(frame: pd.DataFrame, metric: Metric) -> pd.DataFrame:
     holds the denominator the count is part of (NaN on a day the numerator exceeds it, which
     no share does). Days without a value (no rows, zero denominator) are absent.
     """
-    if metric.source_kinds:
-        frame = frame[frame["source_kind"].isin(metric.source_kinds)]
-    by = ["date", "channel"]
-    scale = float(metric.scale)
-    # The sums ratio_of_sums would take, taken once for the value and the volume.
-    numerator = _sums(frame, metric.numerator_measures, by)
-    value = (numerator * scale).rename("value")
-    volume, in_numerator = numerator, pd.Series(True, index=numerator.index)
-    exposure = pd.Series(1 / scale, index=numerator.index)
-    if metric.denominator_measures:
-        numerator, denominator = numerator.align(_sums(frame, metric.denominator_measures, by))
-        value = ratio(numerator, denominator, metric=metric).rename("value")
-        in_numerator = ~(denominator < numerator)
-        volume = numerator.where(in_numerator, denominator)
-        exposure = (denominator / scale).where(in_numerator, numerator * scale)
-    columns = [
-        value,
-        volume.rename("volume"),
-        in_numerator.rename("volume_in_numerator"),
-        exposure.rename("exposure"),
-    ]
-    if metric.numerator_within_denominator and metric.denominator_measures:
-        columns.append(denominator.where(in_numerator).rename("trials"))
-    joined = pd.concat(columns, axis=1).dropna(subset=["value"])
-    joined = joined.fillna({"volume": 0.0, "volume_in_numerator": True})
-    return joined.astype({"volume_in_numerator": bool}).reset_index()
+    return _MeasureRows(frame).daily_values(metric)
 
 
-def _sums(frame: pd.DataFrame, measures: list[str], by: list[str]) -> pd.Series:
-    rows = frame[frame["measure"].isin(measures)]
-    return rows.groupby(by)["value"].sum().astype(float)
+class _MeasureRows:
+    """A long measure frame (MEASURE_COLUMNS, finite values) read into numpy once for every
+    metric: a metric's rows are a mask, and its sums per day and channel one groupby on
+    integers. On the frame's strings each metric's filters and groupby cost more than its
+    anomaly scores. The sums are pandas' own, over the same rows in the same order as a
+    groupby of each side's rows: the same floats."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.value = frame["value"].to_numpy(dtype=float)
+        self.measure, self.measures = pd.factorize(frame["measure"].to_numpy(dtype=object))
+        self.kind, self.kinds = pd.factorize(frame["source_kind"].to_numpy(dtype=object))
+        self.source, self.sources = pd.factorize(frame["source"].to_numpy(dtype=object))
+        channels = frame["channel"].to_numpy(dtype=object)
+        channel, labels = pd.factorize(channels, sort=True)
+        day_channel = _day_numbers(frame["date"]) * max(len(labels), 1) + channel
+        # Cells (a day of a channel) sorted by day, then channel, as a groupby sorts them.
+        _, first, self.cell = np.unique(day_channel, return_index=True, return_inverse=True)
+        self.dates, self.channels = frame["date"].to_numpy()[first], channels[first]
+
+    def rows(self, metric: Metric, measures: list[str]) -> np.ndarray:
+        """Which rows are of these measures, from the metric's source kinds."""
+        rows = np.isin(self.measures, measures)[self.measure]
+        if metric.source_kinds:
+            rows &= np.isin(self.kinds, metric.source_kinds)[self.kind]
+        return rows
+
+    def sums(self, metric: Metric, measures: list[str]) -> np.ndarray:
+        """Each cell's sum of these measures' rows; NaN where it has none."""
+        rows = self.rows(metric, measures)
+        # One groupby of the side's rows alone, as before: how pandas sums (compensated, or
+        # not when the groups come in order) depends on them all, and so do the last digits.
+        sums = pd.Series(self.value[rows]).groupby(self.cell[rows]).sum()
+        cells = np.full(len(self.dates), np.nan)
+        cells[sums.index.to_numpy()] = sums.to_numpy()
+        return cells
+
+    def daily_values(self, metric: Metric) -> pd.DataFrame:
+        """See `daily_values`."""
+        scale = float(metric.scale)
+        # The sums ratio_of_sums would take, taken once for the value and the volume.
+        numerator = self.sums(metric, metric.numerator_measures)
+        columns = {
+            "value": numerator * scale,
+            "volume": numerator,
+            "volume_in_numerator": np.ones(len(numerator), dtype=bool),
+            "exposure": np.full(len(numerator), 1 / scale),
+        }
+        if metric.denominator_measures:
+            denominator = self.sums(metric, metric.denominator_measures)
+            in_numerator = ~(denominator < numerator)
+            columns = {
+                "value": _ratios(numerator, denominator, scale=scale),
+                "volume": np.where(in_numerator, numerator, denominator),
+                "volume_in_numerator": in_numerator,
+                "exposure": np.where(in_numerator, denominator / scale, numerator * scale),
+            }
+            if metric.numerator_within_denominator:
+                columns["trials"] = np.where(in_numerator, denominator, np.nan)
+        has_value = ~np.isnan(columns["value"])
+        columns["volume"] = np.nan_to_num(columns["volume"], nan=0.0)
+        rows = {"date": self.dates, "channel": self.channels, **columns}
+        return pd.DataFrame({name: column[has_value] for name, column in rows.items()})
+
+    def sources_of(self, metric: Metric) -> tuple[str, ...]:
+        """See `sources_of`."""
+        rows = self.rows(metric, metric.numerator_measures + metric.denominator_measures)
+        return tuple(sorted(self.sources[np.unique(self.source[rows])]))
+
+
+def _ratios(numerator: np.ndarray, denominator: np.ndarray, *, scale: float) -> np.ndarray:
+    """constraints.metrics.ratio on arrays: NaN where the denominator is zero or missing."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = numerator / np.where(denominator != 0, denominator, np.nan) * scale
+    return np.where(np.isinf(value), np.nan, value)
 
 
 @dataclass(frozen=True)
@@ -857,10 +903,10 @@ def find_anomalies(
     lookback = dt.timedelta(days=lookback_days - 1)
     ends = {*channel_days.values()} | (set() if None in channel_days else {day})
     days = sorted({d for end in ends for d in each_day(end - lookback, end)})
-    findings = []
+    rows, findings = _MeasureRows(frame), []
     for metric in metrics:
-        values = daily_values(frame, metric)
-        fed_by = sources_of(frame, metric)
+        values = rows.daily_values(metric)
+        fed_by = rows.sources_of(metric)
         scored = score_days(values, days=days, min_volume=float(policy.anomaly_min_volume))
         scored["is_anomaly"] = flag(scored, threshold=float(policy.anomaly_threshold))
         if channel_days:
@@ -997,7 +1043,4 @@ def _target(metric: Metric) -> str:
 
 def sources_of(frame: pd.DataFrame, metric: Metric) -> tuple[str, ...]:
     """Pure: the source keys whose rows feed this metric in the frame."""
-    rows = frame[frame["measure"].isin(metric.numerator_measures + metric.denominator_measures)]
-    if metric.source_kinds:
-        rows = rows[rows["source_kind"].isin(metric.source_kinds)]
-    return tuple(sorted(rows["source"].unique()))
+    return _MeasureRows(frame).sources_of(metric)
