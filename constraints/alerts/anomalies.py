@@ -904,31 +904,35 @@ def find_anomalies(
     ends = {*channel_days.values()} | (set() if None in channel_days else {day})
     days = sorted({d for end in ends for d in each_day(end - lookback, end)})
     rows, findings = _MeasureRows(frame), []
+    min_volume, threshold = float(policy.anomaly_min_volume), float(policy.anomaly_threshold)
     for metric in metrics:
-        values = rows.daily_values(metric)
-        fed_by = rows.sources_of(metric)
-        scored = score_days(values, days=days, min_volume=float(policy.anomaly_min_volume))
-        scored["is_anomaly"] = flag(scored, threshold=float(policy.anomaly_threshold))
+        scored = score_days(rows.daily_values(metric), days=days, min_volume=min_volume)
+        scored["is_anomaly"] = flag(scored, threshold=threshold)
         if channel_days:
-            last = pd.to_datetime(scored["channel"].map(last_of))
-            lookback = pd.Timedelta(days=lookback_days - 1)
-            scored = scored[(scored["day"] <= last) & (scored["day"] >= last - lookback)]
-        findings += [
-            Finding(
-                metric,
-                r.channel,
-                r.day.date(),
-                r.value,
-                r.median,
-                r.spread,
-                r.score,
-                r.is_anomaly,
-                fed_by,
-                days=int(r.days),
-            )
-            for r in scored.itertuples(index=False)
-        ]
+            scored = scored[_in_own_lookback(scored, last_of=last_of, days=lookback_days)]
+        findings += _findings(scored, metric=metric, sources=rows.sources_of(metric))
     return findings
+
+
+def _in_own_lookback(scored: pd.DataFrame, *, last_of, days: int) -> np.ndarray:
+    """Which scored rows lie within the `days` ending their channel's own last day."""
+    last = np.array([last_of(channel) for channel in scored["channel"]], dtype="datetime64[D]")
+    day = scored["day"].to_numpy(dtype="datetime64[D]")
+    return (day <= last) & (day >= last - (days - 1))
+
+
+def _findings(scored: pd.DataFrame, *, metric: Metric, sources: tuple[str, ...]) -> list[Finding]:
+    """Rows of score_days (with is_anomaly) as findings, read by column: a frame's rows cost
+    more than the scores."""
+    columns = [scored[c].tolist() for c in ("channel", "value", "median", "spread", "score")]
+    dates = scored["day"].to_numpy(dtype="datetime64[D]").tolist()
+    unusual, lengths = scored["is_anomaly"].tolist(), scored["days"].tolist()
+    return [
+        Finding(metric, channel, day, value, median, spread, score, flagged, sources, days=days)
+        for channel, value, median, spread, score, day, flagged, days in zip(
+            *columns, dates, unusual, lengths, strict=True
+        )
+    ]
 
 
 def detect_anomalies(
@@ -950,11 +954,14 @@ def detect_anomalies(
     for finding in find_anomalies(day=day, policy=policy, channel_days=channel_days):
         by_fingerprint[finding.fingerprint].append(finding)
     names = dict(Channel.objects.values_list("key", "name"))
+    unresolved = Alert.objects.unresolved().filter(fingerprint__in=list(by_fingerprint))
+    open_ones = set(unresolved.values_list("fingerprint", flat=True))  # the few to clear
     raised = []
     for fingerprint, judged in by_fingerprint.items():
         unusual = [finding for finding in judged if finding.is_anomaly]
         if not unusual:
-            clear_alert(fingerprint=fingerprint)
+            if fingerprint in open_ones:
+                clear_alert(fingerprint=fingerprint)
             continue
         latest = unusual[-1]
         raised.append(
