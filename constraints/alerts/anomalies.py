@@ -553,8 +553,9 @@ class _History:
         if np.any(hidden):
             left_out = np.arange(-WEEKS * 7, 0) >= -np.asarray(hidden)[..., None]
             logs, volumes = np.where(left_out, np.nan, logs), np.where(left_out, np.nan, volumes)
-        shares = None if self.shares is None else self.shares[channels[:, None], span]
-        shares = None if shares is None else shares.reshape(cube)
+        shares = None
+        if self.shares is not None:
+            shares = self.shares[channels[:, None], span].reshape(cube)
         return logs.reshape(cube), volumes.reshape(cube), shares
 
     def today(self, channels: np.ndarray, columns: np.ndarray) -> dict[str, np.ndarray]:
@@ -769,9 +770,10 @@ def _period_parts(
     earliest day of a period has nothing of it to hide: its plain parts."""
     days, channels = lengths.shape
     shape = (days, POOL_DAYS, channels)
-    back = np.arange(POOL_DAYS)[None, :, None]
-    day, back, channel = np.nonzero(back < lengths[:, None, :] - 1)
+    backs = np.arange(POOL_DAYS)[None, :, None]
+    day, back, channel = np.nonzero(backs < lengths[:, None, :] - 1)
     length = lengths[day, channel]
+    # Judged together: the channels pooled over as many days, on the same day as far back.
     groups = (day * (POOL_DAYS + 1) + length) * POOL_DAYS + back
     order = np.lexsort((channel, groups))
     day, back, channel, length, groups = (a[order] for a in (day, back, channel, length, groups))
