@@ -46,7 +46,7 @@ import pandas as pd
 
 from constraints.alerting import clear_alert, raise_alert
 from constraints.alerts.rendering import format_value
-from constraints.metrics import load_frame, ratio
+from constraints.metrics import load_frame
 from constraints.models import Alert, AlertPolicy, Constraint, Metric
 from sources.days import each_day
 from sources.models import Channel
@@ -134,37 +134,83 @@ def daily_values(frame: pd.DataFrame, metric: Metric) -> pd.DataFrame:
     holds the denominator the count is part of (NaN on a day the numerator exceeds it, which
     no share does). Days without a value (no rows, zero denominator) are absent.
     """
-    if metric.source_kinds:
-        frame = frame[frame["source_kind"].isin(metric.source_kinds)]
-    by = ["date", "channel"]
-    scale = float(metric.scale)
-    # The sums ratio_of_sums would take, taken once for the value and the volume.
-    numerator = _sums(frame, metric.numerator_measures, by)
-    value = (numerator * scale).rename("value")
-    volume, in_numerator = numerator, pd.Series(True, index=numerator.index)
-    exposure = pd.Series(1 / scale, index=numerator.index)
-    if metric.denominator_measures:
-        numerator, denominator = numerator.align(_sums(frame, metric.denominator_measures, by))
-        value = ratio(numerator, denominator, metric=metric).rename("value")
-        in_numerator = ~(denominator < numerator)
-        volume = numerator.where(in_numerator, denominator)
-        exposure = (denominator / scale).where(in_numerator, numerator * scale)
-    columns = [
-        value,
-        volume.rename("volume"),
-        in_numerator.rename("volume_in_numerator"),
-        exposure.rename("exposure"),
-    ]
-    if metric.numerator_within_denominator and metric.denominator_measures:
-        columns.append(denominator.where(in_numerator).rename("trials"))
-    joined = pd.concat(columns, axis=1).dropna(subset=["value"])
-    joined = joined.fillna({"volume": 0.0, "volume_in_numerator": True})
-    return joined.astype({"volume_in_numerator": bool}).reset_index()
+    return _MeasureRows(frame).daily_values(metric)
 
 
-def _sums(frame: pd.DataFrame, measures: list[str], by: list[str]) -> pd.Series:
-    rows = frame[frame["measure"].isin(measures)]
-    return rows.groupby(by)["value"].sum().astype(float)
+class _MeasureRows:
+    """A long measure frame (MEASURE_COLUMNS, finite values) read into numpy once for every
+    metric: a metric's rows are a mask, and its sums per day and channel one groupby on
+    integers. On the frame's strings each metric's filters and groupby cost more than its
+    anomaly scores. The sums are pandas' own, over the same rows in the same order as a
+    groupby of each side's rows: the same floats."""
+
+    def __init__(self, frame: pd.DataFrame):
+        self.value = frame["value"].to_numpy(dtype=float)
+        self.measure, self.measures = pd.factorize(frame["measure"].to_numpy(dtype=object))
+        self.kind, self.kinds = pd.factorize(frame["source_kind"].to_numpy(dtype=object))
+        self.source, self.sources = pd.factorize(frame["source"].to_numpy(dtype=object))
+        channels = frame["channel"].to_numpy(dtype=object)
+        channel, labels = pd.factorize(channels, sort=True)
+        day_channel = _day_numbers(frame["date"]) * max(len(labels), 1) + channel
+        # Cells (a day of a channel) sorted by day, then channel, as a groupby sorts them.
+        _, first, self.cell = np.unique(day_channel, return_index=True, return_inverse=True)
+        self.dates, self.channels = frame["date"].to_numpy()[first], channels[first]
+
+    def rows(self, metric: Metric, measures: list[str]) -> np.ndarray:
+        """Which rows are of these measures, from the metric's source kinds."""
+        rows = np.isin(self.measures, measures)[self.measure]
+        if metric.source_kinds:
+            rows &= np.isin(self.kinds, metric.source_kinds)[self.kind]
+        return rows
+
+    def sums(self, metric: Metric, measures: list[str]) -> np.ndarray:
+        """Each cell's sum of these measures' rows; NaN where it has none."""
+        rows = self.rows(metric, measures)
+        # One groupby of the side's rows alone, as before: how pandas sums (compensated, or
+        # not when the groups come in order) depends on them all, and so do the last digits.
+        sums = pd.Series(self.value[rows]).groupby(self.cell[rows]).sum()
+        cells = np.full(len(self.dates), np.nan)
+        cells[sums.index.to_numpy()] = sums.to_numpy()
+        return cells
+
+    def daily_values(self, metric: Metric) -> pd.DataFrame:
+        """See `daily_values`."""
+        scale = float(metric.scale)
+        # The sums ratio_of_sums would take, taken once for the value and the volume.
+        numerator = self.sums(metric, metric.numerator_measures)
+        columns = {
+            "value": numerator * scale,
+            "volume": numerator,
+            "volume_in_numerator": np.ones(len(numerator), dtype=bool),
+            "exposure": np.full(len(numerator), 1 / scale),
+        }
+        if metric.denominator_measures:
+            denominator = self.sums(metric, metric.denominator_measures)
+            in_numerator = ~(denominator < numerator)
+            columns = {
+                "value": _ratios(numerator, denominator, scale=scale),
+                "volume": np.where(in_numerator, numerator, denominator),
+                "volume_in_numerator": in_numerator,
+                "exposure": np.where(in_numerator, denominator / scale, numerator * scale),
+            }
+            if metric.numerator_within_denominator:
+                columns["trials"] = np.where(in_numerator, denominator, np.nan)
+        has_value = ~np.isnan(columns["value"])
+        columns["volume"] = np.nan_to_num(columns["volume"], nan=0.0)
+        rows = {"date": self.dates, "channel": self.channels, **columns}
+        return pd.DataFrame({name: column[has_value] for name, column in rows.items()})
+
+    def sources_of(self, metric: Metric) -> tuple[str, ...]:
+        """See `sources_of`."""
+        rows = self.rows(metric, metric.numerator_measures + metric.denominator_measures)
+        return tuple(sorted(self.sources[np.unique(self.source[rows])]))
+
+
+def _ratios(numerator: np.ndarray, denominator: np.ndarray, *, scale: float) -> np.ndarray:
+    """constraints.metrics.ratio on arrays: NaN where the denominator is zero or missing."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value = numerator / np.where(denominator != 0, denominator, np.nan) * scale
+    return np.where(np.isinf(value), np.nan, value)
 
 
 @dataclass(frozen=True)
@@ -197,7 +243,11 @@ class Baselines:
 
 
 def robust_baselines(
-    logs: np.ndarray, volumes: np.ndarray, shares: np.ndarray | None = None
+    logs: np.ndarray,
+    volumes: np.ndarray,
+    shares: np.ndarray | None = None,
+    *,
+    groups: np.ndarray | None = None,
 ) -> Baselines:
     """Pure and vectorised: each channel's baseline for the judged day's weekday from its
     past WEEKS weeks, given as arrays (channel, week, weekday) of log-values and volumes,
@@ -218,7 +268,9 @@ def robust_baselines(
     whose history is clearly steadier than Poisson get a dispersion below 1 (see
     `_dispersions`). `shares`, for a share metric, holds each day's count over the
     denominator it is part of: its counting noise is binomial, smaller than Poisson by the
-    factor (1 - share) (see `binomial_factors`).
+    factor (1 - share) (see `binomial_factors`). With `groups` (a label per channel, those
+    of a group next to each other), channels share their extra noise only within their
+    group: many days' baselines are computed at once, each day's channels judged together.
     """
     channels = logs.shape[0]
     binomial = 1.0 if shares is None else binomial_factors(shares)
@@ -236,7 +288,7 @@ def robust_baselines(
     dispersion = _dispersions(observed / counting_mean, volumes.reshape(channels, -1))
     expected = np.maximum(_nanmedians(volumes[:, :, 0], axis=1), HALF_AN_EVENT)
     own_extra = observed - dispersion * counting_mean
-    extra, own_share = shared_extras(own_extra, dispersion * counting_mean, freedom)
+    extra, own_share = _shared_by_group(own_extra, dispersion * counting_mean, freedom, groups)
     # The allowance is for a channel's own estimate, as far as it is kept.
     extra = np.maximum(extra, 0.0) * (1 + (EXTRA_ALLOWANCE - 1) * own_share)
     recent = _recent(residuals)
@@ -292,6 +344,19 @@ def shared_extras(
     with np.errstate(divide="ignore", invalid="ignore"):
         kept = np.where(known, between / (between + sampling), 1.0)
     return np.where(known, centre + kept * (own - centre), own), kept
+
+
+def _shared_by_group(
+    own: np.ndarray, counting: np.ndarray, freedom: np.ndarray, groups: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """`shared_extras` within each group of consecutive equal labels (all together if None)."""
+    if groups is None:
+        return shared_extras(own, counting, freedom)
+    extra, kept = np.empty_like(own), np.empty_like(own)
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    for rows in map(slice, starts, [*starts[1:], len(groups)]):
+        extra[rows], kept[rows] = shared_extras(own[rows], counting[rows], freedom[rows])
+    return extra, kept
 
 
 def binomial_factors(shares: np.ndarray) -> np.ndarray:
@@ -422,164 +487,119 @@ def score_days(values: pd.DataFrame, *, days: list[dt.date], min_volume: float) 
     metric's units, `spread` its usual relative variation (0.1 = ±10%), `score` how unusual
     it is in standard deviations (positive: the metric went up), capped at ±MAX_SCORE, and
     `usual_volume` the usual count over those days.
+
+    Every day's and every channel's baselines are computed in one vectorised pass (two, with
+    the histories of pooled days): detection judges a dozen days of a few channels, and
+    pandas or numpy calls per day and channel cost more than their arithmetic.
     """
-    parts = _PartsByDay(values)
-    judged = [_pooled(parts, day=day, min_volume=min_volume) for day in days]
-    judged = [columns for columns in judged if columns is not None]
-    if not judged:
+    if values.empty or not len(days):
         return pd.DataFrame(columns=["day", *SCORE_COLUMNS])
-    return _scores(pd.DataFrame({k: np.concatenate([j[k] for j in judged]) for k in judged[0]}))
+    history = _History(values, days=days)
+    at = history.columns(days)
+    plain = _plain_parts(history, at=at, min_volume=min_volume)
+    lengths = _period_lengths(plain, at=at, min_volume=min_volume)
+    if not lengths.any():
+        return pd.DataFrame(columns=["day", *SCORE_COLUMNS])
+    return _scores(_pooled(history, plain, at=at, lengths=lengths, days=days))
 
 
 class _History:
-    """A values frame (see `score_days`) read into numpy once, so that each day's window
-    (`history_arrays`) is a mask over its rows rather than a filtered frame: detection asks
-    for a dozen days' windows, each of which cost more in pandas than its baseline."""
+    """A values frame (see `score_days`) as arrays of channel × day, NaN where a channel has
+    no row, over the values' days and `days` with the WEEKS weeks and pooled days before
+    them: any day's window is a slice, and the windows of many days one gather."""
 
-    def __init__(self, values: pd.DataFrame):
-        self.ns = values["date"].to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    def __init__(self, values: pd.DataFrame, *, days: list[dt.date]):
+        dates = _day_numbers(values["date"])
+        wanted = _day_numbers(days)
+        self.start = min(dates.min(), wanted.min()) - (WEEKS * 7 + POOL_DAYS - 1)
+        length = max(dates.max(), wanted.max()) - self.start + 1
         labels = values["channel"].to_numpy(dtype=object)
-        self.channels = np.array(sorted(set(labels)), dtype=object)
-        self.codes = pd.Index(self.channels).get_indexer(labels)
-        self.logs = _log(values["value"].to_numpy(dtype=float))
-        self.value = values["value"].to_numpy(dtype=float)
-        self.volume = values["volume"].to_numpy(dtype=float)
-        self.in_numerator = None
+        self.channels, codes = np.unique(labels, return_inverse=True)
+        cells = (codes, dates - self.start)
+        shape = (len(self.channels), length)
+
+        def grid(column: np.ndarray, missing=np.nan) -> np.ndarray:
+            laid_out = np.full(shape, missing, dtype=column.dtype)
+            laid_out[cells] = column
+            return laid_out
+
+        self.rows = grid(np.ones(len(dates), dtype=bool), missing=False)
+        self.value = grid(values["value"].to_numpy(dtype=float))
+        self.logs = _log(self.value)
+        self.volume = grid(values["volume"].to_numpy(dtype=float))
+        self.in_numerator = self.exposure = self.trials = self.shares = None
         if "volume_in_numerator" in values:
             in_numerator = values["volume_in_numerator"].fillna(True).astype(bool)
-            self.in_numerator = in_numerator.to_numpy()
-        self.exposure = None
+            self.in_numerator = grid(in_numerator.to_numpy(), missing=True)
         if "exposure" in values:
-            self.exposure = values["exposure"].to_numpy(dtype=float)
-        self.trials = None  # a share's denominator (see `daily_values`)
-        if "trials" in values:
-            self.trials = values["trials"].to_numpy(dtype=float)
-
-    def window(self, day: dt.date) -> "_Window | None":
-        day_ns = pd.Timestamp(day).value
-        first_ns = day_ns - pd.Timedelta(weeks=WEEKS).value
-        rows = np.flatnonzero((self.ns >= first_ns) & (self.ns < day_ns))
-        if not len(rows):
-            return None
-        present = np.unique(self.codes[rows])
-        row = np.searchsorted(present, self.codes[rows])
-        column = (self.ns[rows] - first_ns) // pd.Timedelta(days=1).value
-        shape = (len(present), WEEKS * 7)
-        logs, volumes = np.full(shape, np.nan), np.full(shape, np.nan)
-        logs[row, column] = self.logs[rows]
-        volumes[row, column] = self.volume[rows]
-        cube = (len(present), WEEKS, 7)
-        shares = None
-        if self.trials is not None:
-            shares = np.full(shape, np.nan)
+            self.exposure = grid(values["exposure"].to_numpy(dtype=float))
+        if "trials" in values:  # a share's denominator (see `daily_values`)
+            self.trials = grid(values["trials"].to_numpy(dtype=float))
             with np.errstate(divide="ignore", invalid="ignore"):
-                shares[row, column] = self.volume[rows] / self.trials[rows]
-            shares = shares.reshape(cube)
-        return _Window(
-            self.channels[present], logs.reshape(cube), volumes.reshape(cube),
-            self._today(day_ns, present), shares,
-        )  # fmt: skip
+                self.shares = self.volume / self.trials
 
-    def _today(self, day_ns: int, present: np.ndarray) -> dict[str, np.ndarray]:
-        """The day's row of each channel in `present` (NaN, and a volume in the numerator,
-        where it has none)."""
-        rows = np.flatnonzero(self.ns == day_ns)
-        rows = rows[np.isin(self.codes[rows], present)]
-        at = np.searchsorted(present, self.codes[rows])
+    def columns(self, days: list[dt.date]) -> np.ndarray:
+        """Where each day lies along the arrays' day axis."""
+        return _day_numbers(days) - self.start
+
+    def windows(self, channels: np.ndarray, columns: np.ndarray, *, hidden=0):
+        """Each row's history (a channel, a day's column) as (row, week, weekday) arrays of
+        log-values, volumes and (None unless a share) shares, see `robust_baselines`; the last
+        `hidden` days (a number or one per row) left out."""
+        span = columns[:, None] + np.arange(-WEEKS * 7, 0)
+        cube = (len(columns), WEEKS, 7)
+        logs = self.logs[channels[:, None], span]
+        volumes = self.volume[channels[:, None], span]
+        if np.any(hidden):
+            left_out = np.arange(-WEEKS * 7, 0) >= -np.asarray(hidden)[..., None]
+            logs, volumes = np.where(left_out, np.nan, logs), np.where(left_out, np.nan, volumes)
+        shares = None
+        if self.shares is not None:
+            shares = self.shares[channels[:, None], span].reshape(cube)
+        return logs.reshape(cube), volumes.reshape(cube), shares
+
+    def today(self, channels: np.ndarray, columns: np.ndarray) -> dict[str, np.ndarray]:
+        """Each row's day (value, volume and, where given, volume_in_numerator, exposure and
+        trials): NaN, and a volume in the numerator, where it has none."""
         today = {}
-        for name, column, missing in (
-            ("value", self.value, np.nan),
-            ("volume", self.volume, np.nan),
-            ("volume_in_numerator", self.in_numerator, True),
-            ("exposure", self.exposure, np.nan),
-            ("trials", self.trials, np.nan),
+        for name, column in (
+            ("value", self.value),
+            ("volume", self.volume),
+            ("volume_in_numerator", self.in_numerator),
+            ("exposure", self.exposure),
+            ("trials", self.trials),
         ):
             if column is not None:
-                today[name] = np.full(len(present), missing, dtype=column.dtype)
-                today[name][at] = column[rows]
+                today[name] = column[channels, columns]
         return today
 
-
-@dataclass(frozen=True)
-class _Window:
-    """One day's history (see `history_arrays`), the day's row as arrays by column."""
-
-    channels: np.ndarray
-    logs: np.ndarray
-    volumes: np.ndarray
-    today: dict[str, np.ndarray]
-    shares: np.ndarray | None = None  # a share's count over its trials, like `volumes`
-
-    def only(self, channels) -> "_Window":
-        rows = np.isin(self.channels, channels)
-        today = {name: column[rows] for name, column in self.today.items()}
-        shares = None if self.shares is None else self.shares[rows]
-        return _Window(self.channels[rows], self.logs[rows], self.volumes[rows], today, shares)
+    def present(self, column: int) -> np.ndarray:
+        """The channels with a row in the WEEKS weeks before this day's column."""
+        return np.flatnonzero(self.rows[:, column - WEEKS * 7 : column].any(axis=1))
 
 
-@dataclass(frozen=True)
-class _Parts:
-    """`day_parts` as arrays: PART_COLUMNS by name, one value per channel of `channels`."""
-
-    channels: np.ndarray
-    columns: dict[str, np.ndarray]
-
-    @classmethod
-    def empty(cls) -> "_Parts":
-        return cls(np.array([], dtype=object), {c: np.array([]) for c in PART_COLUMNS})
-
-    def __getitem__(self, column: str) -> np.ndarray:
-        return self.columns[column]
-
-    def __len__(self) -> int:
-        return len(self.channels)
-
-    def positions(self, channels) -> np.ndarray:
-        """Where each of these channels is among `channels`, -1 for a channel not here (a
-        dict, not a pandas Index: each new Index infers its labels' dtype, which cost more
-        than detection's arithmetic)."""
-        at = {channel: i for i, channel in enumerate(self.channels.tolist())}
-        return np.array([at.get(channel, -1) for channel in channels], dtype=np.intp)
-
-    def reindex(self, channels: np.ndarray) -> "_Parts":
-        """These channels' rows, in their order; NaN for a channel not here."""
-        where = self.positions(channels)
-        found = where >= 0
-        columns = {
-            name: np.where(found, column[where] if len(column) else np.nan, np.nan)
-            for name, column in self.columns.items()
-        }
-        return _Parts(np.asarray(channels, dtype=object), columns)
-
-    def frame(self) -> pd.DataFrame:
-        if not len(self):
-            return pd.DataFrame(columns=PART_COLUMNS)
-        return pd.DataFrame(self.columns, index=pd.Index(self.channels, name="channel"))
+def _day_numbers(days) -> np.ndarray:
+    """Days (dates, a date column) as numbers of days since 1970-01-01."""
+    return np.asarray(days, dtype="datetime64[D]").astype(np.int64)
 
 
-class _PartsByDay:
-    """Each day's history and `day_parts`, computed once when first asked for; `hidden` (for
-    the few channels judged over several days) is computed each time, from the same history."""
-
-    def __init__(self, values: pd.DataFrame):
-        self.history = _History(values)
-        self.windows: dict[dt.date, _Window | None] = {}
-        self.days: dict[dt.date, _Parts] = {}
-
-    def window(self, day: dt.date) -> "_Window | None":
-        if day not in self.windows:
-            self.windows[day] = self.history.window(day)
-        return self.windows[day]
-
-    def __getitem__(self, day: dt.date) -> _Parts:
-        if day not in self.days:
-            self.days[day] = _parts(self.window(day))
-        return self.days[day]
-
-    def hidden(self, day: dt.date, *, hidden_days: int, channels: np.ndarray) -> _Parts:
-        if not hidden_days:
-            return self[day].reindex(channels)
-        return _parts(self.window(day), hidden_days=hidden_days, only=channels).reindex(channels)
+def history_arrays(values: pd.DataFrame, *, day: dt.date):
+    """Pure: the channels with a value in the WEEKS before `day`, their log-values and
+    volumes as (channel, week, weekday) arrays (see `robust_baselines`) and their row on `day`
+    (value, volume and, where given, volume_in_numerator and exposure; NaN value where they
+    have none). None if no channel has history."""
+    if values.empty:
+        return None
+    history = _History(values, days=[day])
+    column = int(history.columns([day])[0])
+    channels = history.present(column)
+    if not len(channels):
+        return None
+    columns = np.full(len(channels), column)
+    logs, volumes, _ = history.windows(channels, columns)
+    labels = history.channels[channels]
+    today = pd.DataFrame(history.today(channels, columns), index=pd.Index(labels, name="channel"))
+    return labels, logs, volumes, today
 
 
 def day_parts(values: pd.DataFrame, *, day: dt.date, hidden_days: int = 0) -> pd.DataFrame:
@@ -589,25 +609,37 @@ def day_parts(values: pd.DataFrame, *, day: dt.date, hidden_days: int = 0) -> pd
     weekday's usual count, `events` that in Poisson events' worth, and the baseline's fields.
     The `hidden_days` just before `day` are left out of its history (they are judged with it).
     """
-    return _parts(_History(values).window(day), hidden_days=hidden_days).frame()
+    if values.empty:
+        return pd.DataFrame(columns=PART_COLUMNS)
+    history = _History(values, days=[day])
+    channels = np.arange(len(history.channels))
+    columns = np.full(len(channels), history.columns([day])[0])
+    judged, parts = _parts(history, channels=channels, columns=columns, hidden=hidden_days)
+    index = pd.Index(history.channels[judged], name="channel")
+    return pd.DataFrame(parts, index=index, columns=PART_COLUMNS)
 
 
-def _parts(window: _Window | None, *, hidden_days: int = 0, only=None) -> _Parts:
-    """`day_parts` of a day's window, for the channels in `only` (all if None)."""
-    if window is None:
-        return _Parts.empty()
-    if only is not None:
-        window = window.only(only)
-    channels, logs, volumes, today = window.channels, window.logs, window.volumes, window.today
-    if hidden_days:
-        logs, volumes = (_hide_last(a, hidden_days) for a in (logs, volumes))
+def _parts(
+    history: _History,
+    *,
+    channels: np.ndarray,
+    columns: np.ndarray,
+    hidden=0,
+    groups: np.ndarray | None = None,
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """`day_parts` of rows (a channel on a day's column, its last `hidden` days left out of
+    its history; those of a group, judged together, next to each other in channel order):
+    which rows are judged, and the PART_COLUMNS of those."""
+    logs, volumes, shares = history.windows(channels, columns, hidden=hidden)
+    today = history.today(channels, columns)
     judged = np.sum(~np.isnan(logs[:, :, 0]), axis=1) >= MIN_HISTORY
     judged &= ~np.isnan(today["value"])
     if not judged.any():
-        return _Parts.empty()
+        return judged, {name: np.array([]) for name in PART_COLUMNS}
     today = {name: column[judged] for name, column in today.items()}
-    shares = None if window.shares is None else window.shares[judged]
-    baselines = robust_baselines(logs[judged], volumes[judged], shares)
+    shares = None if shares is None else shares[judged]
+    groups = None if groups is None else groups[judged]
+    baselines = robust_baselines(logs[judged], volumes[judged], shares, groups=groups)
     in_numerator = today.get("volume_in_numerator", np.ones(int(judged.sum()), dtype=bool))
     sign = np.where(in_numerator, 1.0, -1.0)
     value, count = today["value"], today["volume"]
@@ -636,13 +668,7 @@ def _parts(window: _Window | None, *, hidden_days: int = 0, only=None) -> _Parts
         "level_variance": baselines.level_variance,
         "drift_variance": baselines.drift_variance,
     }
-    return _Parts(channels[judged], parts)
-
-
-def _hide_last(cube: np.ndarray, days: int) -> np.ndarray:
-    flat = cube.reshape(cube.shape[0], -1).copy()
-    flat[:, -days:] = np.nan
-    return flat.reshape(cube.shape)
+    return judged, parts
 
 
 def _exposures(today: dict, value: np.ndarray, count: np.ndarray, sign: np.ndarray):
@@ -653,74 +679,116 @@ def _exposures(today: dict, value: np.ndarray, count: np.ndarray, sign: np.ndarr
         return np.where(sign > 0, count / value, count * value)
 
 
-def _pooled(parts: _PartsByDay, *, day: dt.date, min_volume: float) -> dict | None:
-    """The judgements on `day`: sums over the days each channel is judged on (see
-    `score_days`), one row per channel in the channels' order, as arrays by column with `day`,
-    `days` and `channel`; None if no channel is judged. The history of a day judged with the
-    days before it leaves those days out, so that a lasting change is compared with the weeks
-    before it began, not partly with itself."""
-    today = parts[day]
-    channels, lengths = _period_lengths(parts, day=day, min_volume=min_volume)
-    judged = []
-    for days in np.unique(lengths).tolist():
-        chosen = channels[lengths == days]
-        period = [
-            _summable(
-                parts.hidden(
-                    day - dt.timedelta(days=back), hidden_days=days - 1 - back, channels=chosen
-                )
-            )
-            for back in range(days)
-        ]
-        sums = period[0]
-        for later in period[1:]:
-            sums = {name: sums[name] + later[name] for name in sums}
-        kept = ~(np.isnan(sums["count"]) | np.isnan(sums["expected"]) | np.isnan(sums["counting"]))
-        mine = today.reindex(chosen[kept])
-        judged.append(
-            {
-                **{name: column[kept] for name, column in sums.items()},
-                "channel": chosen[kept],
-                "days": np.full(int(kept.sum()), days),
-                "sign": mine["sign"],
-                "value": mine["value"],
-                "level": mine["level"],
-            }
-        )
-    if not judged:
-        return None
-    columns = {name: np.concatenate([j[name] for j in judged]) for name in judged[0]}
-    order = np.argsort(today.positions(columns["channel"]), kind="stable")
-    columns = {name: column[order] for name, column in columns.items()}
-    columns["day"] = np.full(len(order), pd.Timestamp(day).to_datetime64())
-    return columns
+def _plain_parts(history: _History, *, at: np.ndarray, min_volume: float) -> dict:
+    """The parts of each channel (`day_parts`, with nothing hidden) on the days at columns
+    `at` and, once a channel is pooled with the days before (its usual volume below
+    `min_volume`), on the POOL_DAYS - 1 before each, as (day column, channel) arrays over
+    every column of the history: NaN where a channel is not judged or the day not needed.
+    The channels of one day are judged together."""
+    plain = _parts_on(history, columns=np.unique(at))
+    if (plain["events"][at] < min_volume).any():
+        before = np.setdiff1d(at[:, None] - np.arange(1, POOL_DAYS), at)
+        plain = _parts_on(history, columns=before, into=plain)
+    return plain
 
 
-def _period_lengths(
-    parts: _PartsByDay, *, day: dt.date, min_volume: float
-) -> tuple[np.ndarray, np.ndarray]:
-    """How many days, ending `day`, each channel is judged on: 1 if its usual volume that day
-    reaches `min_volume`, else the fewest days (each with a value, the count on the same side)
-    whose usual volumes do, up to POOL_DAYS; channels that need more are left out. Returns
-    the channels judged (in the day's order) and their lengths."""
-    today = parts[day]
-    events = today["events"].astype(float)
+def _parts_on(history: _History, *, columns: np.ndarray, into: dict | None = None) -> dict:
+    """Every channel's parts on these (distinct, sorted) day columns, laid out as
+    `_plain_parts` lays them out, into `into` if given."""
+    channels = np.arange(len(history.channels))
+    column, channel = (grid.ravel() for grid in np.meshgrid(columns, channels, indexing="ij"))
+    judged, parts = _parts(history, channels=channel, columns=column, groups=column)
+    shape = (history.value.shape[1], len(channels))
+    return _laid_out(parts, (column[judged], channel[judged]), shape, into=into)
+
+
+def _laid_out(parts: dict, cells: tuple, shape: tuple, *, into: dict | None = None) -> dict:
+    """Parts of judged rows placed in arrays of `shape` at `cells`, NaN elsewhere (or what
+    `into` holds there)."""
+    laid_out = into if into is not None else {c: np.full(shape, np.nan) for c in PART_COLUMNS}
+    for name, column in parts.items():
+        laid_out[name][cells] = column
+    return laid_out
+
+
+def _period_lengths(plain: dict, *, at: np.ndarray, min_volume: float) -> np.ndarray:
+    """How many days, ending each day at columns `at`, each channel is judged on, as a (day,
+    channel) array: 1 if its usual volume that day reaches `min_volume`, else the fewest days
+    (each with a value, the count on the same side) whose usual volumes do, up to POOL_DAYS;
+    0 for a channel not judged that day or needing more."""
+    events, sign = plain["events"][at], plain["sign"][at]
     done = events >= min_volume
-    days = np.ones(len(today), dtype=int)
-    sign, known = today["sign"], ~np.isnan(today["exposure"])
+    days = np.ones(events.shape, dtype=int)
+    known = ~np.isnan(plain["exposure"][at])
     for back in range(1, POOL_DAYS):
         pending = ~done & (days == back) & known
         if not pending.any():
             break
-        before = parts[day - dt.timedelta(days=back)].reindex(today.channels)
-        joins = pending & (before["sign"] == sign) & ~np.isnan(before["exposure"])
-        events = np.where(joins, events + before["events"], events)
+        before = at - back
+        joins = pending & (plain["sign"][before] == sign) & ~np.isnan(plain["exposure"][before])
+        events = np.where(joins, events + plain["events"][before], events)
         days = np.where(joins, days + 1, days)
         done |= joins & (events >= min_volume)
-    return today.channels[done], days[done]
+    return np.where(done, days, 0)
 
 
-def _summable(parts: _Parts) -> dict[str, np.ndarray]:
+def _pooled(
+    history: _History, plain: dict, *, at: np.ndarray, lengths: np.ndarray, days: list
+) -> dict[str, np.ndarray]:
+    """The judgements (`lengths` above 0) as arrays by column: sums over the days each
+    channel is judged on (see `score_days`) with `day`, `days` and `channel`, by day then
+    channel. The history of a day judged with the days before it leaves those days out, so
+    that a lasting change is compared with the weeks before it began, not partly with
+    itself; the channels pooled over as many days are judged together."""
+    period = _summable(_period_parts(history, plain, at=at, lengths=lengths))
+    sums = {name: column[:, 0] for name, column in period.items()}
+    for back in range(1, POOL_DAYS):
+        more = back < lengths
+        sums = {
+            name: np.where(more, sums[name] + period[name][:, back], sums[name]) for name in sums
+        }
+    judged = (lengths > 0) & ~(
+        np.isnan(sums["count"]) | np.isnan(sums["expected"]) | np.isnan(sums["counting"])
+    )
+    day, channel = np.nonzero(judged)
+    stamps = np.array([pd.Timestamp(judged_day).to_datetime64() for judged_day in days])
+    return {
+        **{name: column[day, channel] for name, column in sums.items()},
+        "channel": history.channels[channel],
+        "days": lengths[day, channel],
+        "sign": plain["sign"][at[day], channel],
+        "value": plain["value"][at[day], channel],
+        "level": plain["level"][at[day], channel],
+        "day": stamps[day],
+    }
+
+
+def _period_parts(
+    history: _History, plain: dict, *, at: np.ndarray, lengths: np.ndarray
+) -> dict[str, np.ndarray]:
+    """The parts of the days each judgement pools, as (day, days back, channel) arrays. The
+    earliest day of a period has nothing of it to hide: its plain parts."""
+    days, channels = lengths.shape
+    shape = (days, POOL_DAYS, channels)
+    backs = np.arange(POOL_DAYS)[None, :, None]
+    day, back, channel = np.nonzero(backs < lengths[:, None, :] - 1)
+    length = lengths[day, channel]
+    # Judged together: the channels pooled over as many days, on the same day as far back.
+    groups = (day * (POOL_DAYS + 1) + length) * POOL_DAYS + back
+    order = np.lexsort((channel, groups))
+    day, back, channel, length, groups = (a[order] for a in (day, back, channel, length, groups))
+    judged, parts = _parts(
+        history, channels=channel, columns=at[day] - back, hidden=length - 1 - back, groups=groups
+    )
+    period = _laid_out(parts, (day[judged], back[judged], channel[judged]), shape)
+    day, channel = np.nonzero(lengths > 0)
+    first = lengths[day, channel] - 1
+    for name, column in period.items():
+        column[day, first, channel] = plain[name][at[day] - first, channel]
+    return period
+
+
+def _summable(parts: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
     """What adds up over pooled days: counts, their other sides, expected counts, and the
     pieces of the pooled variance (each day's extra noise and its weekday's uncertainty weigh
     by its expected count squared; the drift's, shared by neighbouring days, is averaged)."""
@@ -737,33 +805,16 @@ def _summable(parts: _Parts) -> dict[str, np.ndarray]:
     }
 
 
-def history_arrays(values: pd.DataFrame, *, day: dt.date):
-    """Pure: the channels with a value in the WEEKS before `day`, their log-values and
-    volumes as (channel, week, weekday) arrays (see `robust_baselines`) and their row on `day`
-    (value, volume and, where given, volume_in_numerator and exposure; NaN value where they
-    have none). None if no channel has history."""
-    window = _History(values).window(day)
-    if window is None:
-        return None
-    today = pd.DataFrame(window.today, index=pd.Index(window.channels, name="channel"))
-    return window.channels, window.logs, window.volumes, today
-
-
-def _scores(judged: pd.DataFrame) -> pd.DataFrame:
-    """Score pooled judgements (rows of `_pooled`): their count against the expected count."""
-    days = judged["days"].to_numpy()
-    expected = judged["expected"].to_numpy(dtype=float)
-    dispersion = judged["counting"].to_numpy(dtype=float) / expected
-    extra = judged["extra"].to_numpy(dtype=float) / expected**2
+def _scores(judged: dict[str, np.ndarray]) -> pd.DataFrame:
+    """Score pooled judgements (columns of `_pooled`): their count against the expected count."""
+    days = judged["days"]
+    expected = judged["expected"]
+    dispersion = judged["counting"] / expected
+    extra = judged["extra"] / expected**2
     extra = np.maximum(extra, MIN_SCALE**2 - dispersion / expected)
-    level_variance = (
-        judged["weekday_variance"].to_numpy(dtype=float) / expected**2
-        + judged["drift_variance"].to_numpy(dtype=float) / days
-    )
-    baselines = Baselines(judged["level"].to_numpy(), expected, dispersion, extra, level_variance)
-    sign = judged["sign"].to_numpy(dtype=float)
-    count = judged["count"].to_numpy(dtype=float)
-    exposure = judged["exposure"].to_numpy(dtype=float)
+    level_variance = judged["weekday_variance"] / expected**2 + judged["drift_variance"] / days
+    baselines = Baselines(judged["level"], expected, dispersion, extra, level_variance)
+    sign, count, exposure = judged["sign"], judged["count"], judged["exposure"]
     # One day keeps its own value; several are the ratio of their sums, the usual value the
     # ratio of the expected count to the summed other side.
     alone = days == 1
@@ -779,7 +830,7 @@ def _scores(judged: pd.DataFrame) -> pd.DataFrame:
             "spread": np.expm1(np.sqrt(baselines.variance)),
             "score": sign * count_scores(count, baselines),
             "volume": count,
-            "usual_volume": judged["usual"].to_numpy(dtype=float),
+            "usual_volume": judged["usual"],
             "days": days,
         },
         columns=["day", *SCORE_COLUMNS],
@@ -854,32 +905,36 @@ def find_anomalies(
     lookback = dt.timedelta(days=lookback_days - 1)
     ends = {*channel_days.values()} | (set() if None in channel_days else {day})
     days = sorted({d for end in ends for d in each_day(end - lookback, end)})
-    findings = []
+    rows, findings = _MeasureRows(frame), []
+    min_volume, threshold = float(policy.anomaly_min_volume), float(policy.anomaly_threshold)
     for metric in metrics:
-        values = daily_values(frame, metric)
-        fed_by = sources_of(frame, metric)
-        scored = score_days(values, days=days, min_volume=float(policy.anomaly_min_volume))
-        scored["is_anomaly"] = flag(scored, threshold=float(policy.anomaly_threshold))
+        scored = score_days(rows.daily_values(metric), days=days, min_volume=min_volume)
+        scored["is_anomaly"] = flag(scored, threshold=threshold)
         if channel_days:
-            last = pd.to_datetime(scored["channel"].map(last_of))
-            lookback = pd.Timedelta(days=lookback_days - 1)
-            scored = scored[(scored["day"] <= last) & (scored["day"] >= last - lookback)]
-        findings += [
-            Finding(
-                metric,
-                r.channel,
-                r.day.date(),
-                r.value,
-                r.median,
-                r.spread,
-                r.score,
-                r.is_anomaly,
-                fed_by,
-                days=int(r.days),
-            )
-            for r in scored.itertuples(index=False)
-        ]
+            scored = scored[_in_own_lookback(scored, last_of=last_of, days=lookback_days)]
+        findings += _findings(scored, metric=metric, sources=rows.sources_of(metric))
     return findings
+
+
+def _in_own_lookback(scored: pd.DataFrame, *, last_of, days: int) -> np.ndarray:
+    """Which scored rows lie within the `days` ending their channel's own last day."""
+    last = np.array([last_of(channel) for channel in scored["channel"]], dtype="datetime64[D]")
+    day = scored["day"].to_numpy(dtype="datetime64[D]")
+    return (day <= last) & (day >= last - (days - 1))
+
+
+def _findings(scored: pd.DataFrame, *, metric: Metric, sources: tuple[str, ...]) -> list[Finding]:
+    """Rows of score_days (with is_anomaly) as findings, read by column: a frame's rows cost
+    more than the scores."""
+    columns = [scored[c].tolist() for c in ("channel", "value", "median", "spread", "score")]
+    dates = scored["day"].to_numpy(dtype="datetime64[D]").tolist()
+    unusual, lengths = scored["is_anomaly"].tolist(), scored["days"].tolist()
+    return [
+        Finding(metric, channel, day, value, median, spread, score, flagged, sources, days=days)
+        for channel, value, median, spread, score, day, flagged, days in zip(
+            *columns, dates, unusual, lengths, strict=True
+        )
+    ]
 
 
 def detect_anomalies(
@@ -901,11 +956,14 @@ def detect_anomalies(
     for finding in find_anomalies(day=day, policy=policy, channel_days=channel_days):
         by_fingerprint[finding.fingerprint].append(finding)
     names = dict(Channel.objects.values_list("key", "name"))
+    unresolved = Alert.objects.unresolved().filter(fingerprint__in=list(by_fingerprint))
+    open_ones = set(unresolved.values_list("fingerprint", flat=True))  # the few to clear
     raised = []
     for fingerprint, judged in by_fingerprint.items():
         unusual = [finding for finding in judged if finding.is_anomaly]
         if not unusual:
-            clear_alert(fingerprint=fingerprint)
+            if fingerprint in open_ones:
+                clear_alert(fingerprint=fingerprint)
             continue
         latest = unusual[-1]
         raised.append(
@@ -994,7 +1052,4 @@ def _target(metric: Metric) -> str:
 
 def sources_of(frame: pd.DataFrame, metric: Metric) -> tuple[str, ...]:
     """Pure: the source keys whose rows feed this metric in the frame."""
-    rows = frame[frame["measure"].isin(metric.numerator_measures + metric.denominator_measures)]
-    if metric.source_kinds:
-        rows = rows[rows["source_kind"].isin(metric.source_kinds)]
-    return tuple(sorted(rows["source"].unique()))
+    return _MeasureRows(frame).sources_of(metric)

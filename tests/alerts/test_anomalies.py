@@ -12,6 +12,7 @@ from constraints.alerts.anomalies import (
     flag,
     robust_baselines,
     score_day,
+    score_days,
     shared_extras,
 )
 from constraints.models import Metric
@@ -325,6 +326,27 @@ def test_channels_judged_together_share_their_extra_noise():
     alone = np.concatenate([robust_baselines(logs[[i]], counts[[i]]).extra for i in range(300)])
     assert together.std() < 0.8 * alone.std()  # 0.0053 against 0.0076
     assert together.mean() == pytest.approx(alone.mean() / 1.2, rel=0.25)  # 0.0065, 0.0077
+
+
+def test_channels_in_different_groups_share_nothing():
+    logs, counts = noisy_cubes(6, noise=0.1, seed=2)
+    grouped = robust_baselines(logs, counts, groups=np.array([0, 0, 0, 1, 1, 1]))
+    first, second = robust_baselines(logs[:3], counts[:3]), robust_baselines(logs[3:], counts[3:])
+    assert np.array_equal(grouped.extra, np.concatenate([first.extra, second.extra]))
+    assert not np.array_equal(grouped.extra, robust_baselines(logs, counts).extra)
+
+
+def test_days_judged_at_once_are_judged_each_as_if_alone():
+    """A busy channel and one small enough to be judged over pooled days, over a fortnight."""
+    frame = series({"busy": noisy(70, seed=1), "small": noisy(70, seed=2)}, volume=100)
+    frame.loc[frame["channel"] == "small", "volume"] = 6.0
+    frame.loc[frame.index[-1], "value"] *= 3  # the small channel's last day
+    days = [DAY - dt.timedelta(days=back) for back in range(13, -1, -1)]
+    together = score_days(frame, days=days, min_volume=20)
+    alone = pd.concat([score_days(frame, days=[day], min_volume=20) for day in days])
+    # Equal but for the last digits of a score (the tail's weighted sum is one matrix product).
+    pd.testing.assert_frame_equal(together, alone.reset_index(drop=True), rtol=1e-12)
+    assert set(together["days"]) > {1}  # the small channel's days were pooled
 
 
 def test_a_channel_noisier_than_the_others_keeps_most_of_its_own_extra_noise():
