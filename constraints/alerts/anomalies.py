@@ -602,23 +602,6 @@ def history_arrays(values: pd.DataFrame, *, day: dt.date):
     return labels, logs, volumes, today
 
 
-def day_parts(values: pd.DataFrame, *, day: dt.date, hidden_days: int = 0) -> pd.DataFrame:
-    """Pure: the channels judgeable on `day` (a value that day, MIN_HISTORY same-weekday
-    values before), indexed by channel, with PART_COLUMNS: the day's count and its other side
-    (`exposure`), `expected` the count the baseline expects given that exposure, `usual` the
-    weekday's usual count, `events` that in Poisson events' worth, and the baseline's fields.
-    The `hidden_days` just before `day` are left out of its history (they are judged with it).
-    """
-    if values.empty:
-        return pd.DataFrame(columns=PART_COLUMNS)
-    history = _History(values, days=[day])
-    channels = np.arange(len(history.channels))
-    columns = np.full(len(channels), history.columns([day])[0])
-    judged, parts = _parts(history, channels=channels, columns=columns, hidden=hidden_days)
-    index = pd.Index(history.channels[judged], name="channel")
-    return pd.DataFrame(parts, index=index, columns=PART_COLUMNS)
-
-
 def _parts(
     history: _History,
     *,
@@ -627,9 +610,12 @@ def _parts(
     hidden=0,
     groups: np.ndarray | None = None,
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """`day_parts` of rows (a channel on a day's column, its last `hidden` days left out of
-    its history; those of a group, judged together, next to each other in channel order):
-    which rows are judged, and the PART_COLUMNS of those."""
+    """Pure: the parts of rows (a channel on a day's column, its last `hidden` days left out
+    of its history; those of a group, judged together, next to each other in channel order):
+    which rows are judged (a value that day, MIN_HISTORY same-weekday values before), and
+    their PART_COLUMNS: the day's count and its other side (`exposure`), `expected` the count
+    the baseline expects given that exposure, `usual` the weekday's usual count, `events`
+    that in Poisson events' worth, and the baseline's fields."""
     logs, volumes, shares = history.windows(channels, columns, hidden=hidden)
     today = history.today(channels, columns)
     judged = np.sum(~np.isnan(logs[:, :, 0]), axis=1) >= MIN_HISTORY
@@ -680,7 +666,7 @@ def _exposures(today: dict, value: np.ndarray, count: np.ndarray, sign: np.ndarr
 
 
 def _plain_parts(history: _History, *, at: np.ndarray, min_volume: float) -> dict:
-    """The parts of each channel (`day_parts`, with nothing hidden) on the days at columns
+    """The parts of each channel (`_parts`, with nothing hidden) on the days at columns
     `at` and, once a channel is pooled with the days before (its usual volume below
     `min_volume`), on the POOL_DAYS - 1 before each, as (day column, channel) arrays over
     every column of the history: NaN where a channel is not judged or the day not needed.
