@@ -23,7 +23,8 @@ class Change(NamedTuple):
 
 
 def run_day(run: SyncRun) -> dt.date:
-    """The day a run counted as today: its `as_of`, else the day it started."""
+    """The day a run counted as today: its `as_of`, else the day it started. Any row with
+    those two fields will do (`values_list(..., named=True)`: no model instance per run)."""
     return run.as_of or local_day(run.started_at)
 
 
@@ -92,12 +93,12 @@ def _first_pulls(run: SyncRun, days: list[dt.date]) -> dict[dt.date, tuple]:
         )
         .exclude(pk=run.pk)
         .order_by("started_at")
-        .values_list("since", "until", "started_at", "finished_at", "as_of")
+        .values_list("since", "until", "as_of", "started_at", "finished_at", named=True)
     )
     first: dict[dt.date, tuple] = {}
-    for since, until, started_at, finished_at, as_of in runs:
-        earlier_today = as_of or local_day(started_at)  # run_day() of that run
+    for earlier in runs:
         for day in days:
-            if since <= day <= until and day not in first:
-                first[day] = (finished_at or started_at, (earlier_today - day).days)
+            if earlier.since <= day <= earlier.until and day not in first:
+                when = earlier.finished_at or earlier.started_at
+                first[day] = (when, (run_day(earlier) - day).days)
     return first
