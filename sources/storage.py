@@ -16,6 +16,7 @@ from django.db import connection, transaction
 
 from sources.connectors.base import BATCH_COLUMNS
 from sources.models import Campaign, Channel, Measure, Source
+from sources.validation import as_text
 
 KEY = ["channel_id", "campaign", "date", "measure"]
 COLUMNS = ["source_id", "channel_id", "campaign", "date", "name", "value"]
@@ -86,7 +87,7 @@ def _totals(*, source: Source, frame: pd.DataFrame) -> dict[tuple, float]:
     """KEY (dates as ISO strings) → the value rounded as stored, in the order the keys first
     appear. Plain Python: a pull's window is a few hundred rows, where pandas' groupby costs
     more than the sums."""
-    raw_channels, campaigns = _text(frame["channel"]), _text(frame["campaign"])
+    raw_channels, campaigns = as_text(frame["channel"]), as_text(frame["campaign"])
     channel_ids = resolve_channels(source=source, raw_channels=raw_channels)
     channels = [channel_ids[raw_channel] for raw_channel in raw_channels]
     remember_campaigns(
@@ -106,12 +107,6 @@ def _totals(*, source: Source, frame: pd.DataFrame) -> dict[tuple, float]:
         totals[key] = totals.get(key, 0.0) + value
     rounded = np.round(np.array(list(totals.values()), dtype=float), DECIMALS)
     return dict(zip(totals, rounded.tolist(), strict=True))
-
-
-def _text(column: pd.Series) -> list[str]:
-    """The column as text, '' where it is missing."""
-    missing = pd.isna(column.to_numpy(dtype=object))
-    return ["" if gone else str(v) for v, gone in zip(column.tolist(), missing, strict=True)]
 
 
 def _stored(*, source: Source, since: dt.date, until: dt.date) -> dict[tuple, tuple[int, float]]:
