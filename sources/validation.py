@@ -191,9 +191,8 @@ def _value_reasons(measure: pd.Series, raw: pd.Series, values: np.ndarray) -> pd
     reasons = pd.Series("", index=measure.index, dtype=object)
     finite = np.isfinite(values)
     with np.errstate(invalid="ignore"):
-        money = measure.isin(MONEY).to_numpy()
-        counts = measure.isin(COUNTS).to_numpy()
-        fractional = measure.isin(FRACTIONAL_COUNTS).to_numpy()
+        money, counts = _one_of(measure, MONEY), _one_of(measure, COUNTS)
+        fractional = _one_of(measure, FRACTIONAL_COUNTS)
         magnitude = np.abs(np.where(finite, values, 0))
         whole = np.where(finite, values, 0) == np.round(np.where(finite, values, 0))
         negative = finite & (values < 0)
@@ -214,7 +213,7 @@ def _value_reasons(measure: pd.Series, raw: pd.Series, values: np.ndarray) -> pd
     )
     _mark(reasons, finite & fractional & negative, "a count cannot be negative")
     _mark(reasons, finite & counts & (negative | ~whole), "a count is a whole number ≥ 0")
-    _mark(reasons, measure.isin(SPEND_MEASURES).to_numpy() & negative, NEGATIVE_SPEND)
+    _mark(reasons, _one_of(measure, SPEND_MEASURES) & negative, NEGATIVE_SPEND)
     _mark(reasons, finite & (magnitude >= STORAGE_LIMIT), "value outside the storage range ±1e14")
     _mark(reasons, ~finite & ~np.isnan(values), "value is not finite")
     _mark(reasons, np.isnan(values), "value is not a number")
@@ -228,7 +227,11 @@ def _mark(reasons: pd.Series, where, reason: str) -> None:
         reasons[where] = reason
 
 
-def _too_long(column: pd.Series, limit: int) -> pd.Series:
+def _one_of(column: pd.Series, names: set[str]) -> np.ndarray:
+    return _flag(column, lambda v: isinstance(v, str) and v in names)
+
+
+def _too_long(column: pd.Series, limit: int) -> np.ndarray:
     return _flag(column, lambda v: _present(v) and len(v if isinstance(v, str) else str(v)) > limit)
 
 
@@ -238,18 +241,18 @@ def _present(value) -> bool:
     )
 
 
-def _bad_text(column: pd.Series) -> pd.Series:
+def _bad_text(column: pd.Series) -> np.ndarray:
     return _flag(column, lambda v: isinstance(v, str) and BAD_TEXT.search(v) is not None)
 
 
-def _flag(column: pd.Series, test) -> pd.Series:
+def _flag(column: pd.Series, test) -> np.ndarray:
     """test() of each value, computed once per distinct value (names repeat on every row)."""
     try:
         distinct = pd.unique(column)
     except TypeError:  # unhashable values (a list where a name belongs): one by one
-        return pd.Series([test(v) for v in column.tolist()], index=column.index, dtype=bool)
+        return np.array([test(v) for v in column.tolist()], dtype=bool)
     flagged = [v for v in distinct if test(v)]
-    return column.isin(flagged) if flagged else pd.Series(False, index=column.index)
+    return column.isin(flagged).to_numpy() if flagged else np.zeros(len(column), dtype=bool)
 
 
 def as_text(column: pd.Series) -> list[str]:
