@@ -17,7 +17,7 @@ from django.utils import timezone
 from sources import settling, signals
 from sources.connectors import connector_for
 from sources.days import today
-from sources.models import DataCheck, Measure, Source
+from sources.models import DataCheck, Measure, Source, SyncRun
 
 BASELINE_DAYS = 28  # trailing days a day is compared with
 MIN_BASELINE_DAYS = 7  # fewer days with data than this: no spike check
@@ -210,11 +210,14 @@ def _is_spike(value: float, usual: float, *, spread: float) -> bool:
     return value > usual * SPIKE_FACTOR or value < usual / SPIKE_FACTOR
 
 
-def check_stale(*, source: Source, now: dt.datetime | None = None) -> list[DataCheck]:
+def check_stale(
+    *, source: Source, now: dt.datetime | None = None, last: SyncRun | None = None
+) -> list[DataCheck]:
     """A configured, enabled source with no succeeded pull for more than a day. A source
-    that is not configured is shown as such, not as stale."""
+    that is not configured is shown as such, not as stale. `last` is the run that just
+    succeeded, when the caller has one (else the last success is looked up)."""
     now = now or timezone.now()
-    last = source.last_success()
+    last = last or source.last_success()
     since = last.finished_at if last else source.created_at
     configured = not connector_for(source).missing_settings()
     problems = []

@@ -53,7 +53,7 @@ def pull(
         checks.check_window(
             source=source, since=since, until=until, negative_days=negative_days, as_of=run.as_of
         )
-    checks.check_stale(source=source)
+    checks.check_stale(source=source, last=None if rejected is None else run)
     return run
 
 
