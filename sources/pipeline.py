@@ -122,6 +122,8 @@ def _day_of(rejected: Rejected) -> dt.date | None:
 
 def record_rejects(*, run: SyncRun, rejected: list[Rejected]) -> None:
     """Keep each refused record once: one a later pull refuses again is not added twice."""
+    if not rejected:  # the usual pull: no lookup to build
+        return
     letters = {
         _fingerprint(run.source, r): DeadLetter(
             source=run.source, run=run, raw=r.raw, reason=r.reason[:500], line=r.line
