@@ -276,9 +276,12 @@ def _repeats(frame, *, dates, keys, ok) -> bool:
     or as values pandas takes for equal (campaign 1 and 1.0, missing as None and NaN)."""
     if len(set(zip(*keys.values(), strict=True))) < ok.sum():
         return True
+    columns = [frame[column] for column in KEY[1:]]
+    if all(pd.api.types.infer_dtype(c, skipna=True) in ("string", "empty") for c in columns):
+        return False  # text only: equal values read the same
     raw = [dates.tolist()] + [
         [None if gone else v for v, gone in zip(values, pd.isna(values), strict=True)]
-        for values in (frame[column].to_numpy(dtype=object) for column in KEY[1:])
+        for values in (column.to_numpy(dtype=object) for column in columns)
     ]
     return len(set(compress(zip(*raw, strict=True), ok))) < ok.sum()
 
