@@ -2,11 +2,10 @@
 announced with `signals.data_problem`; a problem no longer found is cleared and announced with
 `signals.data_problem_cleared`. Nothing here turns a gap into a zero.
 
-The finding is pure pandas (`find_problems`), tested without the database.
+The finding is pure (`find_problems`, frame in, problems out), tested without the database.
 """
 
 import datetime as dt
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,7 +17,7 @@ from django.utils import timezone
 from sources import settling, signals
 from sources.connectors import connector_for
 from sources.days import today
-from sources.models import DataCheck, Measure, Source
+from sources.models import DataCheck, Measure, Source, SyncRun
 
 BASELINE_DAYS = 28  # trailing days a day is compared with
 MIN_BASELINE_DAYS = 7  # fewer days with data than this: no spike check
@@ -104,76 +103,105 @@ def settling_corrected(frame: pd.DataFrame, *, source: Source, as_of: dt.date) -
 def find_problems(frame: pd.DataFrame, *, since: dt.date, until: dt.date) -> list[Problem]:
     """Pure: missing days and spikes in since..until of one source's daily totals
     (DAILY_COLUMNS: date, name, value, rows), each day judged against the trailing
-    BASELINE_DAYS before it."""
-    frame = frame.assign(day=pd.to_datetime(frame["date"]), value=frame["value"].astype(float))
-    days = pd.date_range(pd.Timestamp(since) - pd.Timedelta(days=BASELINE_DAYS), until)
-    rows = frame.groupby("day")["rows"].sum().reindex(days)
-    had_data = rows.shift(1).rolling(BASELINE_DAYS, min_periods=1).count() > 0
-    in_window = days >= pd.Timestamp(since)
+    BASELINE_DAYS before it. In numpy, day by day: a window is a few dozen days, where
+    pandas' groupby and rolling cost more than the sums and medians."""
+    first = since - dt.timedelta(days=BASELINE_DAYS)
+    days = [first + dt.timedelta(days=n) for n in range((until - first).days + 1)]
+    at = _day_numbers(frame["date"], first=first, days=len(days))
+    in_window = np.arange(len(days)) >= BASELINE_DAYS
+    rows = _daily_sums(at, frame["rows"].to_numpy(dtype=float), days=len(days))
+    had_data = (~np.isnan(_trailing(rows[:, None]))).any(axis=-1)[:, 0]
     problems = [
-        Problem(DataCheck.Kind.MISSING_DAY, day.date(), f"no data for {day.date()}")
-        for day in days[in_window & rows.isna().to_numpy() & had_data.to_numpy()]
+        Problem(DataCheck.Kind.MISSING_DAY, days[n], f"no data for {days[n]}")
+        for n in np.flatnonzero(in_window & np.isnan(rows) & had_data)
     ]
-    for day, count, usual in _spikes(rows, in_window):
+    for day, count, usual in _spikes(rows[:, None], in_window, days)[0]:
         message = f"{count:.0f} rows on {day}, usually {usual:.0f}"
         problems.append(Problem(DataCheck.Kind.ROW_COUNT_SPIKE, day, message))
-    # Every measure's daily totals side by side: one rolling median for them all.
-    totals = frame.groupby(["day", "name"])["value"].sum().unstack("name").reindex(days)
-    usuals = _usual(totals)
-    spreads = _spread(totals, usuals)
-    for measure in sorted(totals.columns):
-        spikes = _spikes(totals[measure], in_window, usual=usuals[measure], spread=spreads[measure])
+    # Every measure's daily totals side by side: one pass of trailing medians for them all.
+    measures, totals = _totals_by_measure(frame, at, days=len(days))
+    for measure, spikes in zip(measures, _spikes(totals, in_window, days), strict=True):
         for day, value, usual in spikes:
             message = f"{measure} was {value:,.2f} on {day}, usually {usual:,.2f}"
             problems.append(Problem(DataCheck.Kind.VALUE_SPIKE, day, message, subject=measure))
     return problems
 
 
-def _usual(series):
-    """The trailing median of the BASELINE_DAYS before each day (of each column)."""
-    return series.shift(1).rolling(BASELINE_DAYS, min_periods=MIN_BASELINE_DAYS).median()
+def _day_numbers(dates: pd.Series, *, first: dt.date, days: int) -> np.ndarray:
+    """Each date's place among the `days` days from `first` on; -1 for a date outside them.
+    Dates are dates (or datetimes): their ordinals cost a fraction of pd.to_datetime."""
+    numbers = np.array([day.toordinal() for day in dates.tolist()], dtype=int)
+    numbers -= first.toordinal()
+    return np.where((numbers >= 0) & (numbers < days), numbers, -1)
 
 
-def _spread(series, usual):
-    """A robust standard deviation of the BASELINE_DAYS before each day (of each column):
-    MAD_TO_SD × their median absolute deviation from `usual`. A count that is 0 one day in
-    eight and 24 another (customers bringing several conversions each) has a wide spread, so
-    its 0 is ordinary; a steady count's is narrow."""
-    values = series.to_numpy(dtype=float)
-    flat = values.ndim == 1
-    values = values.reshape(len(values), -1)
+def _daily_sums(at: np.ndarray, values: np.ndarray, *, days: int) -> np.ndarray:
+    """The sum of the values of each day (NaN values count as 0), NaN on a day with none."""
+    inside = at >= 0
+    sums = np.bincount(at[inside], weights=np.nan_to_num(values[inside]), minlength=days)
+    counted = np.bincount(at[inside], minlength=days) > 0
+    return np.where(counted, sums, np.nan)
+
+
+def _totals_by_measure(frame: pd.DataFrame, at: np.ndarray, *, days: int) -> tuple:
+    """(the measures by name, their daily totals side by side: days × measures)."""
+    names, values = frame["name"].to_numpy(dtype=object), frame["value"].to_numpy(dtype=float)
+    measures = sorted(set(names))
+    totals = np.full((days, len(measures)), np.nan)
+    for column, measure in enumerate(measures):
+        mine = names == measure
+        totals[:, column] = _daily_sums(at[mine], values[mine], days=days)
+    return measures, totals
+
+
+def _trailing(values: np.ndarray) -> np.ndarray:
+    """(days, columns, BASELINE_DAYS): for each day and column, the BASELINE_DAYS before it
+    (NaN before the first day)."""
     padded = np.vstack([np.full((BASELINE_DAYS, values.shape[1]), np.nan), values])
-    windows = np.lib.stride_tricks.sliding_window_view(padded, BASELINE_DAYS, axis=0)
-    centre = usual.to_numpy(dtype=float).reshape(values.shape)[..., None]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # a window with no day at all: NaN
-        spread = MAD_TO_SD * np.nanmedian(np.abs(windows[: len(values)] - centre), axis=-1)
-    if flat:
-        return pd.Series(spread[:, 0], index=series.index)
-    return pd.DataFrame(spread, index=series.index, columns=series.columns)
+    return np.lib.stride_tricks.sliding_window_view(padded, BASELINE_DAYS, axis=0)[: len(values)]
+
+
+def _usual_and_spread(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of each day (row) of each column: the median of the BASELINE_DAYS before it (NaN with
+    fewer than MIN_BASELINE_DAYS of them holding a number), and a robust standard deviation
+    of those days: MAD_TO_SD × their median absolute deviation from that median. A count
+    that is 0 one day in eight and 24 another (customers bringing several conversions each)
+    has a wide spread, so its 0 is ordinary; a steady count's is narrow."""
+    windows = _trailing(values)
+    usual = _median(windows)
+    usual[(~np.isnan(windows)).sum(axis=-1) < MIN_BASELINE_DAYS] = np.nan
+    return usual, MAD_TO_SD * _median(np.abs(windows - usual[..., None]))
+
+
+def _median(windows: np.ndarray) -> np.ndarray:
+    """The median of the numbers of each window (the last axis), NaN where it has none: what
+    np.nanmedian gives, in one sort (nanmedian takes small windows through masked arrays,
+    several times slower). Of an even count, the mean of the middle two."""
+    ordered = np.sort(windows, axis=-1)  # NaN sorts last
+    count = (~np.isnan(ordered)).sum(axis=-1, keepdims=True)
+    low = np.take_along_axis(ordered, np.maximum(count - 1, 0) // 2, axis=-1)
+    high = np.take_along_axis(ordered, count // 2, axis=-1)
+    return ((low + high) / 2)[..., 0]
 
 
 def _spikes(
-    series: pd.Series,
-    in_window,
-    *,
-    usual: pd.Series | None = None,
-    spread: pd.Series | None = None,
-) -> list[tuple[dt.date, float, float]]:
-    """(day, value, trailing median) of the days in the window far off their median: a
-    factor SPIKE_FACTOR from it and SPREAD_FACTOR robust deviations of the trailing days."""
-    usual = _usual(series) if usual is None else usual
-    spread = _spread(series, usual) if spread is None else spread
-    values, usuals = series.to_numpy(dtype=float), usual.to_numpy(dtype=float)
-    spreads = spread.to_numpy(dtype=float)
-    spike = in_window & ~np.isnan(values) & ~np.isnan(usuals)
-    return [
-        (day.date(), float(value), float(typical))
-        for day, value, typical, wide in zip(
-            series.index[spike], values[spike], usuals[spike], spreads[spike], strict=True
+    values: np.ndarray, in_window: np.ndarray, days: list[dt.date]
+) -> list[list[tuple[dt.date, float, float]]]:
+    """Per column of `values` (days × columns): (day, value, trailing median) of the days in
+    the window far off their median: a factor SPIKE_FACTOR from it and SPREAD_FACTOR robust
+    deviations of the trailing days."""
+    usuals, spreads = _usual_and_spread(values)
+    found = []
+    for value, usual, spread in zip(values.T, usuals.T, spreads.T, strict=True):
+        judged = np.flatnonzero(in_window & ~np.isnan(value) & ~np.isnan(usual))
+        found.append(
+            [
+                (days[n], float(value[n]), float(usual[n]))
+                for n in judged
+                if _is_spike(float(value[n]), float(usual[n]), spread=float(spread[n]))
+            ]
         )
-        if _is_spike(value, typical, spread=wide)
-    ]
+    return found
 
 
 def _is_spike(value: float, usual: float, *, spread: float) -> bool:
@@ -182,11 +210,14 @@ def _is_spike(value: float, usual: float, *, spread: float) -> bool:
     return value > usual * SPIKE_FACTOR or value < usual / SPIKE_FACTOR
 
 
-def check_stale(*, source: Source, now: dt.datetime | None = None) -> list[DataCheck]:
+def check_stale(
+    *, source: Source, now: dt.datetime | None = None, last: SyncRun | None = None
+) -> list[DataCheck]:
     """A configured, enabled source with no succeeded pull for more than a day. A source
-    that is not configured is shown as such, not as stale."""
+    that is not configured is shown as such, not as stale. `last` is the run that just
+    succeeded, when the caller has one (else the last success is looked up)."""
     now = now or timezone.now()
-    last = source.last_success()
+    last = last or source.last_success()
     since = last.finished_at if last else source.created_at
     configured = not connector_for(source).missing_settings()
     problems = []

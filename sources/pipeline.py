@@ -53,7 +53,7 @@ def pull(
         checks.check_window(
             source=source, since=since, until=until, negative_days=negative_days, as_of=run.as_of
         )
-    checks.check_stale(source=source)
+    checks.check_stale(source=source, last=None if rejected is None else run)
     return run
 
 
@@ -122,6 +122,8 @@ def _day_of(rejected: Rejected) -> dt.date | None:
 
 def record_rejects(*, run: SyncRun, rejected: list[Rejected]) -> None:
     """Keep each refused record once: one a later pull refuses again is not added twice."""
+    if not rejected:  # the usual pull: no lookup to build
+        return
     letters = {
         _fingerprint(run.source, r): DeadLetter(
             source=run.source, run=run, raw=r.raw, reason=r.reason[:500], line=r.line
@@ -219,11 +221,14 @@ def missing_windows(*, source: Source, since: dt.date, until: dt.date) -> list[t
     return [tuple(pair) for pair in result]
 
 
-def nightly_windows(*, source: Source, until: dt.date) -> list[tuple[dt.date, dt.date]]:
-    """What the nightly pull asks for: the days of the catch-up period no run stored, then
-    the whole restatement window ending `until`, which the platform may have revised. A gap
-    that touches the window joins it, so one report covers both."""
-    schedule = SyncSchedule.current()
+def nightly_windows(
+    *, source: Source, until: dt.date, schedule: SyncSchedule | None = None
+) -> list[tuple[dt.date, dt.date]]:
+    """What the nightly pull asks for: the days of the catch-up period (of `schedule`, by
+    default the current one) no run stored, then the whole restatement window ending
+    `until`, which the platform may have revised. A gap that touches the window joins it,
+    so one report covers both."""
+    schedule = schedule or SyncSchedule.current()
     start = until - dt.timedelta(days=source.restatement_window - 1)
     since = until - dt.timedelta(days=max(schedule.catch_up_days, 1) - 1)
     gaps = missing_windows(source=source, since=since, until=start - dt.timedelta(days=1))
@@ -242,9 +247,10 @@ def catch_up(
     if connector_for(source).missing_settings():
         return [pull(source=source, since=until, until=until, as_of=as_of)]
     # The restatement window is one report even when it is longer than a backfill chunk.
-    chunk_days = max(SyncSchedule.current().chunk_days, source.restatement_window)
+    schedule = SyncSchedule.current()
+    chunk_days = max(schedule.chunk_days, source.restatement_window)
     runs = []
-    for start, end in nightly_windows(source=source, until=until):
+    for start, end in nightly_windows(source=source, until=until, schedule=schedule):
         runs += sync(source=source, since=start, until=end, chunk_days=chunk_days, as_of=as_of)
     return runs
 

@@ -2,6 +2,7 @@
 they said at each age is what the completeness curves (sources/settling.py) learn from."""
 
 import datetime as dt
+from typing import NamedTuple
 
 import pandas as pd
 from django.utils import timezone
@@ -10,8 +11,20 @@ from sources.days import local_day
 from sources.models import Revision, SyncRun
 
 
+class Change(NamedTuple):
+    """A changed row as `record` reads it: storage's KEY, the new value and the stored one."""
+
+    channel_id: int
+    campaign: str
+    date: dt.date
+    measure: str
+    value: float
+    value_old: float
+
+
 def run_day(run: SyncRun) -> dt.date:
-    """The day a run counted as today: its `as_of`, else the day it started."""
+    """The day a run counted as today: its `as_of`, else the day it started. Any row with
+    those two fields will do (`values_list(..., named=True)`: no model instance per run)."""
     return run.as_of or local_day(run.started_at)
 
 
@@ -22,33 +35,34 @@ def record(*, run: SyncRun, revised: pd.DataFrame) -> int:
     before was 0 then; on a day never pulled it is a first observation, no revision."""
     if revised.empty:
         return 0
-    days = sorted({dt.date.fromisoformat(str(d)[:10]) for d in revised["date"].unique()})
+    columns = (revised[column].tolist() for column in Change._fields)
+    changes = [
+        Change(int(channel_id), campaign, dt.date.fromisoformat(str(day)[:10]), *values)
+        for channel_id, campaign, day, *values in zip(*columns, strict=True)
+    ]
+    days = sorted({change.date for change in changes})
     first = _first_pulls(run, days)
-    seen_before = {day.isoformat() for day in first}
-    revised = revised[revised["value_old"].notna() | revised["date"].astype(str).isin(seen_before)]
-    if revised.empty:
+    changes = [c for c in changes if not pd.isna(c.value_old) or c.date in first]
+    if not changes:
         return 0
     latest = _latest_revisions(run, days)
     today, now = run_day(run), timezone.now()
     rows = []
-    for row in revised.itertuples(index=False):
-        day = dt.date.fromisoformat(str(row.date)[:10])
-        is_new = pd.isna(row.value_old)
-        if is_new and day not in first:
-            continue
-        key = (int(row.channel_id), row.campaign, day, row.measure)
+    for change in changes:
+        day, is_new = change.date, pd.isna(change.value_old)
+        key = (change.channel_id, change.campaign, day, change.measure)
         pulled_at, age = latest.get(key) or first.get(day) or (run.started_at, (today - day).days)
         rows.append(
             Revision(
                 source=run.source,
-                channel_id=int(row.channel_id),
-                campaign=row.campaign,
+                channel_id=change.channel_id,
+                campaign=change.campaign,
                 date=day,
-                name=row.measure,
-                value=0.0 if is_new else round(float(row.value_old), 6),
+                name=change.measure,
+                value=0.0 if is_new else round(float(change.value_old), 6),
                 pulled_at=pulled_at,
                 age_days=max(age, 0),
-                revised_value=round(float(row.value), 6),
+                revised_value=round(float(change.value), 6),
                 revised_at=now,
                 revised_age_days=max((today - day).days, 0),
                 run=run,
@@ -79,6 +93,7 @@ def _first_pulls(run: SyncRun, days: list[dt.date]) -> dict[dt.date, tuple]:
         )
         .exclude(pk=run.pk)
         .order_by("started_at")
+        .values_list("since", "until", "as_of", "started_at", "finished_at", named=True)
     )
     first: dict[dt.date, tuple] = {}
     for earlier in runs:

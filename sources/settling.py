@@ -14,6 +14,7 @@ without a database.
 """
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable
 
 import numpy as np
@@ -79,21 +80,33 @@ def learn_shares(finals: pd.DataFrame, revisions: pd.DataFrame, *, ages: int) ->
     old enough to be final. `revisions`: rows with `date`, `measure`, `delta` (revised minus
     previous value) and `revised_age` (the age at which the revision came). The value a day
     had at age a is its final value minus every revision that came after age a."""
+    values, days = defaultdict(list), defaultdict(set)
+    for day, measure, value in _columns(finals, "date", "measure", "value"):
+        values[measure].append(value)
+        days[measure].add(day)
+    deltas, revised_ages = defaultdict(list), defaultdict(list)
+    for day, measure, delta, age in _columns(revisions, "date", "measure", "delta", "revised_age"):
+        if day in days.get(measure, ()):
+            deltas[measure].append(delta)
+            revised_ages[measure].append(age)
     result = {}
-    for measure, days in finals.groupby("measure"):
-        total = float(days["value"].sum())
+    for measure in sorted(values):
+        total = float(np.nansum(values[measure]))
         if not total:
             continue
-        mine = revisions[
-            (revisions["measure"] == measure) & revisions["date"].isin(set(days["date"]))
-        ]
         # later[a - 1]: the sum of the revisions that came after age a, for a = 1..ages.
-        age = np.clip(mine["revised_age"].to_numpy(dtype=int), 0, ages + 1)
-        by_age = np.bincount(age, weights=mine["delta"].to_numpy(dtype=float), minlength=ages + 2)
+        age = np.clip(np.array(revised_ages[measure], dtype=int), 0, ages + 1)
+        weights = np.array(deltas[measure], dtype=float)
+        by_age = np.bincount(age, weights=weights, minlength=ages + 2)
         later = by_age[::-1].cumsum()[::-1][2 : ages + 2]
         shares = [round((total - float(x)) / total, 4) for x in later]
-        result[measure] = (tuple(shares), int(days["date"].nunique()))
+        result[measure] = (tuple(shares), len(days[measure]))
     return result
+
+
+def _columns(frame: pd.DataFrame, *names: str):
+    """The frame's rows as tuples of these columns: plain Python, no pandas per row."""
+    return zip(*(frame[name].tolist() for name in names), strict=True)
 
 
 def learn(*, source: Source, as_of: dt.date) -> list[Completeness]:
@@ -180,10 +193,8 @@ def young_days(*, source: Source, since: dt.date, until: dt.date) -> list[dt.dat
     runs = SyncRun.objects.filter(
         source=source, status=SyncRun.Status.SUCCEEDED, until__gte=since, since__lte=until
     )
-    for run in runs:
-        today = run_day(run)
-        first = max(run.since, today - dt.timedelta(days=FIRST_SEEN_BY), since)
-        day = first
+    for run in runs.values_list("since", "until", "as_of", "started_at", named=True):
+        day = max(run.since, run_day(run) - dt.timedelta(days=FIRST_SEEN_BY), since)
         while day <= min(run.until, until):
             days.add(day)
             day += dt.timedelta(days=1)

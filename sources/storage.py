@@ -16,11 +16,13 @@ from django.db import connection, transaction
 
 from sources.connectors.base import BATCH_COLUMNS
 from sources.models import Campaign, Channel, Measure, Source
+from sources.validation import as_text
 
 KEY = ["channel_id", "campaign", "date", "measure"]
 COLUMNS = ["source_id", "channel_id", "campaign", "date", "name", "value"]
 DECIMALS = 6
 DELETE_CHUNK = 500
+SAME = 0.5 * 10**-DECIMALS  # a stored value this close to the new one is unchanged
 # pg_advisory_xact_lock(namespace, source id): one namespace for "a source's stored window".
 WINDOW_LOCK = 0x64680001
 
@@ -54,19 +56,22 @@ def replace_window(
     rows whose value changes (KEY, `value`, `value_old`) before they are written: `value_old`
     is NaN for a new row, `value` 0 for a stored row the platform no longer sends."""
     wanted = _totals(source=source, frame=frame)
-    existing = _stored(source=source, since=since, until=until)
-    merged = wanted.merge(existing, on=KEY, how="outer", indicator=True, suffixes=("", "_old"))
-    stale = merged.loc[merged["_merge"] == "right_only", "id"].astype("int64").tolist()
-    same = (merged["_merge"] == "both") & np.isclose(
-        merged["value"], merged["value_old"], rtol=0, atol=0.5 * 10**-DECIMALS
-    )
-    changed = merged[(merged["_merge"] != "right_only") & ~same]
+    stored = _stored(source=source, since=since, until=until)
+    changed = {
+        key: value
+        for key, value in sorted(wanted.items())
+        if key not in stored or not abs(value - stored[key][1]) <= SAME  # NaN is a change
+    }
+    gone = sorted(stored.keys() - wanted.keys())
     if on_revised is not None:  # changed, new and vanished rows (a vanished row is now 0)
-        gone = merged[merged["_merge"] == "right_only"].assign(value=0.0)
-        on_revised(pd.concat([changed, gone], ignore_index=True))
+        old = {key: value for key, (_, value) in stored.items()}
+        rows = [(*key, value, old.get(key, np.nan)) for key, value in changed.items()]
+        rows += [(*key, 0.0, old[key]) for key in gone]
+        on_revised(pd.DataFrame(rows, columns=[*KEY, "value", "value_old"]))
+    stale = [stored[key][0] for key in gone]
     for start in range(0, len(stale), DELETE_CHUNK):
         Measure.objects.filter(pk__in=stale[start : start + DELETE_CHUNK]).delete()
-    _upsert(source_id=source.pk, frame=changed)
+    _upsert(source_id=source.pk, totals=changed)
     return len(wanted)
 
 
@@ -74,26 +79,38 @@ def upsert_rows(*, source: Source, frame: pd.DataFrame) -> int:
     """Add or overwrite the given validated rows, leaving every other row alone."""
     wanted = _totals(source=source, frame=frame)
     with transaction.atomic():
-        _upsert(source_id=source.pk, frame=wanted)
+        _upsert(source_id=source.pk, totals=wanted)
     return len(wanted)
 
 
-def _totals(*, source: Source, frame: pd.DataFrame) -> pd.DataFrame:
-    """One row per KEY with the value rounded as stored; dates as ISO strings."""
-    frame = resolve_channels(source=source, frame=frame)
-    remember_campaigns(source=source, frame=frame)
-    # An exact repeat of a row (same raw channel, campaign, day, measure) is one row; two raw
-    # channel names that map to one channel add up.
-    frame = frame.drop_duplicates(
-        subset=["raw_channel", "campaign", "date", "measure"], keep="last"
+def _totals(*, source: Source, frame: pd.DataFrame) -> dict[tuple, float]:
+    """KEY (dates as ISO strings) → the value rounded as stored, in the order the keys first
+    appear. Plain Python: a pull's window is a few hundred rows, where pandas' groupby costs
+    more than the sums."""
+    raw_channels, campaigns = as_text(frame["channel"]), as_text(frame["campaign"])
+    channel_ids = resolve_channels(source=source, raw_channels=raw_channels)
+    channels = [channel_ids[raw_channel] for raw_channel in raw_channels]
+    remember_campaigns(
+        source=source, campaigns=campaigns, names=frame["campaign_name"], channels=channels
     )
-    frame["date"] = frame["date"].map({d: d.isoformat() for d in frame["date"].unique()})
-    totals = frame.groupby(KEY, as_index=False, sort=False)["value"].sum()
-    totals["value"] = totals["value"].astype(float).round(DECIMALS)
-    return totals
+    # An exact repeat of a row (same raw channel, campaign, day, measure) is one row, the
+    # last; two raw channel names that map to one channel add up.
+    latest: dict[tuple, tuple] = {}
+    dates, measures = frame["date"].tolist(), frame["measure"].tolist()
+    rows = zip(raw_channels, campaigns, dates, measures, strict=True)
+    for row, channel_id, value in zip(rows, channels, frame["value"].tolist(), strict=True):
+        latest.pop(row, None)  # so the rows stay in the order of their last repeat
+        latest[row] = (channel_id, value)
+    totals: dict[tuple, float] = {}
+    for (_, campaign, day, measure), (channel_id, value) in latest.items():
+        key = (channel_id, campaign, day.isoformat(), measure)
+        totals[key] = totals.get(key, 0.0) + value
+    rounded = np.round(np.array(list(totals.values()), dtype=float), DECIMALS)
+    return dict(zip(totals, rounded.tolist(), strict=True))
 
 
-def _stored(*, source: Source, since: dt.date, until: dt.date) -> pd.DataFrame:
+def _stored(*, source: Source, since: dt.date, until: dt.date) -> dict[tuple, tuple[int, float]]:
+    """KEY (dates as ISO strings) → (id, value) of the source's stored rows of the window."""
     table = connection.ops.quote_name(Measure._meta.db_table)
     adapt = connection.ops.adapt_datefield_value
     with connection.cursor() as cursor:
@@ -103,27 +120,16 @@ def _stored(*, source: Source, since: dt.date, until: dt.date) -> pd.DataFrame:
             [source.pk, adapt(since), adapt(until)],
         )
         rows = cursor.fetchall()
-    frame = pd.DataFrame.from_records(rows, columns=["id", *KEY[:3], "measure", "value_old"])
-    frame["date"] = frame["date"].map({d: str(d) for d in frame["date"].unique()})
-    frame["value_old"] = frame["value_old"].astype(float)
-    frame["channel_id"] = frame["channel_id"].astype("int64")
-    return frame
+    return {
+        (int(channel_id), campaign, str(day), name): (pk, np.nan if value is None else float(value))
+        for pk, channel_id, campaign, day, name, value in rows
+    }
 
 
-def _upsert(*, source_id: int, frame: pd.DataFrame) -> None:
-    if frame.empty:
+def _upsert(*, source_id: int, totals: dict[tuple, float]) -> None:
+    if not totals:
         return
-    rows = list(
-        zip(
-            [source_id] * len(frame),
-            frame["channel_id"].astype("int64").tolist(),
-            frame["campaign"].tolist(),
-            frame["date"].tolist(),
-            frame["measure"].tolist(),
-            frame["value"].tolist(),
-            strict=True,
-        )
-    )
+    rows = [(source_id, *key, value) for key, value in totals.items()]
     if connection.vendor == "postgresql":
         _copy_upsert(rows)
     else:
@@ -158,33 +164,35 @@ def _copy_upsert(rows: list[tuple]) -> None:
         cursor.execute("DELETE FROM measure_incoming")
 
 
-def resolve_channels(*, source: Source, frame: pd.DataFrame) -> pd.DataFrame:
-    """Add channel_id (the source's fixed channel, or each raw name's mapped channel)."""
-    frame = frame.rename(columns={"channel": "raw_channel"})
-    for column in ("campaign", "raw_channel"):
-        frame[column] = frame[column].astype(object).where(frame[column].notna(), "").astype(str)
+def resolve_channels(*, source: Source, raw_channels: list[str]) -> dict[str, int]:
+    """Raw channel name → channel id: the source's fixed channel, or each name's mapped one."""
+    distinct = list(dict.fromkeys(raw_channels))
     if source.channel_id:
-        frame["channel_id"] = source.channel_id
-        return frame
-    ids = Channel.objects.resolve_ids(frame["raw_channel"].unique().tolist())
-    frame["channel_id"] = frame["raw_channel"].map(ids)
-    return frame
+        return dict.fromkeys(distinct, source.channel_id)
+    return Channel.objects.resolve_ids(distinct)
 
 
-def remember_campaigns(*, source: Source, frame: pd.DataFrame) -> None:
-    """Create or rename the campaigns seen, writing only what changed."""
-    named = frame[frame["campaign"] != ""].drop_duplicates("campaign", keep="last")
-    if named.empty:  # analytics, CRM and payment sources report channels only
+def remember_campaigns(
+    *, source: Source, campaigns: list[str], names: pd.Series, channels: list[int]
+) -> None:
+    """Create or rename the campaigns seen (each row's campaign, name and channel id),
+    writing only what changed."""
+    seen: dict[str, tuple] = {}
+    for campaign, name, channel_id in zip(campaigns, names.tolist(), channels, strict=True):
+        if campaign:  # analytics, CRM and payment sources report channels only
+            seen.pop(campaign, None)  # so the campaigns stay in the order of their last row
+            seen[campaign] = ("" if pd.isna(name) else str(name), channel_id)
+    if not seen:
         return
-    known = {c.external_id: c for c in Campaign.objects.filter(source=source)}
-    for row in named.itertuples(index=False):
-        name = "" if pd.isna(row.campaign_name) else str(row.campaign_name)
-        campaign = known.get(row.campaign)
-        name = name or (campaign.name if campaign else "")
-        if campaign is None:
+    stored = Campaign.objects.filter(source=source)
+    rows = stored.values_list("external_id", "pk", "name", "channel_id")
+    known = {external_id: (pk, name, channel) for external_id, pk, name, channel in rows}
+    for campaign, (name, channel_id) in seen.items():
+        pk, known_name, known_channel = known.get(campaign, (None, "", None))
+        name = name or known_name
+        if pk is None:
             Campaign.objects.create(
-                source=source, external_id=row.campaign, name=name, channel_id=row.channel_id
+                source=source, external_id=campaign, name=name, channel_id=channel_id
             )
-        elif (campaign.name, campaign.channel_id) != (name, row.channel_id):
-            campaign.name, campaign.channel_id = name, row.channel_id
-            campaign.save(update_fields=["name", "channel"])
+        elif (known_name, known_channel) != (name, channel_id):
+            Campaign.objects.filter(pk=pk).update(name=name, channel_id=channel_id)

@@ -13,6 +13,7 @@ import datetime as dt
 import math
 import re
 from decimal import Decimal
+from itertools import compress
 
 import numpy as np
 import pandas as pd
@@ -59,7 +60,11 @@ def validate(
     values = _numbers(frame["value"])
     dates = pd.Series([_day(v) for v in frame["date"].tolist()], index=frame.index, dtype=object)
     reasons = _reasons(frame, values=values, dates=dates, since=since, until=until)
-    reasons = _conflicts(frame, values=values, dates=dates, reasons=reasons)
+    ok = (reasons == "").to_numpy()
+    keys = _keys(frame, dates=dates, ok=ok)
+    repeated = _repeats(frame, dates=dates, keys=keys, ok=ok)
+    if repeated:  # the usual batch has no key twice, so no clash and no repeat
+        reasons = _conflicts(frame, values=values, keys=keys, ok=ok, reasons=reasons)
     bad = reasons != ""
     refused = frame[bad]
     lines = refused["line"].map(_line) if "line" in refused else [None] * len(refused)
@@ -70,8 +75,10 @@ def validate(
     good = frame[~bad].copy()
     good["value"] = values[~bad]
     good["date"] = dates[~bad]
-    good = good.drop_duplicates(subset=KEY, keep="first")
-    return good.drop(columns=["line", "record"], errors="ignore"), rejected
+    if repeated:
+        good = good.drop_duplicates(subset=KEY, keep="first")
+    extra = [column for column in ("line", "record") if column in good]
+    return (good.drop(columns=extra) if extra else good), rejected
 
 
 def value_problems(measures: pd.Series, values: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -184,9 +191,8 @@ def _value_reasons(measure: pd.Series, raw: pd.Series, values: np.ndarray) -> pd
     reasons = pd.Series("", index=measure.index, dtype=object)
     finite = np.isfinite(values)
     with np.errstate(invalid="ignore"):
-        money = measure.isin(MONEY).to_numpy()
-        counts = measure.isin(COUNTS).to_numpy()
-        fractional = measure.isin(FRACTIONAL_COUNTS).to_numpy()
+        money, counts = _one_of(measure, MONEY), _one_of(measure, COUNTS)
+        fractional = _one_of(measure, FRACTIONAL_COUNTS)
         magnitude = np.abs(np.where(finite, values, 0))
         whole = np.where(finite, values, 0) == np.round(np.where(finite, values, 0))
         negative = finite & (values < 0)
@@ -207,7 +213,7 @@ def _value_reasons(measure: pd.Series, raw: pd.Series, values: np.ndarray) -> pd
     )
     _mark(reasons, finite & fractional & negative, "a count cannot be negative")
     _mark(reasons, finite & counts & (negative | ~whole), "a count is a whole number ≥ 0")
-    _mark(reasons, measure.isin(SPEND_MEASURES).to_numpy() & negative, NEGATIVE_SPEND)
+    _mark(reasons, _one_of(measure, SPEND_MEASURES) & negative, NEGATIVE_SPEND)
     _mark(reasons, finite & (magnitude >= STORAGE_LIMIT), "value outside the storage range ±1e14")
     _mark(reasons, ~finite & ~np.isnan(values), "value is not finite")
     _mark(reasons, np.isnan(values), "value is not a number")
@@ -221,7 +227,11 @@ def _mark(reasons: pd.Series, where, reason: str) -> None:
         reasons[where] = reason
 
 
-def _too_long(column: pd.Series, limit: int) -> pd.Series:
+def _one_of(column: pd.Series, names: set[str]) -> np.ndarray:
+    return _flag(column, lambda v: isinstance(v, str) and v in names)
+
+
+def _too_long(column: pd.Series, limit: int) -> np.ndarray:
     return _flag(column, lambda v: _present(v) and len(v if isinstance(v, str) else str(v)) > limit)
 
 
@@ -231,37 +241,56 @@ def _present(value) -> bool:
     )
 
 
-def _bad_text(column: pd.Series) -> pd.Series:
+def _bad_text(column: pd.Series) -> np.ndarray:
     return _flag(column, lambda v: isinstance(v, str) and BAD_TEXT.search(v) is not None)
 
 
-def _flag(column: pd.Series, test) -> pd.Series:
+def _flag(column: pd.Series, test) -> np.ndarray:
     """test() of each value, computed once per distinct value (names repeat on every row)."""
     try:
         distinct = pd.unique(column)
     except TypeError:  # unhashable values (a list where a name belongs): one by one
-        return pd.Series([test(v) for v in column.tolist()], index=column.index, dtype=bool)
+        return np.array([test(v) for v in column.tolist()], dtype=bool)
     flagged = [v for v in distinct if test(v)]
-    return column.isin(flagged) if flagged else pd.Series(False, index=column.index)
+    return column.isin(flagged).to_numpy() if flagged else np.zeros(len(column), dtype=bool)
 
 
-def _conflicts(frame, *, values, dates, reasons) -> pd.Series:
-    """Rows otherwise good that give different values for one key: all refused, each naming
-    the others' lines (or record numbers, counted from 1, when the source has no lines)."""
-    ok = reasons == ""
-    if not ok.any():
-        return reasons
-    keys = pd.DataFrame(
-        {
-            "date": dates,
-            "channel": frame["channel"].astype(object).where(frame["channel"].notna(), ""),
-            "campaign": frame["campaign"].astype(object).where(frame["campaign"].notna(), ""),
-            "measure": frame["measure"],
-            "value": np.round(values, 6),
-        }
-    )[ok.to_numpy()].astype({"channel": str, "campaign": str, "measure": str})
-    if not keys.duplicated(subset=KEY).any():  # the usual batch: no key twice, no clash
-        return reasons
+def as_text(column: pd.Series) -> list[str]:
+    """The column as text, '' where it is missing: how a channel or campaign name is keyed."""
+    missing = pd.isna(column.to_numpy(dtype=object))
+    return ["" if gone else str(v) for v, gone in zip(column.tolist(), missing, strict=True)]
+
+
+def _keys(frame, *, dates, ok) -> dict[str, list]:
+    """KEY of each row still good (`ok`), channel and campaign as text, as they are stored."""
+    return {
+        "date": list(compress(dates.tolist(), ok)),
+        "channel": list(compress(as_text(frame["channel"]), ok)),
+        "campaign": list(compress(as_text(frame["campaign"]), ok)),
+        "measure": [str(m) for m in compress(frame["measure"].tolist(), ok)],
+    }
+
+
+def _repeats(frame, *, dates, keys, ok) -> bool:
+    """Whether a key comes twice among the good rows: as text (a clash, or an exact repeat)
+    or as values pandas takes for equal (campaign 1 and 1.0, missing as None and NaN)."""
+    if len(set(zip(*keys.values(), strict=True))) < ok.sum():
+        return True
+    columns = [frame[column] for column in KEY[1:]]
+    if all(pd.api.types.infer_dtype(c, skipna=True) in ("string", "empty") for c in columns):
+        return False  # text only: equal values read the same
+    raw = [dates.tolist()] + [
+        [None if gone else v for v, gone in zip(values, pd.isna(values), strict=True)]
+        for values in (column.to_numpy(dtype=object) for column in columns)
+    ]
+    return len(set(compress(zip(*raw, strict=True), ok))) < ok.sum()
+
+
+def _conflicts(frame, *, values, keys, ok, reasons) -> pd.Series:
+    """Rows otherwise good (`ok`, their `keys`) that give different values for one key: all
+    refused, each naming the others' lines (or record numbers, counted from 1, when the
+    source has no lines)."""
+    keys = pd.DataFrame({**keys, "value": np.round(values[ok], 6)}, index=frame.index[ok])
     distinct = keys.groupby(KEY, sort=False)["value"].transform("nunique")
     clashing = keys[distinct > 1]
     if clashing.empty:
