@@ -35,14 +35,17 @@ def record(*, run: SyncRun, revised: pd.DataFrame) -> int:
     before was 0 then; on a day never pulled it is a first observation, no revision."""
     if revised.empty:
         return 0
-    columns = (revised[column].tolist() for column in Change._fields)
-    changes = [
-        Change(int(channel_id), campaign, dt.date.fromisoformat(str(day)[:10]), *values)
-        for channel_id, campaign, day, *values in zip(*columns, strict=True)
-    ]
-    days = sorted({change.date for change in changes})
+    day_of = {day: dt.date.fromisoformat(str(day)[:10]) for day in revised["date"].unique()}
+    days = sorted(set(day_of.values()))
     first = _first_pulls(run, days)
-    changes = [c for c in changes if not pd.isna(c.value_old) or c.date in first]
+    columns = (revised[column].tolist() for column in Change._fields)
+    # A new row (its old value NaN, the one value not equal to itself) only on a day pulled
+    # before; the test comes before a Change is built, as a backfill's rows are all new.
+    changes = [
+        Change(int(channel_id), campaign, day_of[day], measure, value, old)
+        for channel_id, campaign, day, measure, value, old in zip(*columns, strict=True)
+        if old == old or day_of[day] in first
+    ]
     if not changes:
         return 0
     latest = _latest_revisions(run, days)

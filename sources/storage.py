@@ -57,16 +57,17 @@ def replace_window(
     is NaN for a new row, `value` 0 for a stored row the platform no longer sends."""
     wanted = _totals(source=source, frame=frame)
     stored = _stored(source=source, since=since, until=until)
+    unstored = (np.nan, np.nan)
     changed = {
         key: value
-        for key, value in sorted(wanted.items())
-        if key not in stored or not abs(value - stored[key][1]) <= SAME  # NaN is a change
+        for key, value in wanted.items()
+        if not abs(value - stored.get(key, unstored)[1]) <= SAME  # NaN is a change
     }
-    gone = sorted(stored.keys() - wanted.keys())
+    changed = dict(sorted(changed.items()))  # in KEY order, as the rows are written
+    gone = sorted(key for key in stored if key not in wanted)
     if on_revised is not None:  # changed, new and vanished rows (a vanished row is now 0)
-        old = {key: value for key, (_, value) in stored.items()}
-        rows = [(*key, value, old.get(key, np.nan)) for key, value in changed.items()]
-        rows += [(*key, 0.0, old[key]) for key in gone]
+        rows = [(*key, value, stored.get(key, unstored)[1]) for key, value in changed.items()]
+        rows += [(*key, 0.0, stored[key][1]) for key in gone]
         on_revised(pd.DataFrame(rows, columns=[*KEY, "value", "value_old"]))
     stale = [stored[key][0] for key in gone]
     for start in range(0, len(stale), DELETE_CHUNK):
@@ -94,16 +95,17 @@ def _totals(*, source: Source, frame: pd.DataFrame) -> dict[tuple, float]:
         source=source, campaigns=campaigns, names=frame["campaign_name"], channels=channels
     )
     # An exact repeat of a row (same raw channel, campaign, day, measure) is one row, the
-    # last; two raw channel names that map to one channel add up.
-    latest: dict[tuple, tuple] = {}
+    # last, in the place of its last copy; two raw channel names that map to one channel add up.
     dates, measures = frame["date"].tolist(), frame["measure"].tolist()
-    rows = zip(raw_channels, campaigns, dates, measures, strict=True)
-    for row, channel_id, value in zip(rows, channels, frame["value"].tolist(), strict=True):
-        latest.pop(row, None)  # so the rows stay in the order of their last repeat
-        latest[row] = (channel_id, value)
+    rows = list(zip(raw_channels, campaigns, dates, measures, strict=True))
+    latest = dict(zip(rows, zip(channels, frame["value"].tolist(), strict=True), strict=True))
+    if len(latest) < len(rows):
+        last = {row: n for n, row in enumerate(rows)}
+        latest = {row: latest[row] for row in sorted(latest, key=last.__getitem__)}
+    iso = {day: day.isoformat() for day in set(dates)}
     totals: dict[tuple, float] = {}
     for (_, campaign, day, measure), (channel_id, value) in latest.items():
-        key = (channel_id, campaign, day.isoformat(), measure)
+        key = (channel_id, campaign, iso[day], measure)
         totals[key] = totals.get(key, 0.0) + value
     rounded = np.round(np.array(list(totals.values()), dtype=float), DECIMALS)
     return dict(zip(totals, rounded.tolist(), strict=True))
@@ -177,13 +179,12 @@ def remember_campaigns(
 ) -> None:
     """Create or rename the campaigns seen (each row's campaign, name and channel id),
     writing only what changed."""
-    seen: dict[str, tuple] = {}
-    for campaign, name, channel_id in zip(campaigns, names.tolist(), channels, strict=True):
-        if campaign:  # analytics, CRM and payment sources report channels only
-            seen.pop(campaign, None)  # so the campaigns stay in the order of their last row
-            seen[campaign] = ("" if pd.isna(name) else str(name), channel_id)
-    if not seen:
+    rows = zip(campaigns, zip(as_text(names), channels, strict=True), strict=True)
+    seen = {campaign: row for campaign, row in rows if campaign}  # each campaign's last row
+    if not seen:  # analytics, CRM and payment sources report channels only
         return
+    last = {campaign: n for n, campaign in enumerate(campaigns)}
+    seen = {campaign: seen[campaign] for campaign in sorted(seen, key=last.__getitem__)}
     stored = Campaign.objects.filter(source=source)
     rows = stored.values_list("external_id", "pk", "name", "channel_id")
     known = {external_id: (pk, name, channel) for external_id, pk, name, channel in rows}
