@@ -478,6 +478,7 @@ class DataCheck(models.Model):
         VALUE_SPIKE = "value_spike", "Value spike"
         ROW_COUNT_SPIKE = "row_count_spike", "Row-count spike"
         STALE = "stale", "No success for more than a day"
+        TRACKING = "tracking", "Conversions fell against CRM customers"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from sources import checks, http, revisions, settling, signals, storage
+from sources import checks, http, revisions, settling, signals, storage, tracking
 from sources.connectors import ConnectorError, Rejected, connector_for
 from sources.connectors.base import Batch
 from sources.days import today, yesterday
@@ -53,6 +53,7 @@ def pull(
         checks.check_window(
             source=source, since=since, until=until, negative_days=negative_days, as_of=run.as_of
         )
+        tracking.check_tracking(source=source, as_of=run.as_of)
     checks.check_stale(source=source, last=None if rejected is None else run)
     return run
 

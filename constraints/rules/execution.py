@@ -33,6 +33,11 @@ SENT_IS_STALE = dt.timedelta(minutes=15)
 STARTABLE = (Decision.Status.DECIDED, Decision.Status.APPROVED)
 # A data check holds changes while the nightly pulls keep finding it (one a day, and some slack).
 CHECK_CONFIRMED_WITHIN = dt.timedelta(hours=36)
+# A tracking break undercounts a platform's conversions: it makes the platform look worse,
+# never better, so it holds the cuts and pauses it could cause, not a raise the numbers
+# support even undercounted (sources/tracking.py).
+ONLY_HOLD_CUTS = [DataCheck.Kind.TRACKING]
+SPENDS_MORE = {"raise_budget", "resume"}
 
 
 @dataclass
@@ -288,7 +293,8 @@ def data_in_doubt(decision: Decision, campaign: Campaign) -> str:
     """Why the numbers behind this change are in doubt ('' when they are not): an open data
     check of the campaign's source, found again by the latest pull, on a day the rule read
     (a missing day, a spike), on a day of the source still settling, or on no day (a stale
-    source); or an open anomaly on the campaign's channel.
+    source); or an open anomaly on the campaign's channel. A tracking check (conversions
+    fell against the CRM's customers) holds only the changes that may spend less.
 
     The settling days count even when the rule judged older, settled days: a tracking
     break shows first as a collapse in the newest days' conversions, and a change made
@@ -307,6 +313,7 @@ def data_in_doubt(decision: Decision, campaign: Campaign) -> str:
         # Found again by the latest pull: a day that left the restatement window is never
         # checked again, so its check stays open without saying anything about today's data.
         .filter(last_seen_at__gte=timezone.now() - CHECK_CONFIRMED_WITHIN)
+        .exclude(kind__in=[] if _lowers_spend(decision) else ONLY_HOLD_CUTS)
         .order_by("-found_at")
         .first()
     )
@@ -321,6 +328,11 @@ def data_in_doubt(decision: Decision, campaign: Campaign) -> str:
     if anomaly is not None:
         return f"Held: an anomaly is open on this channel ({anomaly.title})."
     return ""
+
+
+def _lowers_spend(decision: Decision) -> bool:
+    """Whether the change may spend less: a cut, a pause, a budget set to a number."""
+    return decision.params.get("action") not in SPENDS_MORE
 
 
 def last_settled_day(decision: Decision, source_key: str) -> dt.date:

@@ -428,3 +428,30 @@ def test_a_check_on_a_day_still_settling_holds_a_change_judged_on_older_days(
         rule, day=day, until=day - dt.timedelta(days=7), settled=day - dt.timedelta(days=1)
     )
     assert data_in_doubt(settled, campaign) == ""
+
+
+def test_a_tracking_check_holds_a_cut_but_not_a_raise(constraint, pulled, google, day):
+    """A broken tracker undercounts conversions: the platform looks worse than it is, so
+    a cut it could cause waits, and a raise the undercounted numbers still support goes on."""
+    from constraints.rules.execution import data_in_doubt
+    from sources.models import DataCheck
+
+    campaign = Campaign.objects.get(source=pulled, external_id="1201")
+    DataCheck.objects.create(
+        source=pulled, kind=DataCheck.Kind.TRACKING, day=day - dt.timedelta(days=3),
+        message="12 conversions where the CRM's 8 customers usually bring 45",
+        fingerprint="check-tracking",
+    )  # fmt: skip
+    held = {}
+    for action in ("lower_budget", "pause", "set_budget", "raise_budget", "resume"):
+        rule = make_rule(
+            constraint, CPA_ABOVE_ZERO, scope=Rule.Scope.CAMPAIGNS, channels=[google],
+            action=action, action_value=None if action in ("pause", "resume") else 10,
+        )  # fmt: skip
+        decision = _decision_judged_on(rule, day=day, until=day, settled=day)
+        decision.seen["conditions"] = [{"window_days": 7}]
+        held[action] = "the CRM's 8 customers" in data_in_doubt(decision, campaign)
+    assert held == {
+        "lower_budget": True, "pause": True, "set_budget": True,
+        "raise_budget": False, "resume": False,
+    }  # fmt: skip
