@@ -50,9 +50,11 @@ def check_tracking(*, source: Source, as_of: dt.date) -> list[DataCheck]:
     first = as_of - dt.timedelta(days=TRACKING_DAYS + HISTORY_DAYS + max(SPANS))
     days = [first + dt.timedelta(days=n) for n in range((as_of - first).days)]
     conversions = _daily(source, CONVERSIONS, days=days, as_of=as_of)
-    customers = _daily(source, CUSTOMERS, days=days, as_of=as_of, others=True)
+    customers = None
+    if conversions is not None:
+        customers = _daily(source, CUSTOMERS, days=days, as_of=as_of, others=True)
     problems = []
-    if conversions is not None and customers is not None:
+    if customers is not None:
         judged = len(days) - TRACKING_DAYS
         problems = find_breaks(conversions, customers, days=days, judged_from=judged)
         problems = [_named(p, source) for p in problems]
@@ -80,8 +82,9 @@ def _daily(
         by_source[row["source"]][row["date"]] = float(row["total"])
     if not by_source:
         return None
+    feeders = Source.objects.in_bulk(list(by_source)) if others else {source.pk: source}
     totals = np.zeros(len(days))
-    for source_id, feeder in Source.objects.in_bulk(list(by_source)).items():
+    for source_id, feeder in feeders.items():
         totals += _settled(feeder, name, by_source[source_id], days=days, as_of=as_of)
     return totals
 
@@ -108,22 +111,52 @@ def find_breaks(
     TRACKING_FALL of what its customers bring) inside a span of SPANS days whose
     conversions fell against its customers (module docstring); NaN days are not known."""
     flagged: dict[int, tuple[float, str]] = {}
-    for end in range(judged_from, len(days)):
-        for span in SPANS:
-            start = end - span + 1
-            found = _fall(conversions, customers, start=start, end=end)
-            if found is None:
-                continue
-            sure, per_customer, message = found
-            message = f"{days[start]} to {days[end]}: {message}"
-            for n in range(max(start, judged_from), end + 1):
-                fell = conversions[n] <= TRACKING_FALL * per_customer * customers[n]
-                if fell and (n not in flagged or sure < flagged[n][0]):
-                    flagged[n] = (sure, message)
+    for start, end in _candidates(conversions, customers, judged_from=judged_from):
+        found = _fall(conversions, customers, start=start, end=end)
+        if found is None:
+            continue
+        sure, per_customer, message = found
+        message = f"{days[start]} to {days[end]}: {message}"
+        for n in range(max(start, judged_from), end + 1):
+            fell = conversions[n] <= TRACKING_FALL * per_customer * customers[n]
+            if fell and (n not in flagged or sure < flagged[n][0]):
+                flagged[n] = (sure, message)
     return [
         Problem(DataCheck.Kind.TRACKING, days[n], message, subject=CONVERSIONS)
         for n, (_, message) in sorted(flagged.items())
     ]
+
+
+def _candidates(
+    conversions: np.ndarray, customers: np.ndarray, *, judged_from: int
+) -> list[tuple[int, int]]:
+    """(start, end) of the spans ending from `judged_from` on worth judging, by end then
+    span: every day known, and fewer conversions than TRACKING_FALL of what the days before
+    make of their customers. Prefix sums screen every span at once; `_fall` judges the few
+    left."""
+    known = ~np.isnan(conversions) & ~np.isnan(customers)
+    seen = np.concatenate([[0.0], np.cumsum(np.where(known, conversions, 0.0))])
+    won = np.concatenate([[0.0], np.cumsum(np.where(known, customers, 0.0))])
+    unknown = np.concatenate([[0], np.cumsum(~known)])
+    found = []
+    for order, span in enumerate(SPANS):
+        ends = np.arange(max(judged_from, span - 1), len(conversions))
+        starts = ends - span + 1
+        before = np.maximum(starts - HISTORY_DAYS, 0)
+        rate = np.divide(
+            seen[starts] - seen[before],
+            won[starts] - won[before],
+            out=np.zeros(len(ends)),
+            where=won[starts] > won[before],
+        )
+        expected = rate * (won[ends + 1] - won[starts])
+        fell = seen[ends + 1] - seen[starts] < TRACKING_FALL * expected
+        whole = unknown[ends + 1] == unknown[starts]
+        chosen = fell & whole & (expected >= MIN_EXPECTED)
+        found += [
+            (int(e), order, int(s)) for s, e in zip(starts[chosen], ends[chosen], strict=True)
+        ]
+    return [(start, end) for end, _, start in sorted(found)]
 
 
 def _fall(
