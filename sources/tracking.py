@@ -184,11 +184,17 @@ def _fall(
     sure = float(gammaincc(observed / dispersion + 1, expected / dispersion))
     if sure >= TRACKING_SURE:
         return None
-    brought = f"{customers[span].sum():.0f} customers usually bring {expected:.0f}"
-    return sure, per_customer, f"{observed:.0f} conversions where the CRM's {brought}"
+    won = f"{customers[span].sum():.0f} customers the CRM recorded"
+    return (
+        sure,
+        per_customer,
+        f"{observed:.0f} conversions, where the {won} usually bring {expected:.0f}",
+    )
 
 
 def _named(problem: Problem, source: Source) -> Problem:
-    """The problem's message naming the platform and what to look at."""
-    message = f"{problem.message}; {source.name}'s conversion tracking may be broken"
+    """The problem's message saying what to look at: "2026-05-12 to 2026-05-16: 21
+    conversions, where the 12 customers the CRM recorded usually bring 69 (is the conversion
+    tracking broken?)" (the alert's title names the source)."""
+    message = f"{problem.message} (is the conversion tracking broken?)"
     return Problem(problem.kind, problem.day, message, subject=problem.subject)

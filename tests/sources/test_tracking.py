@@ -33,8 +33,8 @@ def test_it_finds_every_day_of_a_tracking_break():
     assert [p.day for p in problems] == DAYS[BREAK]
     assert {p.kind for p in problems} == {DataCheck.Kind.TRACKING}
     assert {p.subject for p in problems} == {"conversions"}
-    assert f"{DAYS[BREAK][0]} to {DAYS[BREAK][-1]}" in problems[0].message
-    assert "customers usually bring" in problems[0].message
+    assert problems[0].message.startswith(f"{DAYS[BREAK][0]} to {DAYS[BREAK][-1]}: ")
+    assert "customers the CRM recorded usually bring" in problems[0].message
 
 
 def test_ordinary_weeks_raise_nothing():
@@ -107,7 +107,7 @@ def test_a_break_opens_a_check_per_day_and_a_restatement_clears_them(google, crm
     assert sorted(c.day for c in checks) == DAYS[BREAK]
     opened = DataCheck.objects.filter(source=google, status=DataCheck.Status.OPEN)
     assert opened.count() == 5
-    assert "Google Ads's conversion tracking may be broken" in opened.first().message
+    assert opened.first().message.endswith(" (is the conversion tracking broken?)")
     for day, value in zip(DAYS[BREAK], conversions[BREAK], strict=True):  # the platform restates
         Measure.objects.filter(source=google, date=day).update(value=value)
     assert tracking.check_tracking(source=google, as_of=AS_OF) == []
