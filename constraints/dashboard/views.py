@@ -55,10 +55,10 @@ def dashboard(request: HttpRequest) -> StreamingHttpResponse:
     page = begin(filters=Filters.from_query(request.GET))
     context = {"page": page, "plotly_js": PLOTLY_JS}
     head = render_to_string("constraints/dashboard_head.html", context, request)
-    return streamed_page(request, head=head, body=lambda: dashboard_body(request, page))
+    return streamed_page(request, head=head, body=lambda: _dashboard_body(request, page))
 
 
-def dashboard_body(request: HttpRequest, page: Dashboard) -> str:
+def _dashboard_body(request: HttpRequest, page: Dashboard) -> str:
     complete(page=page)
     context = {"page": page, "snooze_choices": SNOOZE_HOURS.items()}
     context["impacts"] = impacts([d for d in page.recent if measurable(d)])
