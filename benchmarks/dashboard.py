@@ -151,16 +151,16 @@ VIEWS = [
 def measure() -> None:
     from django.contrib.auth import get_user_model
     from django.http import QueryDict
-    from django.test import Client
 
     from benchmarks.scratch import ROOT
     from constraints.dashboard.charts import PLOTLY_JS
     from constraints.dashboard.page import Filters, build
     from constraints.models import Decision
     from sources.models import Measure
+    from tests.clients import WholePageClient
 
-    client = Client(headers={"accept-encoding": "gzip"})
-    plain = Client()
+    client = WholePageClient(headers={"accept-encoding": "gzip"})  # the streamed page whole
+    plain = WholePageClient()
     for c in (client, plain):
         c.force_login(get_user_model().objects.get(username="bench"))
     print(

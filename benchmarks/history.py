@@ -186,14 +186,14 @@ def vacuum() -> None:
 
 def measure(*, day: dt.date, runs: int) -> dict:
     from django.contrib.auth import get_user_model
-    from django.test import Client
 
     from constraints.models import Decision
     from sources import storage
     from sources.models import Measure, Source
     from sources.pipeline import pull
+    from tests.clients import WholePageClient
 
-    client = Client()
+    client = WholePageClient()  # the streamed page read whole, as a browser does
     client.force_login(get_user_model().objects.get(username="bench"))
     demo = Source.objects.get(key="demo")
 

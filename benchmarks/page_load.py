@@ -15,15 +15,22 @@ Time is navigation timing: from the start of the navigation to the last chart's
 the load event (the bare page). Bytes are what went over the wire (transferSize of the
 document and every resource, compressed; 0 for a file the cache answered without asking);
 requests are the resources fetched from the server. Prints medians and the page's ratios to
-the bare page; the aim is cold ≤ 2.5× and warm ≤ 1.5×.
+the bare page, and the load average; the aim is cold ≤ 2.5× and warm ≤ 1.5×.
 
     benchmarks/page_load --url http://127.0.0.1:8000 --username founder --password …
     (or DH_USERNAME / DH_PASSWORD in the environment)
+
+Given --url twice or more (say main's code and a branch's, each on its own port and
+database), the rounds alternate between the servers in one browser, each server first in
+every other round, and the ratios are also given against the bare page pooled over all of
+them: on a shared machine load moves times by 2×, so only servers measured side by side
+compare.
 """
 
 import argparse
 import os
 import statistics
+from itertools import cycle
 
 RUNS = 7
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -49,30 +56,42 @@ MEASURE = """() => {
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--url", default="http://127.0.0.1:8000")
+    parser.add_argument("--url", action="append", help="default http://127.0.0.1:8000")
     parser.add_argument("--username", default=os.environ.get("DH_USERNAME", "admin"))
     parser.add_argument("--password", default=os.environ.get("DH_PASSWORD", ""))
     parser.add_argument("--chromium", default=os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
     parser.add_argument("--runs", type=int, default=RUNS)
     args = parser.parse_args()
+    urls = args.url or ["http://127.0.0.1:8000"]
     from playwright.sync_api import sync_playwright
 
+    loads = [os.getloadavg()[0]]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=args.chromium, args=CHROMIUM_ARGS)
-        state = log_in(browser, args)
-        rows = [one_round(browser, args.url, state) for _ in range(args.runs)]
+        states = {url: log_in(browser, url, args) for url in urls}
+        rows = {url: [] for url in urls}
+        for order, _ in zip(cycle((urls, urls[::-1])), range(args.runs)):
+            for url in order:
+                rows[url].append(one_round(browser, url, states[url]))
+            loads.append(os.getloadavg()[0])
         browser.close()
-    report(rows, runs=args.runs)
+    pooled = {
+        key: [r[key] for url in urls for r in rows[url]] for key in ("bare cold", "bare warm")
+    }
+    for url in urls:
+        print(f"\n{url}")
+        report(rows[url], runs=args.runs, pooled=pooled if len(urls) > 1 else None)
+    print(f"\nload average (1 minute) over the rounds: {min(loads):.1f}–{max(loads):.1f}")
 
 
-def log_in(browser, args) -> dict:
+def log_in(browser, url: str, args) -> dict:
     context = browser.new_context()
     page = context.new_page()
-    page.goto(f"{args.url}/")
+    page.goto(f"{url}/")
     page.fill("#id_username", args.username)
     page.fill("#id_password", args.password)
     page.click("[type=submit]")
-    page.wait_for_url(f"{args.url}/")
+    page.wait_for_url(f"{url}/")
     state = context.storage_state()
     context.close()
     return state
@@ -99,7 +118,9 @@ def visit(page, address: str, ready: str | None) -> dict:
     return figures
 
 
-def report(rows: list[dict], *, runs: int) -> None:
+def report(rows: list[dict], *, runs: int, pooled: dict[str, list[dict]] | None) -> None:
+    """The medians, and the page's ratios to the bare page (and to `pooled`, the bare page's
+    rounds on every server compared, when given)."""
     print(f"median of {runs} rounds, headless Chromium 1280×800, navigation start → ready")
     print(f"{'':12} {'ms':>8} {'bytes':>11} {'plotly bytes':>13} {'requests':>9}")
     medians = {}
@@ -113,7 +134,11 @@ def report(rows: list[dict], *, runs: int) -> None:
     for when, aim in (("cold", 2.5), ("warm", 1.5)):
         ratio = medians[f"page {when}"] / medians[f"bare {when}"]
         verdict = "within" if ratio <= aim else "OVER"
-        print(f"{when}: page / bare page = {ratio:.2f}× ({verdict} the aim of {aim}×)")
+        line = f"{when}: page / bare page = {ratio:.2f}× ({verdict} the aim of {aim}×)"
+        if pooled:
+            bare = statistics.median(r["ms"] for r in pooled[f"bare {when}"])
+            line += f"; / the bare page on every server = {medians[f'page {when}'] / bare:.2f}×"
+        print(line)
 
 
 if __name__ == "__main__":

@@ -60,10 +60,11 @@ MIDDLEWARE = [
     # Serves static files with far-future caching and compression: no separate web server
     # is needed on one small machine.
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    # Compresses pages (the dashboard's 130 kB of HTML is about 7 kB gzipped); Django's
-    # GZip adds random bytes to each response against BREACH. Below WhiteNoise, which
-    # serves its own precompressed static files.
-    "django.middleware.gzip.GZipMiddleware",
+    # Compresses pages (the dashboard's 130 kB of HTML is about 7 kB gzipped): Django's
+    # GZip, which adds random bytes to each response against BREACH, flushing each chunk of
+    # a streamed page (constraints/compression.py). Below WhiteNoise, which serves its own
+    # precompressed static files.
+    "constraints.compression.GZipMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

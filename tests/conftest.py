@@ -4,6 +4,7 @@ import os
 import pytest
 
 from sources.models import Source
+from tests.clients import WholePageClient
 
 # CI sets this: every service-backed test must run there, none may skip.
 REQUIRE_SERVICES = os.environ.get("REQUIRE_POSTGRES") == "1"
@@ -116,6 +117,12 @@ def staff(db):
     from tests.factories import staff_user
 
     return staff_user()
+
+
+@pytest.fixture
+def client() -> WholePageClient:
+    """pytest-django's client, reading streamed pages (the dashboard) whole."""
+    return WholePageClient()
 
 
 @pytest.fixture

@@ -172,6 +172,7 @@ class Dashboard:
     filters: Filters
     as_of: dt.date
     constraint: Constraint | None = None
+    constraint_metrics: list[Metric] = field(default_factory=list, repr=False)
     problems: list[str] = field(default_factory=list)
     headline_metric: Metric | None = None
     headline: Headline | None = None
@@ -193,6 +194,11 @@ class Dashboard:
     answered_alerts: list[Alert] = field(default_factory=list)
     every_source: list[Source] = field(default_factory=list)  # disabled ones too
     measure_rows: dict[str, np.ndarray] = field(default_factory=dict, repr=False)  # as loaded
+
+    @property
+    def may_chart(self) -> bool:
+        """Whether the page may draw charts: a complete constraint (known before its data)."""
+        return self.constraint is not None and not self.problems
 
     @property
     def windows(self) -> tuple[tuple[int, str], ...]:
@@ -372,8 +378,24 @@ def _differs(settled_value: float | None, value: float) -> bool:
 
 def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
     """The whole page for these filters. Never raises for missing data: it says what's missing."""
+    page = begin(filters=filters)
+    complete(page=page, with_charts=with_charts)
+    return page
+
+
+def begin(*, filters: Filters) -> Dashboard:
+    """The page with only its day, its constraint with the metrics (one query) and what the
+    metrics lack: what its head needs, sent before the rest is computed (whether to load
+    plotly). complete() adds the rest."""
     page = Dashboard(filters=filters, as_of=yesterday())
-    page.constraint, metric_list = active_constraint_and_metrics()
+    page.constraint, page.constraint_metrics = active_constraint_and_metrics()
+    if page.constraint is not None:
+        page.problems = role_errors([m.role for m in page.constraint_metrics])
+    return page
+
+
+def complete(*, page: Dashboard, with_charts: bool = True) -> None:
+    """Everything the page shows besides what begin() found."""
     page.pending, page.recent = pending_decisions(), recent_decisions()
     page.alerts = list(
         Alert.objects.needing_attention()
@@ -387,11 +409,12 @@ def build(*, filters: Filters, with_charts: bool = True) -> Dashboard:
     page.has_sources = bool(page.freshness)
     if page.constraint is not None:
         kinds = {f.source.pk: f.source.kind for f in every_source}
-        add_numbers(page=page, kinds=kinds, with_charts=with_charts, metric_list=metric_list)
+        add_numbers(
+            page=page, kinds=kinds, with_charts=with_charts, metric_list=page.constraint_metrics
+        )
     add_data_checks(page=page)
     add_today(page=page)
     add_answered_alerts(page=page)
-    return page
 
 
 def active_constraint_and_metrics() -> tuple[Constraint | None, list[Metric]]:

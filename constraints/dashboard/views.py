@@ -11,8 +11,10 @@ from django.http import (
     HttpResponse,
     HttpResponseBadRequest,
     JsonResponse,
+    StreamingHttpResponse,
 )
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import timezone
@@ -23,7 +25,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from constraints.dashboard.charts import PLOTLY_JS
 from constraints.dashboard.exports import safe_row
-from constraints.dashboard.page import Filters, build, csv_rows
+from constraints.dashboard.page import Dashboard, Filters, begin, build, complete, csv_rows
+from constraints.dashboard.streaming import streamed_page
 from constraints.health import health_report
 from constraints.models import Alert, Decision
 from constraints.rules import approval
@@ -46,12 +49,21 @@ def favicon(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @permission_required(VIEW, raise_exception=True)
-def dashboard(request: HttpRequest) -> HttpResponse:
-    page = build(filters=Filters.from_query(request.GET))
-    context = {"page": page, "snooze_choices": SNOOZE_HOURS.items(), "plotly_js": PLOTLY_JS}
+def dashboard(request: HttpRequest) -> StreamingHttpResponse:
+    """Streamed: the head leaves before the page's numbers are computed, so that the browser
+    loads and runs plotly meanwhile (README, "In the browser")."""
+    page = begin(filters=Filters.from_query(request.GET))
+    context = {"page": page, "plotly_js": PLOTLY_JS}
+    head = render_to_string("constraints/dashboard_head.html", context, request)
+    return streamed_page(request, head=head, body=lambda: _dashboard_body(request, page))
+
+
+def _dashboard_body(request: HttpRequest, page: Dashboard) -> str:
+    complete(page=page)
+    context = {"page": page, "snooze_choices": SNOOZE_HOURS.items()}
     context["impacts"] = impacts([d for d in page.recent if measurable(d)])
     with timezone.override(business_tz()):  # times read in the business's zone, like days
-        return render(request, "constraints/dashboard.html", context)
+        return render_to_string("constraints/dashboard.html", context, request)
 
 
 @login_required

@@ -101,10 +101,20 @@
     });
   }
 
+  // On the dashboard plotly's script is async, in the head the server sends first: it may
+  // have run before the page is parsed, or still be loading.
+  function whenPlotly(then) {
+    var script = document.querySelector("script[data-plotly]");
+    if (window.Plotly) then();
+    else if (script) script.addEventListener("load", then);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     autosubmitFilters();
     answerInPlace();
-    drawCharts();
-    if (window.Plotly) toggleChannels();
+    whenPlotly(function () {
+      drawCharts();
+      toggleChannels();
+    });
   });
 })();
