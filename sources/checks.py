@@ -233,16 +233,13 @@ def record(*, source: Source, problems: list[Problem], in_scope) -> list[DataChe
     that were not found again and announce that too."""
     found = [_open(source=source, problem=problem) for problem in problems]
     fingerprints = {check.fingerprint for check in found}
-    for check in in_scope.filter(status=DataCheck.Status.OPEN).exclude(
-        fingerprint__in=fingerprints
-    ):
-        updated = DataCheck.objects.filter(pk=check.pk, status=DataCheck.Status.OPEN).update(
+    gone = in_scope.filter(status=DataCheck.Status.OPEN).exclude(fingerprint__in=fingerprints)
+    for pk, fingerprint in gone.values_list("pk", "fingerprint"):
+        updated = DataCheck.objects.filter(pk=pk, status=DataCheck.Status.OPEN).update(
             status=DataCheck.Status.CLEARED, cleared_at=timezone.now()
         )
         if updated:
-            signals.data_problem_cleared.send(
-                sender=Source, source=source, fingerprint=check.fingerprint
-            )
+            signals.data_problem_cleared.send(sender=Source, source=source, fingerprint=fingerprint)
     return found
 
 

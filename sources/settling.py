@@ -19,10 +19,11 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
-from django.db.models import Sum
+from django.db.models import OuterRef, Subquery, Sum
+from django.utils import timezone
 
+from sources.days import local_day
 from sources.models import Completeness, Measure, Revision, Source, SyncRun
-from sources.revisions import run_day
 
 HISTORY_DAYS = 90
 MIN_DAYS = 14
@@ -121,7 +122,7 @@ def learn(*, source: Source, as_of: dt.date) -> list[Completeness]:
         .distinct()
     )
     stored = {curve.name: curve for curve in Completeness.objects.filter(source=source)}
-    curves = []
+    curves, unchanged = [], []
     for measure in sorted(measures | set(learned)):
         shares, days = learned.get(measure, ((), 0))
         is_learned = days >= MIN_DAYS
@@ -134,7 +135,13 @@ def learn(*, source: Source, as_of: dt.date) -> list[Completeness]:
             "learned": is_learned,
             "settles_after": settles_after(shares),
         }
-        curves.append(_store_curve(source, measure, fields, stored=stored.get(measure)))
+        curve = stored.get(measure)
+        if curve is not None and all(getattr(curve, n) == v for n, v in fields.items()):
+            unchanged.append(curve)
+        else:
+            curve = _store_curve(source, measure, fields, stored=curve)
+        curves.append(curve)
+    _touch(unchanged)
     return curves
 
 
@@ -153,6 +160,17 @@ def _store_curve(source: Source, measure: str, fields: dict, *, stored) -> Compl
     return stored
 
 
+def _touch(curves: list[Completeness]) -> None:
+    """Mark curves learnt again with the same result as learnt now, in one UPDATE: once a
+    source has its MIN_DAYS most of its curves come out the same night after night."""
+    if not curves:
+        return
+    now = timezone.now()
+    Completeness.objects.filter(pk__in=[curve.pk for curve in curves]).update(updated_at=now)
+    for curve in curves:
+        curve.updated_at = now
+
+
 def _trimmed(shares: Iterable[float]) -> tuple[float, ...]:
     """Without the trailing run of 1.0s: past its end a curve reads 1."""
     shares = list(shares)
@@ -166,21 +184,20 @@ def _history(*, source: Source, as_of: dt.date, window: int) -> tuple:
     than the restatement window), within HISTORY_DAYS, and first pulled young."""
     since = as_of - dt.timedelta(days=HISTORY_DAYS)
     until = as_of - dt.timedelta(days=window + 1)
-    days = young_days(source=source, since=since, until=until)
-    sums = (
-        Measure.objects.filter(source=source, date__in=days)
-        .values("date", "name")
-        .annotate(total=Sum("value"))
-    )
+    days = set(young_days(source=source, since=since, until=until))
+    # Read by date range, the few days not young dropped here: an IN list of every young day
+    # cost more to build than the rows of the others.
+    span = {"source": source, "date__gte": min(days, default=since), "date__lte": until}
+    sums = Measure.objects.filter(**span).values_list("date", "name").annotate(Sum("value"))
     finals = pd.DataFrame(
-        [(row["date"], row["name"], float(row["total"])) for row in sums],
+        [(day, name, float(total)) for day, name, total in sums if day in days],
         columns=["date", "measure", "value"],
     )
-    rows = Revision.objects.filter(source=source, date__in=days).values_list(
+    rows = Revision.objects.filter(**span).values_list(
         "date", "name", "value", "revised_value", "revised_age_days"
     )
     revised = pd.DataFrame(
-        [(d, n, float(new) - float(old), age) for d, n, old, new, age in rows],
+        [(d, n, float(new) - float(old), age) for d, n, old, new, age in rows if d in days],
         columns=["date", "measure", "delta", "revised_age"],
     )
     return finals, revised
@@ -193,9 +210,10 @@ def young_days(*, source: Source, since: dt.date, until: dt.date) -> list[dt.dat
     runs = SyncRun.objects.filter(
         source=source, status=SyncRun.Status.SUCCEEDED, until__gte=since, since__lte=until
     )
-    for run in runs.values_list("since", "until", "as_of", "started_at", named=True):
-        day = max(run.since, run_day(run) - dt.timedelta(days=FIRST_SEEN_BY), since)
-        while day <= min(run.until, until):
+    for first, last, as_of, started_at in runs.values_list("since", "until", "as_of", "started_at"):
+        run_day = as_of or local_day(started_at)  # as revisions.run_day
+        day = max(first, run_day - dt.timedelta(days=FIRST_SEEN_BY), since)
+        while day <= min(last, until):
             days.add(day)
             day += dt.timedelta(days=1)
     return sorted(days)
@@ -213,6 +231,21 @@ def curves_for(source: Source, measures: Iterable[str]) -> dict[str, tuple[float
         if measure in stored
         else _trimmed(default_shares(source.kind, measure))
         for measure in measures
+    }
+
+
+def curves_of(source_ids: Iterable[int], measure: str) -> dict[int, tuple[float, ...]]:
+    """Source id → the shares of this measure of each of these sources, as `curve_for`
+    gives them, in one query; the sources in their default order (by name)."""
+    stored = Completeness.objects.filter(source=OuterRef("pk"), name=measure).values("shares")
+    rows = (
+        Source.objects.filter(pk__in=list(source_ids))
+        .annotate(shares=Subquery(stored[:1]))
+        .values_list("pk", "kind", "shares")
+    )
+    return {
+        pk: _trimmed(default_shares(kind, measure)) if shares is None else tuple(shares)
+        for pk, kind, shares in rows
     }
 
 

@@ -76,25 +76,27 @@ def _daily(
         rows = rows.exclude(source=source).filter(channel__in=channels.values("channel").distinct())
     else:
         rows = rows.filter(source=source)
-    sums = rows.values("source", "date").annotate(total=Sum("value")).order_by()
+    sums = rows.values_list("source", "date").annotate(Sum("value")).order_by()
     by_source = defaultdict(dict)
-    for row in sums:
-        by_source[row["source"]][row["date"]] = float(row["total"])
+    for source_id, day, total in sums:
+        by_source[source_id][day] = float(total)
     if not by_source:
         return None
-    feeders = Source.objects.in_bulk(list(by_source)) if others else {source.pk: source}
+    if others:
+        curves = settling.curves_of(list(by_source), name)
+    else:
+        curves = {source.pk: settling.curves_for(source, [name])[name]}
     totals = np.zeros(len(days))
-    for source_id, feeder in feeders.items():
-        totals += _settled(feeder, name, by_source[source_id], days=days, as_of=as_of)
+    for source_id, shares in curves.items():
+        totals += _settled(shares, by_source[source_id], days=days, as_of=as_of)
     return totals
 
 
 def _settled(
-    source: Source, name: str, values: dict, *, days: list[dt.date], as_of: dt.date
+    shares: tuple[float, ...], values: dict, *, days: list[dt.date], as_of: dt.date
 ) -> np.ndarray:
     """One source's daily values as they will end (each divided by the share its curve
     expects at the day's age), NaN for a day with no value or below SETTLED_ENOUGH."""
-    shares = settling.curves_for(source, [name])[name]
     out = np.full(len(days), np.nan)
     for n, day in enumerate(days):
         age = max((as_of - day).days, 1)
