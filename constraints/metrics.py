@@ -112,8 +112,12 @@ def _placed(labels, values: np.ndarray, place: dict) -> np.ndarray:
 def ratio(numerator: pd.Series, denominator: pd.Series, *, metric: Metric) -> pd.Series:
     """The metric's value from its aligned sums: NaN where the denominator is zero or
     missing, never infinity."""
-    value = numerator / denominator.where(denominator != 0) * float(metric.scale)
-    return value.replace([np.inf, -np.inf], np.nan)
+    # In numpy, as pandas divides: four Series operations cost more than the division.
+    top, bottom = numerator.to_numpy(dtype=float), denominator.to_numpy(dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        value = np.where(bottom != 0, top / bottom, np.nan) * float(metric.scale)
+    name = numerator.name if numerator.name == denominator.name else None
+    return pd.Series(np.where(np.isinf(value), np.nan, value), index=numerator.index, name=name)
 
 
 def _sum(frame: pd.DataFrame, measures: list[str], by: Sequence[str]) -> pd.Series:
