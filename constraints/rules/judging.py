@@ -110,9 +110,12 @@ class Judge:
         fired = breaches.all(axis=1) if rule.match == Rule.Match.ALL else breaches.any(axis=1)
         targets = self._in_scope(rule, level, fired.index)
         self.judged += len(targets)
+        fired = fired.to_dict()  # plain dicts: a lookup per target is much cheaper than Series.get
         if fired_only:
             targets = [t for t in targets if fired[t]]
-        for check in checks:  # plain dicts: a lookup per target is much cheaper than Series.get
+        if not targets:  # most days, most groups of channels: nothing fired
+            return []
+        for check in checks:
             check["lookup"] = {k: check[k].to_dict() for k in NUMBERS if check[k] is not None}
         return [
             Finding(
