@@ -476,10 +476,8 @@ class Coverage:
         sources = Source.objects.filter(enabled=True) if sources is None else sources
         self.enabled = {s.key: s for s in sources}
         self.names = {key: source.name for key, source in self.enabled.items()}
-        self.measures = frame.groupby("source")["measure"].unique().map(set).to_dict()
-        self.days = (
-            frame.groupby("source")["date"].unique().map(lambda d: {x.date() for x in d}).to_dict()
-        )
+        self.measures = _by_source(frame, "measure")
+        self.days = _by_source(frame, "date", lambda days: days.dt.date)
         covering = (
             []
             if not check_runs
@@ -504,6 +502,16 @@ class Coverage:
                 shown = ", ".join(d.isoformat() for d in missing[:5])
                 return f"Source '{key}' has no data for {shown}{'…' if len(missing) > 5 else ''}."
         return ""
+
+
+def _by_source(frame: pd.DataFrame, column: str, convert=None) -> dict[str, set]:
+    """Each source's distinct values of the column: from the distinct pairs, not a group-by."""
+    pairs = frame[["source", column]].drop_duplicates()
+    values = pairs[column] if convert is None else convert(pairs[column])
+    found: dict[str, set] = {}
+    for source, value in zip(pairs["source"], values, strict=True):
+        found.setdefault(source, set()).add(value)
+    return found
 
 
 class Targets:
