@@ -46,10 +46,10 @@ import pandas as pd
 
 from constraints.alerting import clear_alert, raise_alert
 from constraints.alerts.rendering import format_value
-from constraints.metrics import load_frame
+from constraints.metrics import measures_of
 from constraints.models import Alert, AlertPolicy, Constraint, Metric
 from sources.days import each_day
-from sources.models import Channel
+from sources.models import Channel, Measure, Source
 
 WEEKS = 8
 LOOKBACK_DAYS = 7  # an alert stays open while an unusual day lies this close to today
@@ -145,16 +145,56 @@ class _MeasureRows:
     groupby of each side's rows: the same floats."""
 
     def __init__(self, frame: pd.DataFrame):
-        self.value = frame["value"].to_numpy(dtype=float)
-        self.measure, self.measures = pd.factorize(frame["measure"].to_numpy(dtype=object))
-        self.kind, self.kinds = pd.factorize(frame["source_kind"].to_numpy(dtype=object))
-        self.source, self.sources = pd.factorize(frame["source"].to_numpy(dtype=object))
-        channels = frame["channel"].to_numpy(dtype=object)
+        self._lay_out(
+            value=frame["value"].to_numpy(dtype=float),
+            measures=frame["measure"].to_numpy(dtype=object),
+            kinds=frame["source_kind"].to_numpy(dtype=object),
+            sources=frame["source"].to_numpy(dtype=object),
+            channels=frame["channel"].to_numpy(dtype=object),
+            dates=frame["date"].to_numpy(),
+        )
+
+    @classmethod
+    def load(cls, *, since: dt.date, until: dt.date, metrics: list[Metric]) -> "_MeasureRows":
+        """The rows metrics.load_frame reads, in its order, straight from the cursor
+        (Measure.value_columns): building the frame's columns of strings cost more than
+        reading them, and its source and channel keys are two small tables' worth."""
+        measures = Measure.objects.for_window(since, until).filter(name__in=measures_of(metrics))
+        columns = measures.value_columns()
+        sources = {
+            pk: (key, kind) for pk, key, kind in Source.objects.values_list("pk", "key", "kind")
+        }
+        channels = dict(Channel.objects.values_list("pk", "key"))
+        rows = cls.__new__(cls)
+        rows._lay_out(
+            value=columns["value"],
+            measures=columns["measure"],
+            kinds=_labelled(columns["source"], {pk: kind for pk, (_, kind) in sources.items()}),
+            sources=_labelled(columns["source"], {pk: key for pk, (key, _) in sources.items()}),
+            channels=_labelled(columns["channel"], channels),
+            dates=columns["day"].astype("datetime64[s]"),  # as the frame's dates
+        )
+        return rows
+
+    def _lay_out(
+        self,
+        *,
+        value: np.ndarray,
+        measures: np.ndarray,
+        kinds: np.ndarray,
+        sources: np.ndarray,
+        channels: np.ndarray,
+        dates: np.ndarray,
+    ) -> None:
+        self.value = value
+        self.measure, self.measures = pd.factorize(measures)
+        self.kind, self.kinds = pd.factorize(kinds)
+        self.source, self.sources = pd.factorize(sources)
         channel, labels = pd.factorize(channels, sort=True)
-        day_channel = _day_numbers(frame["date"]) * max(len(labels), 1) + channel
+        day_channel = _day_numbers(dates) * max(len(labels), 1) + channel
         # Cells (a day of a channel) sorted by day, then channel, as a groupby sorts them.
         _, first, self.cell = np.unique(day_channel, return_index=True, return_inverse=True)
-        self.dates, self.channels = frame["date"].to_numpy()[first], channels[first]
+        self.dates, self.channels = dates[first], channels[first]
 
     def rows(self, metric: Metric, measures: list[str]) -> np.ndarray:
         """Which rows are of these measures, from the metric's source kinds."""
@@ -204,6 +244,12 @@ class _MeasureRows:
         """See `sources_of`."""
         rows = self.rows(metric, metric.numerator_measures + metric.denominator_measures)
         return tuple(sorted(self.sources[np.unique(self.source[rows])]))
+
+
+def _labelled(ids: np.ndarray, labels: dict[int, str]) -> np.ndarray:
+    """Each id's label, looked up once per distinct id."""
+    codes, unique = pd.factorize(ids)
+    return np.array([labels[i] for i in unique.tolist()], dtype=object)[codes]
 
 
 def _ratios(numerator: np.ndarray, denominator: np.ndarray, *, scale: float) -> np.ndarray:
@@ -885,13 +931,13 @@ def find_anomalies(
         return channel_days.get(channel, channel_days.get(None, day))
 
     first = min([day, *channel_days.values()]) - dt.timedelta(days=lookback_days - 1)
-    frame = load_frame(since=first - dt.timedelta(weeks=WEEKS), until=day, metrics=metrics)
+    rows = _MeasureRows.load(since=first - dt.timedelta(weeks=WEEKS), until=day, metrics=metrics)
     # Only the days some channel's own lookback holds: with channels settled a week apart,
     # the span from the earliest to `day` is twice the days any channel is judged on.
     lookback = dt.timedelta(days=lookback_days - 1)
     ends = {*channel_days.values()} | (set() if None in channel_days else {day})
     days = sorted({d for end in ends for d in each_day(end - lookback, end)})
-    rows, findings = _MeasureRows(frame), []
+    findings = []
     min_volume, threshold = float(policy.anomaly_min_volume), float(policy.anomaly_threshold)
     for metric in metrics:
         scored = score_days(rows.daily_values(metric), days=days, min_volume=min_volume)

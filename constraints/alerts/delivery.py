@@ -95,7 +95,11 @@ def send_alerts(
     # Anomalies are judged on each channel's last settled day, as rules are (settled.py).
     channel_days = settled.anomaly_days(day=local_day(now) - dt.timedelta(days=1))
     detect(
-        day=max(channel_days.values()), channel_days=channel_days, dry_run=dry_run, report=report
+        day=max(channel_days.values()),
+        channel_days=channel_days,
+        policy=policy,
+        dry_run=dry_run,
+        report=report,
     )
     channels = transports(policy)
     if not channels:
@@ -113,13 +117,18 @@ def send_alerts(
 
 
 def detect(
-    *, day: dt.date, dry_run: bool, report: Report, channel_days: dict | None = None
+    *,
+    day: dt.date,
+    dry_run: bool,
+    report: Report,
+    channel_days: dict | None = None,
+    policy: AlertPolicy | None = None,
 ) -> None:
     """Anomalies for the week ending `day` (each channel's own last day in `channel_days`).
     A failure here is shown as an alert and does not stop the delivery of everything else."""
     if not dry_run:
         try:
-            alerts = detect_anomalies(day=day, channel_days=channel_days)
+            alerts = detect_anomalies(day=day, policy=policy, channel_days=channel_days)
         except Exception as exc:  # any bug or bad data: show it, deliver the rest
             log.exception("anomaly detection failed")
             raise_alert(
@@ -135,7 +144,7 @@ def detect(
             report.say(f"anomaly: {alert.title}")
         return
     names = dict(Channel.objects.values_list("key", "name"))
-    found = find_anomalies(day=day, channel_days=channel_days)
+    found = find_anomalies(day=day, policy=policy, channel_days=channel_days)
     unusual = {(f.metric.label, f.channel) for f in found if f.is_anomaly}
     for label, channel in sorted(unusual):
         report.say(f"would raise an anomaly: {label} on {names.get(channel, channel)}")

@@ -8,6 +8,7 @@ anything is done, so running twice, retrying or racing another worker acts once.
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -91,7 +92,11 @@ class Run:
     @classmethod
     def load(cls, *, constraint: Constraint, rules: list[Rule], day: dt.date) -> "Run":
         metrics = {m.key: m for m in constraint.metrics.all()}
-        judged = judged_windows(rules=rules, metrics=metrics, day=day)
+        # One read of the sources and their curves for the windows, the coverage and the
+        # correction of settling days.
+        sources = list(Source.objects.filter(enabled=True).select_related("channel"))
+        curves = settled.Curves(sources)
+        judged = judged_windows(rules=rules, metrics=metrics, day=day, curves=curves)
         earliest = min(
             judged[r.pk].whole.until - dt.timedelta(days=span_days(r) - 1) for r in rules
         )
@@ -106,11 +111,10 @@ class Run:
         corrected = None
         if any(r.judges_settling for r in rules):
             today = day + dt.timedelta(days=1)
-            curves = settled.Curves()
             corrected = Judge(settled.corrected(frame, today=today, curves=curves), metrics)
         return cls(
             judge=Judge(frame, metrics),
-            coverage=Coverage(frame=frame, day=day),
+            coverage=Coverage(frame=frame, day=day, sources=sources),
             targets=Targets(),
             known={d.idempotency_key: d for d in known},
             open_skips=set(skips.values_list("fingerprint", flat=True)),
@@ -125,10 +129,12 @@ class Run:
         return self.judge
 
 
-def judged_windows(*, rules: list[Rule], metrics: dict, day: dt.date) -> dict[int, "Windows"]:
+def judged_windows(
+    *, rules: list[Rule], metrics: dict, day: dt.date, curves: settled.Curves | None = None
+) -> dict[int, "Windows"]:
     """Each rule's window ends: the last settled day of the sources it reads, or `day` for a
     rule that judges settling days, and the same per channel (see constraints/settled.py)."""
-    curves = settled.Curves()
+    curves = curves or settled.Curves()
     names = set().union(*(measures_of(r, metrics) for r in rules))
     reading = settled.sources_reading(names, day=day)
     out = {}
@@ -457,14 +463,21 @@ def end_of_next_day(period: dt.date) -> dt.datetime:
 class Coverage:
     """Which sources delivered what, on which days, and which pulls cover the day."""
 
-    def __init__(self, *, frame: pd.DataFrame, day: dt.date, check_runs: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        frame: pd.DataFrame,
+        day: dt.date,
+        check_runs: bool = True,
+        sources: Iterable[Source] | None = None,
+    ) -> None:
+        """`sources`: the enabled sources when the caller has read them already."""
         self.day, self.check_runs = day, check_runs
-        self.enabled = {s.key: s for s in Source.objects.filter(enabled=True)}
+        sources = Source.objects.filter(enabled=True) if sources is None else sources
+        self.enabled = {s.key: s for s in sources}
         self.names = {key: source.name for key, source in self.enabled.items()}
-        self.measures = frame.groupby("source")["measure"].unique().map(set).to_dict()
-        self.days = (
-            frame.groupby("source")["date"].unique().map(lambda d: {x.date() for x in d}).to_dict()
-        )
+        self.measures = _by_source(frame, "measure")
+        self.days = _by_source(frame, "date", lambda days: days.dt.date)
         covering = (
             []
             if not check_runs
@@ -489,6 +502,16 @@ class Coverage:
                 shown = ", ".join(d.isoformat() for d in missing[:5])
                 return f"Source '{key}' has no data for {shown}{'…' if len(missing) > 5 else ''}."
         return ""
+
+
+def _by_source(frame: pd.DataFrame, column: str, convert=None) -> dict[str, set]:
+    """Each source's distinct values of the column: from the distinct pairs, not a group-by."""
+    pairs = frame[["source", column]].drop_duplicates()
+    values = pairs[column] if convert is None else convert(pairs[column])
+    found: dict[str, set] = {}
+    for source, value in zip(pairs["source"], values, strict=True):
+        found.setdefault(source, set()).add(value)
+    return found
 
 
 class Targets:

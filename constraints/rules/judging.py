@@ -110,9 +110,12 @@ class Judge:
         fired = breaches.all(axis=1) if rule.match == Rule.Match.ALL else breaches.any(axis=1)
         targets = self._in_scope(rule, level, fired.index)
         self.judged += len(targets)
+        fired = fired.to_dict()  # plain dicts: a lookup per target is much cheaper than Series.get
         if fired_only:
             targets = [t for t in targets if fired[t]]
-        for check in checks:  # plain dicts: a lookup per target is much cheaper than Series.get
+        if not targets:  # most days, most groups of channels: nothing fired
+            return []
+        for check in checks:
             check["lookup"] = {k: check[k].to_dict() for k in NUMBERS if check[k] is not None}
         return [
             Finding(
@@ -266,12 +269,7 @@ class Judge:
         """One side of the metric per target: its measures of its source kinds, and at the
         campaign level with split_by its channel-only rows shared among campaigns."""
         kinds = tuple(metric.source_kinds)
-        if level != CAMPAIGN or not metric.split_by:
-            return self._sums(measures, since, until, level, channels, kinds)
-        share = self._shares(metric, since, until, channels, kinds)
-        own = self._sums(measures, since, until, CAMPAIGN, channels, kinds)
-        channel_sums = self._sums(measures, since, until, CHANNEL_ONLY, channels, kinds)
-        return metric_maths.shared_sums(own, channel_sums, share, self.channel_of[CAMPAIGN])
+        return self._counted(measures, since, until, level, metric.split_by, channels, kinds)
 
     def sureness(
         self,
@@ -313,29 +311,48 @@ class Judge:
         """The sample measure's sum per target; at the campaign level with a metric that has
         split_by and counts this measure, its channel-only rows are shared among campaigns
         as the metric's are (otherwise campaign rows only)."""
-        own = self._sums((measure,), since, until, level, channels)
         uses = metric is not None and measure in (
             *metric.numerator_measures,
             *metric.denominator_measures,
         )
-        if level != CAMPAIGN or not uses or not metric.split_by:
-            return own
-        share = self._shares(metric, since, until, channels)
-        channel_sums = self._sums((measure,), since, until, CHANNEL_ONLY, channels)
-        return metric_maths.shared_sums(own, channel_sums, share, self.channel_of[CAMPAIGN])
+        split_by = metric.split_by if uses else ""
+        return self._counted((measure,), since, until, level, split_by, channels)
+
+    def _counted(
+        self,
+        measures: Sequence[str],
+        since: dt.date,
+        until: dt.date,
+        level: str,
+        split_by: str,
+        channels: frozenset[str] | None,
+        kinds: tuple[str, ...] = (),
+    ) -> pd.Series:
+        """These measures per target and, at the campaign level with `split_by`, each
+        campaign's share of its channel's rows without a campaign. Kept: a sample measure
+        is often a side of its condition's metric, and rules share windows."""
+        key = ("counted", tuple(measures), since, until, level, split_by, channels, kinds)
+        if key not in self._cache:
+            own = self._sums(measures, since, until, level, channels, kinds)
+            if level == CAMPAIGN and split_by:
+                share = self._shares(split_by, since, until, channels, kinds)
+                channel_sums = self._sums(measures, since, until, CHANNEL_ONLY, channels, kinds)
+                own = metric_maths.shared_sums(own, channel_sums, share, self.channel_of[CAMPAIGN])
+            self._cache[key] = own
+        return self._cache[key]
 
     def _shares(
         self,
-        metric: Metric,
+        split_by: str,
         since: dt.date,
         until: dt.date,
         channels: frozenset[str] | None,
         kinds: tuple[str, ...] = (),
     ) -> pd.Series:
         """Each campaign's share of its channel's split_by sum (metrics.campaign_shares)."""
-        key = ("shares", metric.split_by, since, until, channels, kinds)
+        key = ("shares", split_by, since, until, channels, kinds)
         if key not in self._cache:
-            split = self._sums((metric.split_by,), since, until, CAMPAIGN, channels, kinds)
+            split = self._sums((split_by,), since, until, CAMPAIGN, channels, kinds)
             self._cache[key] = metric_maths.campaign_shares(split, self.channel_of[CAMPAIGN])
         return self._cache[key]
 

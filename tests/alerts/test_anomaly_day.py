@@ -36,7 +36,7 @@ def test_send_alerts_detects_on_the_last_settled_day(cac, monkeypatch):
     monkeypatch.setattr(
         delivery,
         "detect_anomalies",
-        lambda *, day, channel_days: seen.append((day, channel_days)) or [],
+        lambda *, day, channel_days, policy=None: seen.append((day, channel_days)) or [],
     )
     now = dt.datetime(2026, 3, 21, 7, tzinfo=dt.UTC)
     delivery.send_alerts(now=now)

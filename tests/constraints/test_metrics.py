@@ -1,7 +1,10 @@
 import datetime as dt
+import math
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from constraints import metrics
 from constraints.models import Metric
@@ -152,3 +155,67 @@ def test_it_gives_no_value_from_an_empty_daily_table():
     empty = frame([])
     empty["date"] = pd.to_datetime(empty["date"])
     assert metrics.DailyTable(empty).total(cpa(), since=D1, until=D2) is None
+
+
+PROPERTY = settings(max_examples=200, deadline=None)
+CAMPAIGNS = [f"campaign:s:{n}" for n in range(8)]
+CHANNEL_OF = {campaign: "ab"[n % 2] for n, campaign in enumerate(CAMPAIGNS)}
+amount = st.floats(min_value=0, max_value=1e6, allow_nan=False)
+
+
+def by_label(labels, values) -> st.SearchStrategy:
+    """A Series over a sorted subset of `labels`, as the judge's sums are."""
+    chosen = st.lists(st.sampled_from(labels), unique=True).map(sorted)
+    return chosen.flatmap(
+        lambda keys: st.lists(values, min_size=len(keys), max_size=len(keys)).map(
+            lambda vs: pd.Series(vs, index=pd.Index(keys, dtype=object), dtype=float)
+        )
+    )
+
+
+@PROPERTY
+@given(
+    own=by_label(CAMPAIGNS, amount),
+    channel_sums=by_label(["a", "b"], amount),
+    share=by_label(CAMPAIGNS, st.one_of(st.just(float("nan")), st.floats(0, 1))),
+)
+def test_a_campaign_gets_its_own_sum_plus_its_share_of_its_channels(own, channel_sums, share):
+    got = metrics.shared_sums(own, channel_sums, share, CHANNEL_OF)
+    if not len(channel_sums):
+        assert got is own
+        return
+    expected = {}
+    for campaign in sorted(set(own.index) | set(share.index)):
+        channel = CHANNEL_OF[campaign]
+        part = share.get(campaign)
+        if part is not None and channel in channel_sums.index:
+            if math.isnan(part):
+                continue  # its channel's split_by sum is zero: no value, never 0
+            expected[campaign] = own.get(campaign, 0.0) + part * channel_sums[channel]
+        elif campaign in own.index:
+            expected[campaign] = own[campaign]
+    assert list(got.index) == list(expected)
+    assert got.tolist() == list(expected.values())
+
+
+@PROPERTY
+@given(
+    values=st.lists(
+        st.tuples(
+            st.floats(allow_nan=True, allow_infinity=False, width=32),
+            st.one_of(st.just(0.0), st.floats(allow_nan=True, allow_infinity=False, width=32)),
+        ),
+        max_size=6,
+    )
+)
+def test_a_ratio_is_none_where_the_denominator_is_zero_or_missing_and_never_infinite(values):
+    index = pd.Index([f"t{n}" for n in range(len(values))], dtype=object)
+    top = pd.Series([v[0] for v in values], index=index, dtype=float)
+    bottom = pd.Series([v[1] for v in values], index=index, dtype=float)
+    got = metrics.ratio(top, bottom, metric=cpa(scale=1000))
+    assert list(got.index) == list(index)
+    for (t, b), value in zip(values, got, strict=True):
+        if b == 0 or math.isnan(b) or math.isnan(t) or math.isinf(t / b * 1000):
+            assert math.isnan(value)
+        else:
+            assert value == t / b * 1000

@@ -89,11 +89,11 @@ def test_it_stops_anomaly_detection_on_the_old_metrics(old, monkeypatch, day):
     new = apply_template(data=load_template("ltv-retention"))
     read = []
 
-    def load_frame(**kwargs):
+    def load(**kwargs):
         read.extend(kwargs["metrics"])
         raise LookupError("read enough")
 
-    monkeypatch.setattr(anomalies, "load_frame", load_frame)
+    monkeypatch.setattr(anomalies._MeasureRows, "load", staticmethod(load))
     with pytest.raises(LookupError):
         anomalies.find_anomalies(day=day)
     assert read and {m.constraint_id for m in read} == {new.pk}
