@@ -84,12 +84,26 @@ def _daily(
         return None
     if others:
         curves = settling.curves_of(list(by_source), name)
+        _zero_where_delivered(by_source, name, since=days[0], until=days[-1])
     else:
         curves = {source.pk: settling.curves_for(source, [name])[name]}
     totals = np.zeros(len(days))
     for source_id, shares in curves.items():
         totals += _settled(shares, by_source[source_id], days=days, as_of=as_of)
     return totals
+
+
+def _zero_where_delivered(by_source: dict, name: str, *, since: dt.date, until: dt.date) -> None:
+    """A day a source delivered the measure for some channel but not this one is a 0 for
+    it, not an unknown: a CRM has no row for a channel on a day nobody bought from it."""
+    delivered = (
+        Measure.objects.filter(source__in=list(by_source), name=name)
+        .filter(date__gte=since, date__lte=until)
+        .values_list("source", "date")
+        .distinct()
+    )
+    for source_id, day in delivered:
+        by_source[source_id].setdefault(day, 0.0)
 
 
 def _settled(

@@ -114,6 +114,23 @@ def test_a_break_opens_a_check_per_day_and_a_restatement_clears_them(google, crm
     assert not DataCheck.objects.filter(status=DataCheck.Status.OPEN).exists()
 
 
+def test_a_crm_day_with_no_row_for_the_channel_is_a_zero_not_an_unknown(google, crm):
+    """A CRM sends rows for the channels that won customers that day, none for the others:
+    with two such days inside the break, every span over it would be unknown otherwise."""
+    conversions, customers = market(10, customers_a_day=8)
+    conversions[BREAK] = np.round(conversions[BREAK] * 0.3)
+    customers[[BREAK.start + 1, BREAK.start + 3]] = 0.0
+    store(google, "conversions", conversions, channel=google.channel)
+    Measure.objects.bulk_create(
+        Measure(source=crm, channel=google.channel, date=day, name="customers", value=value)
+        for day, value in zip(DAYS, customers, strict=True)
+        if value > 0
+    )
+    store(crm, "customers", np.ones(len(DAYS)), channel=Channel.objects.resolve("Direct"))
+    checks = tracking.check_tracking(source=google, as_of=AS_OF)
+    assert {c.day for c in checks} & set(DAYS[BREAK])
+
+
 def test_a_source_without_crm_customers_on_its_channel_is_left_alone(google, crm):
     conversions, customers = market(8)
     conversions[BREAK] = 0.0
