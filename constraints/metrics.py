@@ -29,8 +29,12 @@ def measures_of(metrics: Iterable[Metric]) -> set[str]:
 
 def load_frame(*, since: dt.date, until: dt.date, metrics: Iterable[Metric]) -> pd.DataFrame:
     """The long measure frame (MEASURE_COLUMNS) the given metrics need over since..until."""
-    names = measures_of(metrics)
-    return Measure.objects.for_window(since, until).filter(name__in=names).to_frame()
+    return needed_rows(since=since, until=until, metrics=metrics).to_frame()
+
+
+def needed_rows(*, since: dt.date, until: dt.date, metrics: Iterable[Metric]):
+    """The measure rows the given metrics need over since..until (a MeasureQuerySet)."""
+    return Measure.objects.for_window(since, until).filter(name__in=measures_of(metrics))
 
 
 def ratio_of_sums(frame: pd.DataFrame, metric: Metric, *, by: Sequence[str] = ()) -> pd.Series:

@@ -57,7 +57,6 @@ def check_tracking(*, source: Source, as_of: dt.date) -> list[DataCheck]:
     if customers is not None:
         judged = len(days) - TRACKING_DAYS
         problems = find_breaks(conversions, customers, days=days, judged_from=judged)
-        problems = [_named(p, source) for p in problems]
     in_scope = DataCheck.objects.filter(
         source=source, kind=DataCheck.Kind.TRACKING, day__gte=days[-TRACKING_DAYS]
     )
@@ -204,13 +203,6 @@ def _fall(
     return (
         sure,
         per_customer,
-        f"{observed:.0f} conversions, where the {won} usually bring {expected:.0f}",
+        f"{observed:.0f} conversions, where the {won} usually bring {expected:.0f} "
+        "(is the conversion tracking broken?)",
     )
-
-
-def _named(problem: Problem, source: Source) -> Problem:
-    """The problem's message saying what to look at: "2026-05-12 to 2026-05-16: 21
-    conversions, where the 12 customers the CRM recorded usually bring 69 (is the conversion
-    tracking broken?)" (the alert's title names the source)."""
-    message = f"{problem.message} (is the conversion tracking broken?)"
-    return Problem(problem.kind, problem.day, message, subject=problem.subject)

@@ -46,10 +46,10 @@ import pandas as pd
 
 from constraints.alerting import clear_alert, raise_alert
 from constraints.alerts.rendering import format_value
-from constraints.metrics import measures_of
+from constraints.metrics import needed_rows
 from constraints.models import Alert, AlertPolicy, Constraint, Metric
 from sources.days import each_day
-from sources.models import Channel, Measure, Source
+from sources.models import Channel, Source
 
 WEEKS = 8
 LOOKBACK_DAYS = 7  # an alert stays open while an unusual day lies this close to today
@@ -159,8 +159,7 @@ class _MeasureRows:
         """The rows metrics.load_frame reads, in its order, straight from the cursor
         (Measure.value_columns): building the frame's columns of strings cost more than
         reading them, and its source and channel keys are two small tables' worth."""
-        measures = Measure.objects.for_window(since, until).filter(name__in=measures_of(metrics))
-        columns = measures.value_columns()
+        columns = needed_rows(since=since, until=until, metrics=metrics).value_columns()
         sources = {
             pk: (key, kind) for pk, key, kind in Source.objects.values_list("pk", "key", "kind")
         }

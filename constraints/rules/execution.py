@@ -303,7 +303,7 @@ def data_in_doubt(decision: Decision, campaign: Campaign) -> str:
     resolves."""
     since, until = judged_days(decision)
     settled = last_settled_day(decision, campaign.source.key)
-    check = (
+    checks = (
         DataCheck.objects.filter(source_id=campaign.source_id, status=DataCheck.Status.OPEN)
         .filter(
             Q(day__isnull=True)
@@ -313,10 +313,10 @@ def data_in_doubt(decision: Decision, campaign: Campaign) -> str:
         # Found again by the latest pull: a day that left the restatement window is never
         # checked again, so its check stays open without saying anything about today's data.
         .filter(last_seen_at__gte=timezone.now() - CHECK_CONFIRMED_WITHIN)
-        .exclude(kind__in=[] if _lowers_spend(decision) else ONLY_HOLD_CUTS)
-        .order_by("-found_at")
-        .first()
     )
+    if decision.params.get("action") in SPENDS_MORE:
+        checks = checks.exclude(kind__in=ONLY_HOLD_CUTS)
+    check = checks.order_by("-found_at").first()
     if check is not None:
         return f"Held: the data of {campaign.source.name} is in doubt ({check.message})."
     anomaly = (
@@ -328,11 +328,6 @@ def data_in_doubt(decision: Decision, campaign: Campaign) -> str:
     if anomaly is not None:
         return f"Held: an anomaly is open on this channel ({anomaly.title})."
     return ""
-
-
-def _lowers_spend(decision: Decision) -> bool:
-    """Whether the change may spend less: a cut, a pause, a budget set to a number."""
-    return decision.params.get("action") not in SPENDS_MORE
 
 
 def last_settled_day(decision: Decision, source_key: str) -> dt.date:
